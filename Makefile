@@ -1,0 +1,53 @@
+# Mutualis — the two commands that matter: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-pg lint bench install migrate demo clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/mutualis migrate --no-input -v0
+
+demo: migrate
+	$(BIN)/mutualis load_demo
+
+## Set up everything and serve the reference operator's demo on http://$(HOST):$(PORT)
+run: demo
+	@echo ""
+	@echo "Mutualis: http://$(HOST):$(PORT)/  (demo mode: second factor off for operator staff)"
+	@echo "  log in as admin / Mutualis-demo-2026 (operator admin), support / Mutualis-demo-2026 (support),"
+	@echo "  or dsi-<member> / Mutualis-demo-2026, e.g. dsi-venissieux (a member's IT director)"
+	@echo ""
+	MUTUALIS_REQUIRE_2FA=$${MUTUALIS_REQUIRE_2FA:-false} $(BIN)/mutualis runserver $(HOST):$(PORT)
+
+## Every test, on SQLite unless DATABASE_URL says otherwise
+test: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+test-pg: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(BIN)/pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check mutualis/lib mutualis/core/tenancy.py
+	$(BIN)/mypy mutualis/lib mutualis/core/services.py mutualis/core/audit.py mutualis/core/tenancy.py \
+		mutualis/members/services.py mutualis/catalog/services.py mutualis/governance/services.py \
+		mutualis/accounts/services.py
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mutualis makemigrations --check --dry-run
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.matrix
+
+clean:
+	rm -rf $(VENV) var

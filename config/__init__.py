@@ -1,0 +1,1 @@
+"""Django project configuration: settings read from the environment, URLs, WSGI/ASGI."""

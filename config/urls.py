@@ -1,0 +1,17 @@
+"""URL map: one include per app, the REST API under /api/v1/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from mutualis.api.api import api
+
+urlpatterns = [
+    path("", include("mutualis.core.urls")),
+    path("comptes/", include("mutualis.accounts.urls")),
+    path("adherents/", include("mutualis.members.urls")),
+    path("gouvernance/", include("mutualis.governance.urls")),
+    path("catalogue/", include("mutualis.catalog.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+]

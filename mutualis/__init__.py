@@ -1,0 +1,1 @@
+"""Mutualis: the operations platform of a public digital-services operator."""

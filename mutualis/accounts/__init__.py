@@ -1,0 +1,1 @@
+"""Accounts: people who log in, their organisation and role, second factor, API tokens."""

@@ -1,0 +1,103 @@
+"""Login, logout, profile with API tokens, second factor (TOTP) verification and enrolment."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp import match_token
+
+from mutualis.accounts import services
+from mutualis.accounts.models import ApiToken
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.GET.get("next") or request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return "/"
+    return target
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(label="Code à 6 chiffres", max_length=8, widget=forms.TextInput(
+        attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+
+
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not services.has_confirmed_device(user):
+        return redirect(f"/comptes/2fa/enrolement/?next={_next(request)}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next(request))
+        form.add_error("token", _("Code incorrect ou expiré."))
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": _next(request)})
+
+
+@login_required
+def otp_enrol(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    device = services.totp_device_for_enrolment(user=user)  # type: ignore[arg-type]
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.totp_confirm(user=user, device=device, token=form.cleaned_data["token"]):  # type: ignore[arg-type]
+            otp_login(request, device)
+            messages.success(request, _("Second facteur enregistré."))
+            return redirect(_next(request))
+        form.add_error("token", _("Code incorrect : vérifiez l'heure de votre téléphone et réessayez."))
+    from base64 import b32encode
+
+    secret = b32encode(device.bin_key).decode()
+    return render(
+        request, "accounts/otp_enrol.html",
+        {"form": form, "secret": secret, "uri": device.config_url, "next": _next(request)},
+    )
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    return render(request, "accounts/profile.html", {"tokens": tokens, "new_secret": request.session.pop("new_token", None)})
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    try:
+        _token, secret = services.api_token_create(actor=request.user, name=request.POST.get("name", ""))  # type: ignore[arg-type]
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("accounts:profile")
+    request.session["new_token"] = secret
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
+    messages.success(request, _("Jeton révoqué."))
+    return redirect("accounts:profile")

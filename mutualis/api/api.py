@@ -1,0 +1,195 @@
+"""API v1: collectivities, applications, subscriptions. Reads for every account (scoped to its
+organisation), writes for operator staff; every write goes through the apps' services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query, Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from mutualis.api.auth import BrowserSession, TokenAuth
+from mutualis.api.schemas import (
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationPatch,
+    CollectivityIn,
+    CollectivityOut,
+    CollectivityPatch,
+    ErrorOut,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+)
+from mutualis.catalog import services as catalog_services
+from mutualis.catalog.models import Domain, Vendor
+from mutualis.catalog.selectors import application_get, application_list, subscription_get, subscription_list
+from mutualis.core.tenancy import require_operator_staff
+from mutualis.members import services as member_services
+from mutualis.members.models import OperatorService, Organisation
+from mutualis.members.selectors import collectivity_get, collectivity_list
+
+api = NinjaAPI(
+    title="Mutualis API",
+    version="1",
+    description="Collectivités, catalogue et abonnements de l'opérateur. Authentification : jeton personnel "
+    "(`Authorization: Bearer …`) ou session du navigateur.",
+    auth=[TokenAuth(), BrowserSession()],
+    urls_namespace="api-v1",
+)
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    detail = "; ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in errors.items())
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": str(error) or "introuvable"}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
+    return api.create_response(request, {"detail": str(error) or "action non autorisée"}, status=403)
+
+
+def _by_slug(model: Any, slug: str | None, field: str) -> Any:
+    if slug is None:
+        return None
+    try:
+        return model.objects.get(slug=slug)
+    except model.DoesNotExist:
+        raise ValidationError({field: f"{model._meta.verbose_name} inconnu(e) : {slug!r}"}) from None
+
+
+def _patch(payload: Any) -> dict[str, Any]:
+    return payload.dict(exclude_unset=True)
+
+
+# --- collectivities ---------------------------------------------------------------------------
+collectivities = Router(tags=["collectivités"])
+
+
+@collectivities.get("/", response=list[CollectivityOut])
+@paginate(PageNumberPagination)
+def list_collectivities(request: HttpRequest, kind: str | None = None) -> Any:
+    return collectivity_list(actor=request.user, kind=kind)
+
+
+@collectivities.get("/{slug}", response={200: CollectivityOut, **ERRORS})
+def get_collectivity(request: HttpRequest, slug: str) -> Any:
+    return collectivity_get(actor=request.user, slug=slug)
+
+
+@collectivities.post("/", response={201: CollectivityOut, **ERRORS})
+def create_collectivity(request: HttpRequest, payload: CollectivityIn) -> Any:
+    return 201, member_services.collectivity_create(actor=request.user, data=payload.dict(), via="api")
+
+
+@collectivities.patch("/{slug}", response={200: CollectivityOut, **ERRORS})
+def update_collectivity(request: HttpRequest, slug: str, payload: CollectivityPatch) -> Any:
+    organisation = collectivity_get(actor=request.user, slug=slug)
+    member_services.collectivity_update(actor=request.user, organisation=organisation, data=_patch(payload), via="api")
+    return organisation
+
+
+# --- applications -----------------------------------------------------------------------------
+applications = Router(tags=["applications"])
+
+
+@applications.get("/", response=list[ApplicationOut])
+@paginate(PageNumberPagination)
+def list_applications(
+    request: HttpRequest,
+    domain: str | None = None,
+    licence: str | None = None,
+    member: str | None = None,
+    q: str | None = None,
+) -> Any:
+    return application_list(actor=request.user, domain=domain, licence=licence, member=member, search=q)
+
+
+@applications.get("/{slug}", response={200: ApplicationOut, **ERRORS})
+def get_application(request: HttpRequest, slug: str) -> Any:
+    return application_get(actor=request.user, slug=slug)
+
+
+def _application_refs(data: dict[str, Any]) -> dict[str, Any]:
+    if "domain" in data:
+        data["domain"] = _by_slug(Domain, data["domain"], "domain")
+    if "vendor" in data:
+        data["vendor"] = _by_slug(Vendor, data["vendor"], "vendor")
+    if "support_group" in data:
+        data["support_group"] = _by_slug(OperatorService, data["support_group"], "support_group")
+    return data
+
+
+@applications.post("/", response={201: ApplicationOut, **ERRORS})
+def create_application(request: HttpRequest, payload: ApplicationIn) -> Any:
+    require_operator_staff(request.user)
+    application = catalog_services.application_create(
+        actor=request.user, data=_application_refs(payload.dict()), via="api"
+    )
+    return 201, application_get(actor=request.user, slug=application.slug)
+
+
+@applications.patch("/{slug}", response={200: ApplicationOut, **ERRORS})
+def update_application(request: HttpRequest, slug: str, payload: ApplicationPatch) -> Any:
+    require_operator_staff(request.user)
+    application = application_get(actor=request.user, slug=slug)
+    catalog_services.application_update(
+        actor=request.user, application=application, data=_application_refs(_patch(payload)), via="api"
+    )
+    return application_get(actor=request.user, slug=slug)
+
+
+# --- subscriptions ----------------------------------------------------------------------------
+subscriptions = Router(tags=["abonnements"])
+
+
+@subscriptions.get("/", response=list[SubscriptionOut])
+@paginate(PageNumberPagination)
+def list_subscriptions(
+    request: HttpRequest,
+    collectivity: str | None = None,
+    application: str | None = None,
+    status: str | None = None,
+) -> Any:
+    return subscription_list(actor=request.user, collectivity=collectivity, application=application, status=status)
+
+
+@subscriptions.get("/{int:pk}", response={200: SubscriptionOut, **ERRORS})
+def get_subscription(request: HttpRequest, pk: int) -> Any:
+    return subscription_get(actor=request.user, pk=pk)
+
+
+@subscriptions.post("/", response={201: SubscriptionOut, **ERRORS})
+def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
+    require_operator_staff(request.user)
+    data = payload.dict()
+    data["collectivity"] = _by_slug(Organisation, data["collectivity"], "collectivity")
+    data["application"] = application_get(actor=request.user, slug=data["application"])
+    subscription = catalog_services.subscription_create(actor=request.user, data=data, via="api")
+    return 201, subscription_get(actor=request.user, pk=subscription.pk)
+
+
+@subscriptions.patch("/{int:pk}", response={200: SubscriptionOut, **ERRORS})
+def update_subscription(request: HttpRequest, pk: int, payload: SubscriptionPatch) -> Any:
+    require_operator_staff(request.user)
+    subscription = subscription_get(actor=request.user, pk=pk)
+    catalog_services.subscription_update(actor=request.user, subscription=subscription, data=_patch(payload), via="api")
+    return subscription_get(actor=request.user, pk=pk)
+
+
+api.add_router("/collectivities", collectivities)
+api.add_router("/applications", applications)
+api.add_router("/subscriptions", subscriptions)
+
+__all__ = ["api", "Query"]

@@ -1,0 +1,32 @@
+"""Bearer-token authentication for the API (personal tokens), sessions for the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer, SessionAuth
+
+from mutualis.accounts.services import api_token_authenticate
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "Jeton personnel créé sur la page « Mon compte » (Authorization: Bearer mtl_…)."
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class BrowserSession(SessionAuth):
+    """The logged-in browser session; operator staff must have passed their second factor."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        from django.conf import settings
+
+        user = super().authenticate(request, key)
+        if user and settings.REQUIRE_2FA_FOR_STAFF and user.is_operator and not user.is_verified():
+            return None
+        return user

@@ -1,0 +1,1 @@
+"""Service catalogue: domains, applications, vendors, subscriptions, service commitments."""

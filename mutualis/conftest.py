@@ -1,0 +1,60 @@
+"""Fixtures shared by every app: an operator, two members (A and B), an account of each role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+
+from mutualis.accounts.models import Role, User
+from mutualis.members.models import Organisation
+from mutualis.testing import factories as f
+
+
+@dataclass
+class World:
+    operator: Organisation
+    member_a: Organisation
+    member_b: Organisation
+    admin: User
+    staff: User
+    manager_a: User
+    agent_a: User
+    elected_a: User
+    manager_b: User
+
+    def by_role(self) -> dict[str, User]:
+        return {
+            "operator_admin": self.admin,
+            "operator_staff": self.staff,
+            "member_manager": self.manager_a,
+            "member_agent": self.agent_a,
+            "elected": self.elected_a,
+        }
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def world(db) -> World:
+    operator = f.OperatorFactory()
+    service = f.OperatorServiceFactory(organisation=operator, slug="relations-adherents", name="Relations adhérents")
+    member_a = f.OrganisationFactory(name="Alpha", slug="alpha")
+    member_b = f.OrganisationFactory(name="Bravo", slug="bravo")
+    return World(
+        operator=operator,
+        member_a=member_a,
+        member_b=member_b,
+        admin=f.UserFactory(username="admin", role=Role.OPERATOR_ADMIN, organisation=operator),
+        staff=f.UserFactory(username="staff", role=Role.OPERATOR_STAFF, organisation=operator, service=service),
+        manager_a=f.UserFactory(username="manager-a", role=Role.MEMBER_MANAGER, organisation=member_a),
+        agent_a=f.UserFactory(username="agent-a", role=Role.MEMBER_AGENT, organisation=member_a),
+        elected_a=f.UserFactory(username="elected-a", role=Role.ELECTED, organisation=member_a),
+        manager_b=f.UserFactory(username="manager-b", role=Role.MEMBER_MANAGER, organisation=member_b),
+    )

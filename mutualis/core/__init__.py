@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: base model, audit log, tenancy, layout and home page."""

@@ -1,0 +1,408 @@
+"""Loading the reference operator's public data set (and the demo accounts), idempotently.
+
+The file is checked whole before anything is written; an error names the file, the entry and
+the field. Loading runs in one transaction, so a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from mutualis.accounts.models import Role, User
+from mutualis.catalog.models import (
+    Application,
+    Domain,
+    Licence,
+    ServiceCommitment,
+    SourceConfidence,
+    Subscription,
+    SubscriptionStatus,
+    Vendor,
+)
+from mutualis.core.audit import audit_record
+from mutualis.core.models import AuditAction
+from mutualis.governance.models import Body, BodyKind, Mandate, MandateRole, Person
+from mutualis.members.models import (
+    Contact,
+    ContactRole,
+    Organisation,
+    OrganisationKind,
+    OperatorService,
+    StaffFigures,
+)
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+DEFAULT_FILE = DEMO_DIR / "sitiv-2022.json"
+SUPPLEMENT_FILE = DEMO_DIR / "supplement.json"
+DEMO_PASSWORD = "Mutualis-demo-2026"
+CONFIDENCE = {c.value for c in SourceConfidence}
+
+
+class DemoFileError(Exception):
+    """The demo file is not what the loader expects; the message names file, entry and field."""
+
+
+@dataclass
+class _Checker:
+    path: Path
+    errors: list[str] = field(default_factory=list)
+
+    def need(self, obj: Any, where: str, key: str, kind: type | tuple[type, ...]) -> Any:
+        if not isinstance(obj, dict):
+            self.errors.append(f"{self.path}: entry {where}: expected an object")
+            return None
+        if key not in obj:
+            self.errors.append(f"{self.path}: entry {where}: field '{key}' is missing")
+            return None
+        value = obj[key]
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            self.errors.append(
+                f"{self.path}: entry {where}: field '{key}' should be {names}, got {type(value).__name__}"
+            )
+            return None
+        return value
+
+    def fail(self, where: str, key: str, message: str) -> None:
+        self.errors.append(f"{self.path}: entry {where}: field '{key}' {message}")
+
+
+def validate(data: Any, path: Path) -> None:
+    """Check the parts of the data set the loader reads; raise DemoFileError listing every problem."""
+    check = _Checker(path)
+    if not isinstance(data, dict):
+        raise DemoFileError(f"{path}: the document should be a JSON object")
+    sitiv = check.need(data, "/", "sitiv", dict)
+    if sitiv is not None:
+        check.need(sitiv, "/sitiv", "acronym", str)
+        check.need(sitiv, "/sitiv", "name_fr", str)
+    member_ids: set[str] = set()
+    for i, city in enumerate(check.need(data, "/", "member_cities", list) or []):
+        where = f"/member_cities/{i}"
+        slug = check.need(city, where, "id", str)
+        check.need(city, where, "name", str)
+        if slug is not None:
+            if slugify(slug) != slug:
+                check.fail(where, "id", f"is not a slug: {slug!r}")
+            member_ids.add(slug)
+        for j, person in enumerate(city.get("steering_committee", []) if isinstance(city, dict) else []):
+            check.need(person, f"{where}/steering_committee/{j}", "name", str)
+    for i, service in enumerate(check.need(data, "/", "services", list) or []):
+        check.need(service, f"/services/{i}", "id", str)
+        check.need(service, f"/services/{i}", "name", str)
+    for i, commitment in enumerate(check.need(data, "/", "service_commitments", list) or []):
+        check.need(commitment, f"/service_commitments/{i}", "id", str)
+        check.need(commitment, f"/service_commitments/{i}", "name_fr", str)
+    table = check.need(data, "/", "deployment_table", dict)
+    for i, group in enumerate((table or {}).get("groups", []) if table else []):
+        where = f"/deployment_table/groups/{i}"
+        check.need(group, where, "group", str)
+        for j, row in enumerate(check.need(group, where, "rows", list) or []):
+            rwhere = f"{where}/rows/{j}"
+            check.need(row, rwhere, "label_fr", str)
+            count = check.need(row, rwhere, "oui_count", int)
+            if count is not None and count < 0:
+                check.fail(rwhere, "oui_count", "must not be negative")
+            confidence = check.need(row, rwhere, "confidence", str)
+            if confidence is not None and confidence not in CONFIDENCE:
+                check.fail(rwhere, "confidence", f"should be one of {sorted(CONFIDENCE)}, got {confidence!r}")
+            for k, city_id in enumerate(check.need(row, rwhere, "cities", list) or []):
+                if city_id not in member_ids:
+                    check.fail(f"{rwhere}/cities/{k}", "cities", f"names an unknown member {city_id!r}")
+    if table is not None and "groups" not in table:
+        check.fail("/deployment_table", "groups", "is missing")
+    governance = check.need(data, "/", "governance", dict)
+    if governance is not None:
+        president = check.need(governance, "/governance", "president", dict)
+        if president is not None:
+            check.need(president, "/governance/president", "name", str)
+        for i, vp in enumerate(check.need(governance, "/governance", "vice_presidents", list) or []):
+            check.need(vp, f"/governance/vice_presidents/{i}", "name", str)
+            city = check.need(vp, f"/governance/vice_presidents/{i}", "city", str)
+            if city is not None and city not in member_ids:
+                check.fail(f"/governance/vice_presidents/{i}", "city", f"names an unknown member {city!r}")
+    if check.errors:
+        raise DemoFileError("\n".join(check.errors))
+
+
+def read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DemoFileError(f"{path}: file not found") from None
+    except json.JSONDecodeError as error:
+        raise DemoFileError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+    validate(data, path)
+    return data
+
+
+@dataclass
+class _Loader:
+    data: dict[str, Any]
+    supplement: dict[str, Any]
+    people: dict[str, Person] = field(default_factory=dict)
+    orgs: dict[str, Organisation] = field(default_factory=dict)
+
+    def run(self) -> None:
+        self.load_organisations()
+        self.load_catalog()
+        self.load_governance()
+        self.load_accounts()
+
+    # -- members -------------------------------------------------------------------------
+    def load_organisations(self) -> None:
+        sitiv = self.data["sitiv"]
+        operator, _ = Organisation.objects.update_or_create(
+            slug=slugify(sitiv["acronym"]),
+            defaults={
+                "name": sitiv["name_fr"],
+                "short_name": sitiv["acronym"],
+                "kind": OrganisationKind.OPERATOR,
+                "website": _url(sitiv.get("website", "")),
+                "notes": sitiv.get("type", ""),
+            },
+        )
+        self.orgs["SITIV"] = self.orgs[operator.slug] = operator
+        staff = self.data.get("staff", {})
+        StaffFigures.objects.update_or_create(
+            organisation=operator,
+            year=int(self.data.get("meta", {}).get("report_year", 2022)),
+            defaults={
+                "permanent_posts": staff.get("permanent_posts"),
+                "filled_posts": staff.get("filled_posts_approx"),
+                "fte": Decimal(str(staff["fte_approx"])) if staff.get("fte_approx") is not None else None,
+                "note": staff.get("note", ""),
+            },
+        )
+        for service in self.data["services"]:
+            headcount = service.get("headcount")
+            detail = ""
+            if isinstance(headcount, dict):
+                detail = ", ".join(f"{k.replace('_', ' ')} : {v}" for k, v in headcount.items())
+                headcount = sum(v for v in headcount.values() if isinstance(v, int))
+            OperatorService.objects.update_or_create(
+                slug=service["id"],
+                defaults={
+                    "organisation": operator,
+                    "name": service["name"],
+                    "scope": service.get("scope", ""),
+                    "headcount": headcount,
+                    "headcount_detail": detail,
+                },
+            )
+        insee = self.supplement.get("insee_codes", {})
+        for city in self.data["member_cities"]:
+            org, _ = Organisation.objects.update_or_create(
+                slug=city["id"],
+                defaults={
+                    "name": city["name"],
+                    "short_name": city.get("table_column_label", ""),
+                    "kind": OrganisationKind.COMMUNE,
+                    "insee_code": insee.get(city["id"], ""),
+                    "notes": "\n".join(city.get("figures_and_facts", [])),
+                },
+            )
+            self.orgs[org.slug] = org
+            for person in city.get("steering_committee", []):
+                title = person.get("role", "")
+                role = {"D.G.S.": ContactRole.DGS, "D.G.A.": ContactRole.DGA}.get(title, ContactRole.OTHER)
+                Contact.objects.update_or_create(
+                    organisation=org, full_name=person["name"], function=title, defaults={"role": role}
+                )
+        for partner in self.data.get("sitiv", {}).get("entente_tno", {}).get("partners", []):
+            if partner == sitiv["acronym"]:
+                continue
+            org, _ = Organisation.objects.update_or_create(
+                slug=slugify(partner), defaults={"name": partner, "kind": OrganisationKind.PARTNER}
+            )
+            self.orgs[partner] = org
+
+    # -- catalogue ------------------------------------------------------------------------
+    def load_catalog(self) -> None:
+        for position, commitment in enumerate(self.data["service_commitments"]):
+            ServiceCommitment.objects.update_or_create(
+                slug=commitment["id"],
+                defaults={
+                    "name": commitment["name_fr"],
+                    "description": commitment.get("description_fr", ""),
+                    "position": position,
+                },
+            )
+        groups_support = self.supplement.get("support_groups", {})
+        services = {s.slug: s for s in OperatorService.objects.all()}
+        app_facts = self.supplement.get("applications", {})
+        source = "Rapport d'activité 2022 de l'opérateur, tableau des déploiements par ville."
+        for d_position, group in enumerate(self.data["deployment_table"]["groups"]):
+            domain, _ = Domain.objects.update_or_create(
+                slug=slugify(group["group"]), defaults={"name": group["group"], "position": d_position}
+            )
+            support = services.get(groups_support.get(group["group"], groups_support.get("default", "")))
+            for a_position, row in enumerate(group["rows"]):
+                facts = app_facts.get(row["label_fr"], {})
+                vendor = None
+                if facts.get("vendor"):
+                    vendor, _ = Vendor.objects.get_or_create(
+                        slug=slugify(facts["vendor"]), defaults={"name": facts["vendor"]}
+                    )
+                confidence = row["confidence"]
+                note = row.get("evidence", "") if confidence != SourceConfidence.CERTAIN else ""
+                app, _ = Application.objects.update_or_create(
+                    slug=slugify(row["label_fr"])[:80],
+                    defaults={
+                        "name": row["label_fr"],
+                        "domain": domain,
+                        "software": row.get("software") or "",
+                        "vendor": vendor,
+                        "licence": facts.get("licence", Licence.UNKNOWN),
+                        "support_group": support,
+                        "position": a_position,
+                        "source_confidence": confidence,
+                        "source_reported_count": row["oui_count"],
+                        "source_note": note,
+                    },
+                )
+                for city_id in row["cities"]:
+                    Subscription.objects.get_or_create(
+                        collectivity=self.orgs[city_id],
+                        application=app,
+                        defaults={"status": SubscriptionStatus.PRODUCTION, "note": source},
+                    )
+
+    # -- governance -----------------------------------------------------------------------
+    def person(self, name: str) -> Person:
+        if name not in self.people:
+            self.people[name], _ = Person.objects.get_or_create(slug=slugify(name), defaults={"full_name": name})
+        return self.people[name]
+
+    def seat(self, body: Body, name: str, role: str, org: Organisation | None, **extra: Any) -> None:
+        Mandate.objects.update_or_create(
+            person=self.person(name), body=body, role=role, start_on=None, defaults={"organisation": org, **extra}
+        )
+
+    def load_governance(self) -> None:
+        gov = self.data["governance"]
+        committee_info = gov.get("comite_syndical", {})
+        bodies = {}
+        specs = [
+            ("comite-syndical", "Comité syndical", BodyKind.COMMITTEE, committee_info.get("role", "")),
+            ("bureau-syndical", "Bureau syndical", BodyKind.BUREAU,
+             gov.get("bureau_syndical", {}).get("composition", "")),
+            ("cao", "Commission d'appel d'offres (CAO)", BodyKind.TENDER, gov.get("cao", {}).get("role", "")),
+        ]
+        specs += [(slugify(c["name"]), c["name"], BodyKind.COMMISSION, "") for c in gov.get("commissions", [])]
+        conference = gov.get("conference_intercommunale_tno", {})
+        steering = gov.get("steering_committees", {})
+        specs += [
+            ("conference-intercommunale-tno", "Conférence intercommunale TNO", BodyKind.CONFERENCE,
+             conference.get("purpose", "")),
+            ("copil-dsi", "Comité de pilotage des DSI", BodyKind.STEERING_TECHNICAL, steering.get("technical", "")),
+            ("copil-dg", "Comité de pilotage des directions générales", BodyKind.STEERING_STRATEGIC,
+             steering.get("strategic", "")),
+        ]
+        for position, (slug, name, kind, description) in enumerate(specs):
+            extra = {}
+            if kind == BodyKind.COMMITTEE:
+                extra = {
+                    "titular_seats_per_member": committee_info.get("titular_members_per_member_city"),
+                    "substitute_seats_per_member": committee_info.get("substitute_delegates_per_member_city"),
+                }
+            bodies[slug], _ = Body.objects.update_or_create(
+                slug=slug, defaults={"name": name, "kind": kind, "description": description, "position": position,
+                                     **extra}
+            )
+        commissions = {c["led_by"]: bodies[slugify(c["name"])] for c in gov.get("commissions", []) if "led_by" in c}
+        president = gov["president"]
+        for slug in ("comite-syndical", "bureau-syndical"):
+            self.seat(bodies[slug], president["name"], MandateRole.PRESIDENT, self.orgs.get(president.get("city", "")))
+            for vp in gov.get("vice_presidents", []):
+                self.seat(bodies[slug], vp["name"], MandateRole.VICE_PRESIDENT, self.orgs[vp["city"]],
+                          commission_led=commissions.get(vp["name"]) if slug == "bureau-syndical" else None)
+            for member in gov.get("bureau_members", []):
+                role = MandateRole.MEMBER if slug == "bureau-syndical" else MandateRole.TITULAR
+                self.seat(bodies[slug], member["name"], role, self.orgs.get(member.get("city", "")))
+        for member in gov.get("cao", {}).get("titular_members", []):
+            role = MandateRole.PRESIDENT if member["name"] == president["name"] else MandateRole.TITULAR
+            self.seat(bodies["cao"], member["name"], role, self.orgs.get(member.get("city", "")))
+        chair = conference.get("chair")
+        for entity, names in conference.get("titulaires", {}).items():
+            for name in names:
+                role = MandateRole.PRESIDENT if name == chair else MandateRole.TITULAR
+                self.seat(bodies["conference-intercommunale-tno"], name, role, self.orgs.get(entity))
+        for entity, names in conference.get("suppleants", {}).items():
+            for name in names:
+                self.seat(bodies["conference-intercommunale-tno"], name, MandateRole.SUBSTITUTE, self.orgs.get(entity))
+        for participant in steering.get("participants_directions_generales", []):
+            self.seat(bodies["copil-dg"], participant["name"], MandateRole.MEMBER,
+                      self.orgs.get(participant.get("city", "")), title=participant.get("role", ""))
+        for participant in steering.get("participants_sitiv", []):
+            self.seat(bodies["copil-dg"], participant["name"], MandateRole.MEMBER, self.orgs["SITIV"],
+                      title=participant.get("role", ""))
+
+    # -- demo accounts --------------------------------------------------------------------
+    def load_accounts(self) -> None:
+        operator = self.orgs["SITIV"]
+        services = {s.slug: s for s in OperatorService.objects.all()}
+        accounts = [
+            ("admin", "Administratrice", "Mutualis", Role.OPERATOR_ADMIN, operator, services.get("pole-ressources")),
+            ("support", "Agent", "Support", Role.OPERATOR_STAFF, operator, services.get("relations-adherents")),
+        ]
+        for city in self.data["member_cities"]:
+            org = self.orgs[city["id"]]
+            accounts.append((f"dsi-{org.slug}", "DSI", org.label, Role.MEMBER_MANAGER, org, None))
+        venissieux = self.orgs.get("venissieux")
+        if venissieux is not None:
+            accounts.append(("elu-venissieux", "Élu", "Vénissieux", Role.ELECTED, venissieux, None))
+        for username, first, last, role, org, service in accounts:
+            user, created = User.objects.update_or_create(
+                username=username,
+                defaults={"first_name": first, "last_name": last, "role": role, "organisation": org,
+                          "service": service, "email": f"{username}@demo.mutualis.test",
+                          "is_staff": role == Role.OPERATOR_ADMIN, "is_active": True},
+            )
+            if created or not user.has_usable_password():
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+
+
+def _url(value: str) -> str:
+    if value and not value.startswith(("http://", "https://")):
+        return f"https://{value}"
+    return value
+
+
+def load_demo(*, path: Path = DEFAULT_FILE, actor: Any = None) -> dict[str, int]:
+    """Load the data set; running it again changes nothing. Returns the row counts after loading."""
+    data = read(path)
+    supplement = json.loads(SUPPLEMENT_FILE.read_text(encoding="utf-8"))
+    with transaction.atomic():
+        _Loader(data=data, supplement=supplement).run()
+        counts = demo_counts()
+        audit_record(
+            actor=actor, action=AuditAction.IMPORT, object_repr=f"données de démonstration ({path.name})",
+            changes={name: [None, value] for name, value in counts.items()}, via="cli",
+        )
+    return counts
+
+
+def demo_counts() -> dict[str, int]:
+    return {
+        "organisations": Organisation.objects.count(),
+        "members": Organisation.objects.members().count(),
+        "operator_services": OperatorService.objects.count(),
+        "contacts": Contact.objects.count(),
+        "bodies": Body.objects.count(),
+        "mandates": Mandate.objects.count(),
+        "service_commitments": ServiceCommitment.objects.count(),
+        "domains": Domain.objects.count(),
+        "applications": Application.objects.count(),
+        "vendors": Vendor.objects.count(),
+        "subscriptions": Subscription.objects.count(),
+        "accounts": User.objects.count(),
+    }

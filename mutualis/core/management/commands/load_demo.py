@@ -1,0 +1,23 @@
+"""Load the reference operator's public data set and the demo accounts (idempotent)."""
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from mutualis.core.demo import DEFAULT_FILE, DemoFileError, load_demo
+
+
+class Command(BaseCommand):
+    help = "Charge les données publiques de l'opérateur de référence et les comptes de démonstration."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="fichier JSON à charger")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            counts = load_demo(path=options["file"])
+        except DemoFileError as error:
+            raise CommandError(f"demo data not loaded, nothing written:\n{error}") from None
+        summary = ", ".join(f"{name} {value}" for name, value in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"demo loaded: {summary}"))

@@ -1,0 +1,71 @@
+"""Base model and the audit log that every write through a service feeds."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BaseModel(models.Model):
+    """Timestamps every table carries; writes go through services, never through save() hooks."""
+
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("création")
+    UPDATE = "update", _("modification")
+    DELETE = "delete", _("suppression")
+    LOGIN = "login", _("connexion")
+    LOGOUT = "logout", _("déconnexion")
+    IMPORT = "import", _("import")
+    TOKEN_CREATE = "token_create", _("jeton créé")
+    TOKEN_REVOKE = "token_revoke", _("jeton révoqué")
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, with the fields' values before and after. Append-only."""
+
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Kept as text so the entry still says who acted after the account is gone.
+    actor_label = models.CharField(_("auteur (libellé)"), max_length=200)
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices, db_index=True)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("type d'objet"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    object_id = models.CharField(_("identifiant"), max_length=64, blank=True)
+    object_repr = models.CharField(_("objet"), max_length=300, blank=True)
+    # {field: [before, after]}; for a creation before is null, for a deletion after is null.
+    changes = models.JSONField(_("changements"), default=dict, blank=True)
+    organisation = models.ForeignKey(
+        "members.Organisation",
+        verbose_name=_("organisation concernée"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    via = models.CharField(_("canal"), max_length=16, default="web")
+
+    class Meta:
+        verbose_name = _("entrée du journal")
+        verbose_name_plural = _("journal d'audit")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"

@@ -1,0 +1,60 @@
+"""Home page and the audit log."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from mutualis.catalog.selectors import application_list, service_commitment_list, subscription_list
+from mutualis.core.models import AuditAction
+from mutualis.core.selectors import audit_entry_list
+from mutualis.members.models import Organisation
+from mutualis.members.selectors import collectivity_list
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = {
+        "member_count": collectivity_list(actor=user).filter(kind__in=["commune", "ccas", "epci", "syndicate"]).count(),
+        "application_count": application_list(actor=user).count(),
+        "subscription_count": subscription_list(actor=user).count(),
+        "commitments": service_commitment_list(),
+    }
+    return render(request, "core/home.html", context)
+
+
+class AuditFilterForm(forms.Form):
+    who = forms.CharField(label=_("Auteur"), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", "—"), *AuditAction.choices])
+    model = forms.ChoiceField(label=_("Type d'objet"), required=False)
+    organisation = forms.ChoiceField(label=_("Organisation"), required=False)
+    since = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        types = ContentType.objects.filter(app_label__in=["members", "catalog", "governance", "accounts", "core"])
+        self.fields["model"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (f"{ct.app_label}.{ct.model}", str(ct.model_class()._meta.verbose_name) if ct.model_class() else ct.model)
+            for ct in types.order_by("app_label", "model")
+        ]
+        self.fields["organisation"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (o.slug, o.name) for o in Organisation.objects.order_by("name").only("slug", "name")
+        ]
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = audit_entry_list(actor=request.user, **{k: v for k, v in filters.items() if v})
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "core/audit.html", {"form": form, "page": page, "query": query.urlencode()})

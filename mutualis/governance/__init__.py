@@ -1,0 +1,1 @@
+"""Governance: the operator's bodies and the mandates of the people who sit on them."""

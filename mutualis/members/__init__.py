@@ -1,0 +1,1 @@
+"""Members: the operator, its member collectivities and partners, contacts, teams and staff."""

@@ -1,0 +1,138 @@
+"""Members list, one member's page, edits of a member and its contacts."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mutualis.catalog.models import SubscriptionStatus
+from mutualis.catalog.selectors import subscription_list
+from mutualis.core.forms import add_service_errors
+from mutualis.core.tenancy import get_scoped, require_operator_staff
+from mutualis.governance.selectors import mandates_of_organisation
+from mutualis.members import services
+from mutualis.members.forms import ContactForm, OrganisationCreateForm, OrganisationForm
+from mutualis.members.models import Contact, OrganisationKind
+from mutualis.members.selectors import (
+    collectivity_get,
+    collectivity_list,
+    operator_get,
+    operator_staff_figures,
+)
+
+
+@login_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("nature") or None
+    if kind and kind not in OrganisationKind.values:
+        kind = None
+    collectivities = list(collectivity_list(actor=request.user, kind=kind))
+    operator = operator_get() if request.user.is_operator else None
+    return render(
+        request,
+        "members/list.html",
+        {
+            "collectivities": collectivities,
+            "totals": {
+                "count": len(collectivities),
+                "population": sum(c.population or 0 for c in collectivities),
+                "agents": sum(c.agents_count or 0 for c in collectivities),
+                "subscriptions": sum(c.active_subscriptions for c in collectivities),
+                "missing_population": sum(1 for c in collectivities if c.population is None),
+            },
+            "kinds": [k for k in OrganisationKind.choices if k[0] != OrganisationKind.OPERATOR],
+            "kind": kind,
+            "operator": operator,
+            "staff": operator_staff_figures(operator) if operator else None,
+        },
+    )
+
+
+@login_required
+def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = collectivity_get(actor=request.user, slug=slug)
+    subscriptions = subscription_list(actor=request.user, collectivity=organisation.slug)
+    return render(
+        request,
+        "members/detail.html",
+        {
+            "organisation": organisation,
+            "subscriptions": subscriptions,
+            "active_count": sum(1 for s in subscriptions if s.status != SubscriptionStatus.WITHDRAWN),
+            "contacts": organisation.contacts.all(),
+            "mandates": mandates_of_organisation(organisation_id=organisation.pk),
+            "can_edit": services.can_edit_organisation(request.user, organisation),
+            "contact_form": ContactForm(),
+        },
+    )
+
+
+@login_required
+def member_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = collectivity_get(actor=request.user, slug=slug)
+    if not services.can_edit_organisation(request.user, organisation):
+        if request.user.is_operator:
+            raise PermissionDenied(_("votre rôle est en lecture seule"))
+        raise Http404
+    member_only = not request.user.is_operator
+    form = OrganisationForm(request.POST or None, instance=organisation, member_only=member_only)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            changes = services.collectivity_update(actor=request.user, organisation=organisation, data=data)
+        except ValidationError as error:
+            organisation.refresh_from_db()
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Fiche enregistrée (%(n)d champ(s) modifié(s)).") % {"n": len(changes)})
+            return redirect("members:detail", slug=organisation.slug)
+    return render(request, "members/edit.html", {"organisation": organisation, "form": form})
+
+
+@login_required
+def member_create(request: HttpRequest) -> HttpResponse:
+    require_operator_staff(request.user)
+    form = OrganisationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organisation = services.collectivity_create(actor=request.user, data=dict(form.cleaned_data))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Collectivité créée."))
+            return redirect("members:detail", slug=organisation.slug)
+    return render(request, "members/edit.html", {"organisation": None, "form": form})
+
+
+@login_required
+@require_POST
+def contact_add(request: HttpRequest, slug: str) -> HttpResponse:
+    organisation = collectivity_get(actor=request.user, slug=slug)
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.contact_create(actor=request.user, organisation=organisation, data=dict(form.cleaned_data))
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Contact ajouté."))
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''} : {' '.join(errors)}")
+    return redirect("members:detail", slug=organisation.slug)
+
+
+@login_required
+@require_POST
+def contact_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    organisation = collectivity_get(actor=request.user, slug=slug)
+    contact = get_scoped(Contact.objects.filter(organisation=organisation), request.user, field="organisation_id", pk=pk)
+    services.contact_delete(actor=request.user, contact=contact)
+    messages.success(request, _("Contact supprimé."))
+    return redirect("members:detail", slug=organisation.slug)
