@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -50,7 +51,7 @@ _database_url = os.environ.get("DATABASE_URL", "").strip()
 EMBEDDED = not _database_url
 if EMBEDDED:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
+    DATABASES: dict[str, dict[str, Any]] = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "mutualis.sqlite3",
@@ -65,7 +66,7 @@ if EMBEDDED:
     }
 else:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
     except Exception as error:  # dj_database_url raises bare ValueError/KeyError
         raise _fail(ConfigError("DATABASE_URL", f"cannot be read ({error})")) from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -78,7 +78,8 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
-    return render(request, "accounts/profile.html", {"tokens": tokens, "new_secret": request.session.pop("new_token", None)})
+    new_secret = request.session.pop("new_token", None)
+    return render(request, "accounts/profile.html", {"tokens": tokens, "new_secret": new_secret})
 
 
 @login_required

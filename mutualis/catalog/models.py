@@ -158,7 +158,10 @@ class Subscription(BaseModel):
         ).exclude(pk=self.pk)
         if self.collectivity_id and self.application_id and duplicate.exists():
             raise ValidationError(
-                {"application": f"{self.collectivity} est déjà abonnée à {self.application} : modifiez l'abonnement existant."}
+                {
+                    "application": f"{self.collectivity} est déjà abonnée à {self.application} : "
+                    "modifiez l'abonnement existant."
+                }
             )
         super().validate_unique(exclude=exclude)  # type: ignore[arg-type]
 

@@ -32,9 +32,9 @@ from mutualis.governance.models import Body, BodyKind, Mandate, MandateRole, Per
 from mutualis.members.models import (
     Contact,
     ContactRole,
+    OperatorService,
     Organisation,
     OrganisationKind,
-    OperatorService,
     StaffFigures,
 )
 
@@ -138,7 +138,8 @@ def read(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise DemoFileError(f"{path}: file not found") from None
     except json.JSONDecodeError as error:
-        raise DemoFileError(f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+        where = f"line {error.lineno}, column {error.colno}"
+        raise DemoFileError(f"{path}: not valid JSON ({where}: {error.msg})") from None
     validate(data, path)
     return data
 

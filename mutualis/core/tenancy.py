@@ -34,7 +34,7 @@ def get_scoped(queryset: models.QuerySet[M], user: Any, *, field: str, **lookup:
     """The object matching `lookup` among what `user` may read, or 404."""
     try:
         return scope(queryset, user, field=field).get(**lookup)
-    except queryset.model.DoesNotExist:
+    except queryset.model.DoesNotExist:  # type: ignore[attr-defined]
         raise Http404(f"{queryset.model._meta.verbose_name} introuvable") from None
 
 

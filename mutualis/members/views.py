@@ -132,7 +132,8 @@ def contact_add(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def contact_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     organisation = collectivity_get(actor=request.user, slug=slug)
-    contact = get_scoped(Contact.objects.filter(organisation=organisation), request.user, field="organisation_id", pk=pk)
+    contacts = Contact.objects.filter(organisation=organisation)
+    contact = get_scoped(contacts, request.user, field="organisation_id", pk=pk)
     services.contact_delete(actor=request.user, contact=contact)
     messages.success(request, _("Contact supprimé."))
     return redirect("members:detail", slug=organisation.slug)

@@ -8,7 +8,7 @@ from mutualis.accounts.models import Role, User
 from mutualis.catalog.models import Application, Domain, ServiceCommitment, Subscription, SubscriptionStatus, Vendor
 from mutualis.governance.models import Body, BodyKind, Mandate, MandateRole, Person
 from mutualis.lib.identifiers import luhn_complete
-from mutualis.members.models import Contact, Organisation, OrganisationKind, OperatorService
+from mutualis.members.models import Contact, OperatorService, Organisation, OrganisationKind
 
 PASSWORD = "pass-for-tests-1234"
 
