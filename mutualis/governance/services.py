@@ -32,3 +32,21 @@ def mandate_end(*, actor: Any, mandate: Mandate, end_on: Any) -> dict[str, list[
     require_writer(actor)
     _, changes = model_update(actor=actor, instance=mandate, data={"end_on": end_on}, fields=("end_on",))
     return changes
+
+
+def mandate_appoint(*, actor: Any, person_name: str, data: dict[str, Any]) -> Mandate:
+    """Seat a person (created on first appointment) on a body."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+    from django.utils.text import slugify
+
+    require_operator_staff(actor)
+    require_writer(actor)
+    name = " ".join(person_name.split())
+    if not name:
+        raise ValidationError({"person_name": "indiquez le nom de la personne"})
+    with transaction.atomic():
+        person = Person.objects.filter(slug=slugify(name)).first()
+        if person is None:
+            person = model_create(actor=actor, model=Person, data={"slug": slugify(name)[:80], "full_name": name})
+        return model_create(actor=actor, model=Mandate, data={**data, "person": person})
