@@ -70,6 +70,12 @@ class _Checker:
             return None
         return value
 
+    def maybe(self, obj: Any, where: str, key: str, kind: type) -> Any:
+        """An optional field: absent gives an empty `kind`, present must be of that type."""
+        if not isinstance(obj, dict) or key not in obj:
+            return kind()
+        return self.need(obj, where, key, kind) or kind()
+
     def fail(self, where: str, key: str, message: str) -> None:
         self.errors.append(f"{self.path}: entry {where}: field '{key}' {message}")
 
@@ -92,8 +98,11 @@ def validate(data: Any, path: Path) -> None:
             if slugify(slug) != slug:
                 check.fail(where, "id", f"is not a slug: {slug!r}")
             member_ids.add(slug)
-        for j, person in enumerate(city.get("steering_committee", []) if isinstance(city, dict) else []):
+        for j, person in enumerate(check.maybe(city, where, "steering_committee", list)):
             check.need(person, f"{where}/steering_committee/{j}", "name", str)
+        for k, fact in enumerate(check.maybe(city, where, "figures_and_facts", list)):
+            if not isinstance(fact, str):
+                check.fail(f"{where}/figures_and_facts/{k}", "figures_and_facts", "should be str")
     for i, service in enumerate(check.need(data, "/", "services", list) or []):
         check.need(service, f"/services/{i}", "id", str)
         check.need(service, f"/services/{i}", "name", str)
@@ -101,7 +110,8 @@ def validate(data: Any, path: Path) -> None:
         check.need(commitment, f"/service_commitments/{i}", "id", str)
         check.need(commitment, f"/service_commitments/{i}", "name_fr", str)
     table = check.need(data, "/", "deployment_table", dict)
-    for i, group in enumerate((table or {}).get("groups", []) if table else []):
+    groups = check.need(table, "/deployment_table", "groups", list) if table is not None else None
+    for i, group in enumerate(groups or []):
         where = f"/deployment_table/groups/{i}"
         check.need(group, where, "group", str)
         for j, row in enumerate(check.need(group, where, "rows", list) or []):
@@ -114,10 +124,8 @@ def validate(data: Any, path: Path) -> None:
             if confidence is not None and confidence not in CONFIDENCE:
                 check.fail(rwhere, "confidence", f"should be one of {sorted(CONFIDENCE)}, got {confidence!r}")
             for k, city_id in enumerate(check.need(row, rwhere, "cities", list) or []):
-                if city_id not in member_ids:
+                if not isinstance(city_id, str) or city_id not in member_ids:
                     check.fail(f"{rwhere}/cities/{k}", "cities", f"names an unknown member {city_id!r}")
-    if table is not None and "groups" not in table:
-        check.fail("/deployment_table", "groups", "is missing")
     governance = check.need(data, "/", "governance", dict)
     if governance is not None:
         president = check.need(governance, "/governance", "president", dict)
@@ -155,6 +163,7 @@ class _Loader:
         self.load_organisations()
         self.load_catalog()
         self.load_governance()
+        self.load_procurement()
         self.load_accounts()
 
     # -- members -------------------------------------------------------------------------
@@ -345,6 +354,12 @@ class _Loader:
         for participant in steering.get("participants_sitiv", []):
             self.seat(bodies["copil-dg"], participant["name"], MandateRole.MEMBER, self.orgs["SITIV"],
                       title=participant.get("role", ""))
+
+    # -- procurement ----------------------------------------------------------------------
+    def load_procurement(self) -> None:
+        from mutualis.procurement.demo import load_procurement  # procurement depends on core, not the reverse
+
+        load_procurement(self.data)
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:

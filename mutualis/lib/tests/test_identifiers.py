@@ -46,8 +46,9 @@ def test_it_explains_why_a_siren_is_invalid(value, message):
     assert error is not None and message in error
 
 
-def test_it_accepts_a_real_siren():
-    assert siren_error("216902599") is None  # Vénissieux's commune
+@pytest.mark.parametrize("value", ["356000000", "552032534", "542065479"])
+def test_it_accepts_real_sirens(value):
+    assert siren_error(value) is None
 
 
 def test_it_rejects_a_siret_with_a_bad_check_digit_or_length():
