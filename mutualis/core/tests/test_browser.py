@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,14 +98,19 @@ def test_it_filters_and_exports_the_matrix(page, live_server):
     assert list(csv.reader(io.StringIO(downloaded))) == list(csv.reader(io.StringIO(out.getvalue())))
 
     all_rows = page.locator("table.matrix tbody th[scope=row]").count()
+    summary = page.get_by_role("status")
+    expect(summary).to_contain_text(f"{all_rows} applications × 8 adhérents")
     with page.expect_response(lambda r: "/catalogue/matrice/" in r.url and r.request.headers.get("hx-request")):
-        page.get_by_label("Domaine").select_option(label="Portail Usagers")
+        page.get_by_label("Domaine", exact=True).select_option(label="Portail Usagers")
     groups = page.locator("table.matrix th.group")
     expect(groups).to_have_text(["Portail Usagers"])
     expect(page.get_by_role("rowheader", name=KNOWN_APPLICATION)).to_be_visible()
-    assert 0 < page.locator("table.matrix tbody th[scope=row]").count() < all_rows
+    filtered_rows = page.locator("table.matrix tbody th[scope=row]").count()
+    assert 0 < filtered_rows < all_rows
+    expect(summary).to_contain_text(f"{filtered_rows} applications × 8 adhérents")  # the live region, updated
     assert "domaine=" in page.url  # hx-push-url keeps the filter in the address
-    expect(page.get_by_role("link", name="Exporter en CSV")).to_have_attribute("href", "/catalogue/matrice.csv?domaine=portail-usagers")
+    export = page.get_by_role("link", name="Exporter en CSV")
+    expect(export).to_have_attribute("href", re.compile(r"domaine=portail-usagers"))
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{live_server.url}/catalogue/matrice/")
