@@ -40,6 +40,10 @@ try:
     REQUIRE_2FA_FOR_STAFF = env_bool("MUTUALIS_REQUIRE_2FA", True)
     API_PAGE_SIZE = env_int("MUTUALIS_API_PAGE_SIZE", 50, minimum=1)
     SECURE_COOKIES = env_bool("MUTUALIS_SECURE_COOKIES", False)
+    # Contracts at or above this amount (€ HT) are published as open data (DECP).
+    DECP_THRESHOLD = env_int("MUTUALIS_DECP_THRESHOLD", 40000, minimum=0)
+    # Who receives renewal and end alerts; empty: the accounts of the "pole-ressources" service.
+    PROCUREMENT_NOTIFY_TO = env_list("MUTUALIS_PROCUREMENT_NOTIFY_TO", [])
     _email = parse_email_url("EMAIL_URL", os.environ.get("EMAIL_URL", "console://"))
     _storage_url = os.environ.get("STORAGE_URL", "").strip()
     _default_storage = parse_storage_url("STORAGE_URL", _storage_url) if _storage_url else None
@@ -91,7 +95,6 @@ elif len(SECRET_KEY) < 32:
 
 # --- Applications ---------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -107,6 +110,7 @@ INSTALLED_APPS = [
     "mutualis.members",
     "mutualis.governance",
     "mutualis.catalog",
+    "mutualis.procurement",
     "mutualis.api",
 ]
 

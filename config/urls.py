@@ -1,6 +1,5 @@
 """URL map: one include per app, the REST API under /api/v1/."""
 
-from django.contrib import admin
 from django.urls import include, path
 
 from mutualis.api.api import api
@@ -11,7 +10,7 @@ urlpatterns = [
     path("adherents/", include("mutualis.members.urls")),
     path("gouvernance/", include("mutualis.governance.urls")),
     path("catalogue/", include("mutualis.catalog.urls")),
+    path("marches/", include("mutualis.procurement.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("django-admin/", admin.site.urls),
 ]

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mutualis.catalog.models import Application, Licence, Subscription
+from mutualis.catalog.models import Application, Domain, Licence, Subscription, Vendor
 from mutualis.catalog.services import APPLICATION_FIELDS, SUBSCRIPTION_FIELDS
 from mutualis.members.models import Organisation
 
@@ -33,7 +33,8 @@ class SubscriptionForm(forms.ModelForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["collectivity"].queryset = Organisation.objects.collectivities()  # type: ignore[attr-defined]
+        if "collectivity" in self.fields:  # the edit form leaves the pair alone
+            self.fields["collectivity"].queryset = Organisation.objects.collectivities()  # type: ignore[attr-defined]
 
     def _post_clean(self) -> None:
         pass
@@ -54,3 +55,21 @@ class CatalogFilterForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["domaine"].choices = [("", _("tous")), *domains]  # type: ignore[attr-defined]
         self.fields["adherent"].choices = [("", _("tous")), *members]  # type: ignore[attr-defined]
+
+
+class VendorForm(forms.ModelForm):
+    class Meta:
+        model = Vendor
+        fields = ["slug", "name", "siren"]
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class DomainForm(forms.ModelForm):
+    class Meta:
+        model = Domain
+        fields = ["slug", "name", "position"]
+
+    def _post_clean(self) -> None:
+        pass

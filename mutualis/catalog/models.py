@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
-from mutualis.lib.identifiers import siren_error
+from mutualis.lib.identifiers import siren_error, siret_error
 
 
 class Domain(BaseModel):
@@ -29,6 +29,9 @@ class Vendor(BaseModel):
     slug = models.SlugField(_("identifiant"), max_length=60, unique=True)
     name = models.CharField(_("nom"), max_length=200)
     siren = models.CharField(_("SIREN"), max_length=9, blank=True)
+    siret = models.CharField(
+        _("SIRET"), max_length=14, blank=True, help_text=_("Établissement titulaire des marchés (données DECP).")
+    )
 
     class Meta:
         verbose_name = _("éditeur")
@@ -39,8 +42,16 @@ class Vendor(BaseModel):
         return self.name
 
     def clean(self) -> None:
+        errors: dict[str, str] = {}
         if self.siren and (message := siren_error(self.siren)):
-            raise ValidationError({"siren": message})
+            errors["siren"] = message
+        if self.siret:
+            if message := siret_error(self.siret):
+                errors["siret"] = message
+            elif self.siren and not self.siret.startswith(self.siren):
+                errors["siret"] = "le SIRET doit commencer par le SIREN de l'éditeur"
+        if errors:
+            raise ValidationError(errors)
 
 
 class Licence(models.TextChoices):

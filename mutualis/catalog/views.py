@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -16,8 +18,10 @@ from mutualis.catalog.forms import (
     ApplicationEditForm,
     ApplicationForm,
     CatalogFilterForm,
+    DomainForm,
     SubscriptionEditForm,
     SubscriptionForm,
+    VendorForm,
 )
 from mutualis.catalog.models import Licence, SubscriptionStatus
 from mutualis.catalog.selectors import (
@@ -32,6 +36,7 @@ from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, require_operator_staff
 from mutualis.lib.tabular import to_csv, to_xlsx
 from mutualis.members.selectors import collectivity_list
+from mutualis.procurement.selectors import contract_list_for_application
 
 
 @login_required
@@ -63,7 +68,8 @@ def application_detail(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "catalog/detail.html",
         {"application": application, "subscriptions": application.subscriptions.all(), "can_write": can_write,
-         "subscription_form": SubscriptionForm() if can_write else None},
+         "subscription_form": SubscriptionForm() if can_write else None,
+         "contracts": contract_list_for_application(actor=request.user, application=application)},
     )
 
 
@@ -181,3 +187,27 @@ def matrix_export(request: HttpRequest, fmt: str) -> HttpResponse:
         response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="matrice-deploiements-{stamp}.{fmt}"'
     return response
+
+
+@login_required
+def vendor_create(request: HttpRequest) -> HttpResponse:
+    return _simple_create(request, VendorForm, services.vendor_create, _("Nouvel éditeur"), _("Éditeur ajouté."))
+
+
+@login_required
+def domain_create(request: HttpRequest) -> HttpResponse:
+    return _simple_create(request, DomainForm, services.domain_create, _("Nouveau domaine"), _("Domaine ajouté."))
+
+
+def _simple_create(request: HttpRequest, form_class: type, create: Callable[..., object], title: str, done: str):  # type: ignore[no-untyped-def]
+    require_operator_staff(request.user)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            create(actor=request.user, data=dict(form.cleaned_data))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("catalog:list")
+    return render(request, "catalog/form.html", {"form": form, "title": title})

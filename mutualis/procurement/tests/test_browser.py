@@ -1,0 +1,26 @@
+"""The register pages in a real browser on the demo data: axe-core finds no serious violation.
+Skipped like the core browser tests when Chromium is absent."""
+
+from mutualis.core.tests.test_browser import axe_blocking, browser, log_in, page  # noqa: F401
+
+
+def test_the_register_pages_have_no_serious_accessibility_violation(page, live_server):  # noqa: F811
+    base = live_server.url
+    log_in(page, base, "admin")
+    problems = []
+    for path in [
+        "/marches/",
+        "/marches/22TNOO3/",
+        "/marches/2022M02/",
+        "/marches/seuils/",
+        "/marches/echeances/",
+        "/marches/nouveau/",
+        "/marches/import-decp/",
+        "/marches/22TNOO3/lots/nouveau/",
+        "/catalogue/enfance-concerto/",
+    ]:
+        page.goto(f"{base}{path}")
+        assert "introuvable" not in page.content(), path
+        problems += axe_blocking(page)
+
+    assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)

@@ -1,0 +1,224 @@
+"""Register pages: the list with filters and exports, one contract, the thresholds, the
+renewals dashboard. Every signed-in account reads; operator staff write (others get 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mutualis.core.forms import add_service_errors
+from mutualis.core.tenancy import is_operator, require_operator_staff
+from mutualis.lib.tabular import to_csv, to_xlsx
+from mutualis.procurement import selectors, services
+from mutualis.procurement.enums import MARKS
+from mutualis.procurement.exports import register_header, register_rows
+from mutualis.procurement.forms import ContractForm, DecpImportForm, LotForm, RegisterFilterForm, RenewalForm
+from mutualis.procurement.services import NewHolder
+
+
+def _can_write(user: Any) -> bool:
+    return is_operator(user) and not user.is_read_only
+
+
+def _register(request: HttpRequest) -> tuple[RegisterFilterForm, list[Any]]:
+    form = RegisterFilterForm(
+        request.GET or None,
+        years=selectors.contract_years(),
+        vendors=selectors.vendor_choices(),
+        applications=selectors.application_choices(),
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    contracts = selectors.contract_list(
+        actor=request.user,
+        year=filters.get("annee"),
+        vendor=filters.get("titulaire") or None,
+        procedure=filters.get("procedure") or None,
+        application=filters.get("application") or None,
+        ending_within=filters.get("echeance"),
+    )
+    return form, selectors.attach_warnings(contracts)
+
+
+@login_required
+def contract_index(request: HttpRequest) -> HttpResponse:
+    form, contracts = _register(request)
+    context = {
+        "form": form,
+        "contracts": contracts,
+        "can_write": _can_write(request.user),
+        "total": sum(c.max_amount_ht for c in contracts),
+        "query": request.GET.urlencode(),
+    }
+    template = "procurement/includes/_register.html" if request.headers.get("HX-Request") else "procurement/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def contract_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    _form, contracts = _register(request)
+    header, rows = register_header(), register_rows(contracts)
+    stamp = timezone.localdate().isoformat()
+    if fmt == "xlsx":
+        response = HttpResponse(
+            to_xlsx(header, rows, title="Marchés"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="registre-marches-{stamp}.{fmt}"'
+    return response
+
+
+@login_required
+def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
+    contract = selectors.contract_get(actor=request.user, code=code)
+    can_write = _can_write(request.user)
+    return render(
+        request,
+        "procurement/detail.html",
+        {
+            "contract": contract,
+            "warnings": selectors.contract_warnings(contract),
+            "lots": contract.lots.all(),
+            "decisions": contract.renewal_decisions.all(),
+            "renewals_left": max(contract.renewals_allowed - contract.renewals_used, 0),  # type: ignore[attr-defined]
+            "can_write": can_write,
+            "renewal_form": RenewalForm(initial={"decided_on": timezone.localdate()}) if can_write else None,
+            "lot_form": LotForm() if can_write else None,
+        },
+    )
+
+
+def _holders_and_apps(form: ContractForm) -> dict[str, Any]:
+    data = dict(form.cleaned_data)
+    holders = list(data.pop("holders", []) or [])
+    applications = list(data.pop("applications", []) or [])
+    name, siret = data.pop("new_holder_name", ""), data.pop("new_holder_siret", "")
+    new_holders = [NewHolder(siret=siret.replace(" ", ""), name=name)] if siret or name else []
+    if data.get("decp_details") is None:
+        data["decp_details"] = {}
+    return {"data": data, "holders": holders, "applications": applications, "new_holders": new_holders}
+
+
+@login_required
+def contract_create(request: HttpRequest) -> HttpResponse:
+    require_operator_staff(request.user)
+    form = ContractForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contract = services.contract_create(actor=request.user, **_holders_and_apps(form))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Marché enregistré."))
+            return redirect("procurement:detail", code=contract.code)
+    return render(request, "procurement/form.html", {"form": form, "title": _("Nouveau marché")})
+
+
+@login_required
+def contract_edit(request: HttpRequest, code: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    contract = selectors.contract_get(actor=request.user, code=code)
+    form = ContractForm(request.POST or None, instance=contract)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contract_update(actor=request.user, contract=contract, **_holders_and_apps(form))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Marché enregistré."))
+            return redirect("procurement:detail", code=contract.code)
+    return render(request, "procurement/form.html", {"form": form, "title": contract.code})
+
+
+@login_required
+@require_POST
+def renewal_create(request: HttpRequest, code: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    contract = selectors.contract_get(actor=request.user, code=code)
+    form = RenewalForm(request.POST)
+    if form.is_valid():
+        try:
+            services.renewal_decide(actor=request.user, contract=contract, **form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Décision de reconduction enregistrée."))
+    else:
+        messages.error(request, _("Décision incomplète : indiquez la date et la décision."))
+    return redirect("procurement:detail", code=contract.code)
+
+
+@login_required
+def lot_create(request: HttpRequest, code: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    contract = selectors.contract_get(actor=request.user, code=code)
+    form = LotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lot_add(actor=request.user, contract=contract, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Lot ajouté."))
+            return redirect("procurement:detail", code=contract.code)
+    return render(request, "procurement/form.html", {"form": form, "title": _("Lot du marché %s") % contract.code})
+
+
+@login_required
+def decp_import(request: HttpRequest) -> HttpResponse:
+    require_operator_staff(request.user)
+    form = DecpImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = services.decp_import(actor=request.user, content=upload.read(), source=upload.name, via="web")
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Import DECP : %(c)d marché(s) créé(s), %(u)d mis à jour.")
+                % {"c": len(result.created), "u": len(result.updated)},
+            )
+            return redirect("procurement:list")
+    return render(
+        request, "procurement/form.html", {"form": form, "title": _("Importer un fichier DECP"), "multipart": True}
+    )
+
+
+@login_required
+def threshold_index(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return render(
+        request,
+        "procurement/thresholds.html",
+        {
+            "thresholds": selectors.threshold_list(),
+            "in_force": selectors.thresholds_in_force(on=today).values(),
+            "today": today,
+        },
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    buckets = selectors.events_by_mark(selectors.upcoming_events(actor=request.user, today=today))
+    return render(
+        request,
+        "procurement/dashboard.html",
+        {
+            "buckets": [(mark, buckets[mark]) for mark in MARKS],
+            "today": today,
+        },
+    )
