@@ -16,6 +16,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 
 from mutualis.accounts import services
+from mutualis.accounts.middleware import second_factor_url
 from mutualis.accounts.models import ApiToken
 
 
@@ -44,7 +45,7 @@ class TokenForm(forms.Form):
 def otp_verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not services.has_confirmed_device(user):
-        return redirect(f"/comptes/2fa/enrolement/?next={_next(request)}")
+        return redirect(second_factor_url("accounts:otp_enrol", _next(request)))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["token"])
@@ -58,6 +59,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 @login_required
 def otp_enrol(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if services.has_confirmed_device(user) and not user.is_verified():  # type: ignore[union-attr]
+        # Enrolling another device must take the current one: else a stolen password would do.
+        return redirect(second_factor_url("accounts:otp_verify", _next(request)))
     device = services.totp_device_for_enrolment(user=user)  # type: ignore[arg-type]
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -75,11 +79,14 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _profile_page(request: HttpRequest, new_secret: str | None = None) -> HttpResponse:
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")  # type: ignore[misc]
+    return render(request, "accounts/profile.html", {"tokens": tokens, "new_secret": new_secret})
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
-    new_secret = request.session.pop("new_token", None)
-    return render(request, "accounts/profile.html", {"tokens": tokens, "new_secret": new_secret})
+    return _profile_page(request)
 
 
 @login_required
@@ -91,8 +98,8 @@ def token_create(request: HttpRequest) -> HttpResponse:
         for message in error.messages:
             messages.error(request, message)
         return redirect("accounts:profile")
-    request.session["new_token"] = secret
-    return redirect("accounts:profile")
+    # Shown in this response only: kept in the session it would sit in the database until read.
+    return _profile_page(request, new_secret=secret)
 
 
 @login_required

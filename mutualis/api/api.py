@@ -1,5 +1,8 @@
 """API v1: collectivities, applications, subscriptions. Reads for every account (scoped to its
-organisation), writes for operator staff; every write goes through the apps' services."""
+organisation), writes for operator staff; every write goes through the apps' services.
+
+Refusals follow one rule: an object the account may not read is 404 (its existence is not
+disclosed); a write the account may not make on something it can read is 403."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Router
+from ninja import NinjaAPI, Query, Router, Swagger
 from ninja.pagination import PageNumberPagination, paginate
 
 from mutualis.api.auth import BrowserSession, TokenAuth
@@ -24,9 +27,9 @@ from mutualis.api.schemas import (
     SubscriptionPatch,
 )
 from mutualis.catalog import services as catalog_services
-from mutualis.catalog.models import Domain, Vendor
+from mutualis.catalog.models import Application, Domain, Vendor
 from mutualis.catalog.selectors import application_get, application_list, subscription_get, subscription_list
-from mutualis.core.tenancy import require_operator_staff
+from mutualis.core.tenancy import is_operator
 from mutualis.members import services as member_services
 from mutualis.members.models import OperatorService, Organisation
 from mutualis.members.selectors import collectivity_get, collectivity_list
@@ -38,6 +41,9 @@ api = NinjaAPI(
     "(`Authorization: Bearer …`) ou session du navigateur.",
     auth=[TokenAuth(), BrowserSession()],
     urls_namespace="api-v1",
+    # The page loads Swagger UI from ninja's bundled /static/ files ("ninja" is an installed app;
+    # without it ninja falls back to a CDN, and servers may have no internet). No online validator.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -69,6 +75,13 @@ def _by_slug(model: Any, slug: str | None, field: str) -> Any:
         raise ValidationError({field: f"{model._meta.verbose_name} inconnu(e) : {slug!r}"}) from None
 
 
+def _require_api_writer(user: Any) -> None:
+    """Every account reads the API; only the operator's (non read-only) accounts write through it.
+    Members see the collections, so refusing them is a 403, not a 404."""
+    if not is_operator(user) or user.is_read_only:
+        raise PermissionDenied("écriture réservée aux agents de l'opérateur")
+
+
 def _patch(payload: Any) -> dict[str, Any]:
     return payload.dict(exclude_unset=True)
 
@@ -90,12 +103,14 @@ def get_collectivity(request: HttpRequest, slug: str) -> Any:
 
 @collectivities.post("/", response={201: CollectivityOut, **ERRORS})
 def create_collectivity(request: HttpRequest, payload: CollectivityIn) -> Any:
+    _require_api_writer(request.user)
     return 201, member_services.collectivity_create(actor=request.user, data=payload.dict(), via="api")
 
 
 @collectivities.patch("/{slug}", response={200: CollectivityOut, **ERRORS})
 def update_collectivity(request: HttpRequest, slug: str, payload: CollectivityPatch) -> Any:
     organisation = collectivity_get(actor=request.user, slug=slug)
+    _require_api_writer(request.user)
     member_services.collectivity_update(actor=request.user, organisation=organisation, data=_patch(payload), via="api")
     return organisation
 
@@ -133,7 +148,7 @@ def _application_refs(data: dict[str, Any]) -> dict[str, Any]:
 
 @applications.post("/", response={201: ApplicationOut, **ERRORS})
 def create_application(request: HttpRequest, payload: ApplicationIn) -> Any:
-    require_operator_staff(request.user)
+    _require_api_writer(request.user)
     application = catalog_services.application_create(
         actor=request.user, data=_application_refs(payload.dict()), via="api"
     )
@@ -142,8 +157,8 @@ def create_application(request: HttpRequest, payload: ApplicationIn) -> Any:
 
 @applications.patch("/{slug}", response={200: ApplicationOut, **ERRORS})
 def update_application(request: HttpRequest, slug: str, payload: ApplicationPatch) -> Any:
-    require_operator_staff(request.user)
     application = application_get(actor=request.user, slug=slug)
+    _require_api_writer(request.user)
     catalog_services.application_update(
         actor=request.user, application=application, data=_application_refs(_patch(payload)), via="api"
     )
@@ -172,18 +187,18 @@ def get_subscription(request: HttpRequest, pk: int) -> Any:
 
 @subscriptions.post("/", response={201: SubscriptionOut, **ERRORS})
 def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
-    require_operator_staff(request.user)
+    _require_api_writer(request.user)
     data = payload.dict()
     data["collectivity"] = _by_slug(Organisation, data["collectivity"], "collectivity")
-    data["application"] = application_get(actor=request.user, slug=data["application"])
+    data["application"] = _by_slug(Application, data["application"], "application")
     subscription = catalog_services.subscription_create(actor=request.user, data=data, via="api")
     return 201, subscription_get(actor=request.user, pk=subscription.pk)
 
 
 @subscriptions.patch("/{int:pk}", response={200: SubscriptionOut, **ERRORS})
 def update_subscription(request: HttpRequest, pk: int, payload: SubscriptionPatch) -> Any:
-    require_operator_staff(request.user)
     subscription = subscription_get(actor=request.user, pk=pk)
+    _require_api_writer(request.user)
     catalog_services.subscription_update(actor=request.user, subscription=subscription, data=_patch(payload), via="api")
     return subscription_get(actor=request.user, pk=pk)
 

@@ -76,7 +76,7 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def member_edit(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = collectivity_get(actor=request.user, slug=slug)
     if not services.can_edit_organisation(request.user, organisation):
-        if request.user.is_operator:
+        if request.user.is_read_only:  # an elected official reads this member's page: say why not
             raise PermissionDenied(_("votre rôle est en lecture seule"))
         raise Http404
     member_only = not request.user.is_operator
