@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Router, Swagger
+from ninja import NinjaAPI, Query, Router, Status, Swagger
 from ninja.pagination import PageNumberPagination, paginate
 
 from mutualis.api.auth import BrowserSession, TokenAuth
@@ -104,7 +104,7 @@ def get_collectivity(request: HttpRequest, slug: str) -> Any:
 @collectivities.post("/", response={201: CollectivityOut, **ERRORS})
 def create_collectivity(request: HttpRequest, payload: CollectivityIn) -> Any:
     _require_api_writer(request.user)
-    return 201, member_services.collectivity_create(actor=request.user, data=payload.dict(), via="api")
+    return Status(201, member_services.collectivity_create(actor=request.user, data=payload.dict(), via="api"))
 
 
 @collectivities.patch("/{slug}", response={200: CollectivityOut, **ERRORS})
@@ -152,7 +152,7 @@ def create_application(request: HttpRequest, payload: ApplicationIn) -> Any:
     application = catalog_services.application_create(
         actor=request.user, data=_application_refs(payload.dict()), via="api"
     )
-    return 201, application_get(actor=request.user, slug=application.slug)
+    return Status(201, application_get(actor=request.user, slug=application.slug))
 
 
 @applications.patch("/{slug}", response={200: ApplicationOut, **ERRORS})
@@ -192,7 +192,7 @@ def create_subscription(request: HttpRequest, payload: SubscriptionIn) -> Any:
     data["collectivity"] = _by_slug(Organisation, data["collectivity"], "collectivity")
     data["application"] = _by_slug(Application, data["application"], "application")
     subscription = catalog_services.subscription_create(actor=request.user, data=data, via="api")
-    return 201, subscription_get(actor=request.user, pk=subscription.pk)
+    return Status(201, subscription_get(actor=request.user, pk=subscription.pk))
 
 
 @subscriptions.patch("/{int:pk}", response={200: SubscriptionOut, **ERRORS})

@@ -1,12 +1,15 @@
 """Forms for organisations and contacts; validation lives in the models, writes in services."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from mutualis.members.models import Contact, Organisation
 from mutualis.members.services import CONTACT_FIELDS, MEMBER_EDITABLE_FIELDS, OPERATOR_EDITABLE_FIELDS
 
 
 class OrganisationForm(forms.ModelForm):
+    website = forms.URLField(label=_("site web"), required=False, assume_scheme="https")
+
     class Meta:
         model = Organisation
         fields = list(OPERATOR_EDITABLE_FIELDS)
