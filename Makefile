@@ -40,10 +40,10 @@ test-pg: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check mutualis/lib mutualis/core/tenancy.py
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy mutualis/lib mutualis/core/services.py mutualis/core/audit.py mutualis/core/tenancy.py \
 		mutualis/members/services.py mutualis/catalog/services.py mutualis/governance/services.py \
-		mutualis/accounts/services.py
+		mutualis/accounts/services.py mutualis/procurement/services.py
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mutualis makemigrations --check --dry-run
 
 bench: $(STAMP)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mutualis.accounts.models import ApiToken, User
@@ -27,7 +28,7 @@ def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
     if not name:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({"name": "donnez un nom au jeton (par exemple l'outil qui l'utilise)"})
+        raise ValidationError({"name": gettext("donnez un nom au jeton (par exemple l'outil qui l'utilise)")})
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(user=actor, name=name[:100], prefix=secret[:12], digest=_digest(secret))
@@ -42,7 +43,10 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at", "updated_at"])
         audit_record(
-            actor=actor, action=AuditAction.TOKEN_REVOKE, obj=token, organisation_id=token.user.organisation_id,
+            actor=actor,
+            action=AuditAction.TOKEN_REVOKE,
+            obj=token,
+            organisation_id=token.user.organisation_id,
             changes={"revoked_at": [None, token.revoked_at.isoformat()]},
         )
 
@@ -76,8 +80,13 @@ def totp_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        audit_record(actor=user, action=AuditAction.UPDATE, obj=user, object_repr=f"{user}: second facteur enrôlé",
-                     changes={"totp": [False, True]})
+        audit_record(
+            actor=user,
+            action=AuditAction.UPDATE,
+            obj=user,
+            object_repr=f"{user}: second facteur enrôlé",
+            changes={"totp": [False, True]},
+        )
     return True
 
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -37,8 +38,11 @@ def _next(request: HttpRequest) -> str:
 
 
 class TokenForm(forms.Form):
-    token = forms.CharField(label="Code à 6 chiffres", max_length=8, widget=forms.TextInput(
-        attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}))
+    token = forms.CharField(
+        label=gettext_lazy("Code à 6 chiffres"),
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
 
 @login_required
@@ -74,7 +78,8 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 
     secret = b32encode(device.bin_key).decode()
     return render(
-        request, "accounts/otp_enrol.html",
+        request,
+        "accounts/otp_enrol.html",
         {"form": form, "secret": secret, "uri": device.config_url, "next": _next(request)},
     )
 

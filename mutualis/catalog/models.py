@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
@@ -49,7 +50,7 @@ class Vendor(BaseModel):
             if message := siret_error(self.siret):
                 errors["siret"] = message
             elif self.siren and not self.siret.startswith(self.siren):
-                errors["siret"] = "le SIRET doit commencer par le SIREN de l'éditeur"
+                errors["siret"] = gettext("le SIRET doit commencer par le SIREN de l'éditeur")
         if errors:
             raise ValidationError(errors)
 
@@ -160,7 +161,7 @@ class Subscription(BaseModel):
 
     def clean(self) -> None:
         if self.started_on and self.ended_on and self.ended_on < self.started_on:
-            raise ValidationError({"ended_on": "la date de fin précède la date de début"})
+            raise ValidationError({"ended_on": gettext("la date de fin précède la date de début")})
 
     def validate_unique(self, exclude: object = None) -> None:
         # A clearer message than the constraint's generic one.
@@ -170,8 +171,10 @@ class Subscription(BaseModel):
         if self.collectivity_id and self.application_id and duplicate.exists():
             raise ValidationError(
                 {
-                    "application": f"{self.collectivity} est déjà abonnée à {self.application} : "
-                    "modifiez l'abonnement existant."
+                    "application": gettext(
+                        "%(collectivity)s est déjà abonnée à %(application)s : modifiez l'abonnement existant."
+                    )
+                    % {"collectivity": self.collectivity, "application": self.application}
                 }
             )
         super().validate_unique(exclude=exclude)  # type: ignore[arg-type]

@@ -165,8 +165,17 @@ def deployment_matrix(
     column = {m.pk: index for index, m in enumerate(member_list)}
 
     app_qs = Application.objects.select_related("domain").only(
-        "pk", "slug", "name", "software", "position", "source_confidence", "source_reported_count",
-        "domain__id", "domain__slug", "domain__name", "domain__position",
+        "pk",
+        "slug",
+        "name",
+        "software",
+        "position",
+        "source_confidence",
+        "source_reported_count",
+        "domain__id",
+        "domain__slug",
+        "domain__name",
+        "domain__position",
     )
     if domain:
         app_qs = app_qs.filter(domain__slug=domain)

@@ -5,13 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from mutualis.catalog.models import Application, Domain, ServiceCommitment, Subscription, Vendor
 from mutualis.core.services import model_create, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
 
 APPLICATION_FIELDS = (
-    "name", "domain", "software", "vendor", "licence", "description", "sso_protocol", "support_group", "position",
+    "name",
+    "domain",
+    "software",
+    "vendor",
+    "licence",
+    "description",
+    "sso_protocol",
+    "support_group",
+    "position",
 )
 SUBSCRIPTION_FIELDS = ("status", "started_on", "ended_on", "note")
 
@@ -50,7 +59,7 @@ def subscription_create(*, actor: Any, data: dict[str, Any], via: str = "web") -
     _require_catalog_writer(actor)
     collectivity = data.get("collectivity")
     if collectivity is not None and collectivity.is_operator:
-        raise ValidationError({"collectivity": "l'opérateur ne s'abonne pas à son propre catalogue"})
+        raise ValidationError({"collectivity": gettext("l'opérateur ne s'abonne pas à son propre catalogue")})
     return model_create(actor=actor, model=Subscription, data=data, via=via)
 
 

@@ -55,8 +55,12 @@ def application_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "catalog/list.html",
-        {"form": form, "applications": applications, "commitments": service_commitment_list(),
-         "can_write": is_operator(request.user) and not request.user.is_read_only},
+        {
+            "form": form,
+            "applications": applications,
+            "commitments": service_commitment_list(),
+            "can_write": is_operator(request.user) and not request.user.is_read_only,
+        },
     )
 
 
@@ -67,9 +71,13 @@ def application_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "catalog/detail.html",
-        {"application": application, "subscriptions": application.subscriptions.all(), "can_write": can_write,
-         "subscription_form": SubscriptionForm() if can_write else None,
-         "contracts": contract_list_for_application(actor=request.user, application=application)},
+        {
+            "application": application,
+            "subscriptions": application.subscriptions.all(),
+            "can_write": can_write,
+            "subscription_form": SubscriptionForm() if can_write else None,
+            "contracts": contract_list_for_application(actor=request.user, application=application),
+        },
     )
 
 

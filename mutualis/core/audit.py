@@ -86,15 +86,11 @@ def audit_record(
 
 
 def audit_create(*, actor: Any, obj: models.Model, via: str = "web") -> AuditEntry:
-    return audit_record(
-        actor=actor, action=AuditAction.CREATE, obj=obj, changes=diff({}, snapshot(obj)), via=via
-    )
+    return audit_record(actor=actor, action=AuditAction.CREATE, obj=obj, changes=diff({}, snapshot(obj)), via=via)
 
 
 def audit_delete(*, actor: Any, obj: models.Model, via: str = "web") -> AuditEntry:
-    return audit_record(
-        actor=actor, action=AuditAction.DELETE, obj=obj, changes=diff(snapshot(obj), {}), via=via
-    )
+    return audit_record(actor=actor, action=AuditAction.DELETE, obj=obj, changes=diff(snapshot(obj), {}), via=via)
 
 
 def _organisation_of(obj: models.Model) -> int | None:

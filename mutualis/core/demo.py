@@ -302,19 +302,31 @@ class _Loader:
         bodies = {}
         specs = [
             ("comite-syndical", "Comité syndical", BodyKind.COMMITTEE, committee_info.get("role", "")),
-            ("bureau-syndical", "Bureau syndical", BodyKind.BUREAU,
-             gov.get("bureau_syndical", {}).get("composition", "")),
+            (
+                "bureau-syndical",
+                "Bureau syndical",
+                BodyKind.BUREAU,
+                gov.get("bureau_syndical", {}).get("composition", ""),
+            ),
             ("cao", "Commission d'appel d'offres (CAO)", BodyKind.TENDER, gov.get("cao", {}).get("role", "")),
         ]
         specs += [(slugify(c["name"]), c["name"], BodyKind.COMMISSION, "") for c in gov.get("commissions", [])]
         conference = gov.get("conference_intercommunale_tno", {})
         steering = gov.get("steering_committees", {})
         specs += [
-            ("conference-intercommunale-tno", "Conférence intercommunale TNO", BodyKind.CONFERENCE,
-             conference.get("purpose", "")),
+            (
+                "conference-intercommunale-tno",
+                "Conférence intercommunale TNO",
+                BodyKind.CONFERENCE,
+                conference.get("purpose", ""),
+            ),
             ("copil-dsi", "Comité de pilotage des DSI", BodyKind.STEERING_TECHNICAL, steering.get("technical", "")),
-            ("copil-dg", "Comité de pilotage des directions générales", BodyKind.STEERING_STRATEGIC,
-             steering.get("strategic", "")),
+            (
+                "copil-dg",
+                "Comité de pilotage des directions générales",
+                BodyKind.STEERING_STRATEGIC,
+                steering.get("strategic", ""),
+            ),
         ]
         for position, (slug, name, kind, description) in enumerate(specs):
             extra = {}
@@ -324,16 +336,21 @@ class _Loader:
                     "substitute_seats_per_member": committee_info.get("substitute_delegates_per_member_city"),
                 }
             bodies[slug], _ = Body.objects.update_or_create(
-                slug=slug, defaults={"name": name, "kind": kind, "description": description, "position": position,
-                                     **extra}
+                slug=slug,
+                defaults={"name": name, "kind": kind, "description": description, "position": position, **extra},
             )
         commissions = {c["led_by"]: bodies[slugify(c["name"])] for c in gov.get("commissions", []) if "led_by" in c}
         president = gov["president"]
         for slug in ("comite-syndical", "bureau-syndical"):
             self.seat(bodies[slug], president["name"], MandateRole.PRESIDENT, self.orgs.get(president.get("city", "")))
             for vp in gov.get("vice_presidents", []):
-                self.seat(bodies[slug], vp["name"], MandateRole.VICE_PRESIDENT, self.orgs[vp["city"]],
-                          commission_led=commissions.get(vp["name"]) if slug == "bureau-syndical" else None)
+                self.seat(
+                    bodies[slug],
+                    vp["name"],
+                    MandateRole.VICE_PRESIDENT,
+                    self.orgs[vp["city"]],
+                    commission_led=commissions.get(vp["name"]) if slug == "bureau-syndical" else None,
+                )
             for member in gov.get("bureau_members", []):
                 role = MandateRole.MEMBER if slug == "bureau-syndical" else MandateRole.TITULAR
                 self.seat(bodies[slug], member["name"], role, self.orgs.get(member.get("city", "")))
@@ -349,11 +366,21 @@ class _Loader:
             for name in names:
                 self.seat(bodies["conference-intercommunale-tno"], name, MandateRole.SUBSTITUTE, self.orgs.get(entity))
         for participant in steering.get("participants_directions_generales", []):
-            self.seat(bodies["copil-dg"], participant["name"], MandateRole.MEMBER,
-                      self.orgs.get(participant.get("city", "")), title=participant.get("role", ""))
+            self.seat(
+                bodies["copil-dg"],
+                participant["name"],
+                MandateRole.MEMBER,
+                self.orgs.get(participant.get("city", "")),
+                title=participant.get("role", ""),
+            )
         for participant in steering.get("participants_sitiv", []):
-            self.seat(bodies["copil-dg"], participant["name"], MandateRole.MEMBER, self.orgs["SITIV"],
-                      title=participant.get("role", ""))
+            self.seat(
+                bodies["copil-dg"],
+                participant["name"],
+                MandateRole.MEMBER,
+                self.orgs["SITIV"],
+                title=participant.get("role", ""),
+            )
 
     # -- procurement ----------------------------------------------------------------------
     def load_procurement(self) -> None:
@@ -378,9 +405,16 @@ class _Loader:
         for username, first, last, role, org, service in accounts:
             user, created = User.objects.update_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "role": role, "organisation": org,
-                          "service": service, "email": f"{username}@demo.mutualis.test",
-                          "is_staff": role == Role.OPERATOR_ADMIN, "is_active": True},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "role": role,
+                    "organisation": org,
+                    "service": service,
+                    "email": f"{username}@demo.mutualis.test",
+                    "is_staff": role == Role.OPERATOR_ADMIN,
+                    "is_active": True,
+                },
             )
             if created or not user.has_usable_password():
                 user.set_password(DEMO_PASSWORD)
@@ -401,8 +435,11 @@ def load_demo(*, path: Path = DEFAULT_FILE, actor: Any = None) -> dict[str, int]
         _Loader(data=data, supplement=supplement).run()
         counts = demo_counts()
         audit_record(
-            actor=actor, action=AuditAction.IMPORT, object_repr=f"données de démonstration ({path.name})",
-            changes={name: [None, value] for name, value in counts.items()}, via="cli",
+            actor=actor,
+            action=AuditAction.IMPORT,
+            object_repr=f"données de démonstration ({path.name})",
+            changes={name: [None, value] for name, value in counts.items()},
+            via="cli",
         )
     return counts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
@@ -94,17 +95,13 @@ class Mandate(BaseModel):
         verbose_name = _("mandat")
         verbose_name_plural = _("mandats")
         ordering = ["body__position", "role", "person__full_name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["person", "body", "role", "start_on"], name="mandate_unique"
-            )
-        ]
+        constraints = [models.UniqueConstraint(fields=["person", "body", "role", "start_on"], name="mandate_unique")]
 
     def __str__(self) -> str:
         return f"{self.person} — {self.get_role_display()} — {self.body}"
 
     def clean(self) -> None:
         if self.start_on and self.end_on and self.end_on < self.start_on:
-            raise ValidationError({"end_on": "la fin du mandat précède son début"})
+            raise ValidationError({"end_on": gettext("la fin du mandat précède son début")})
         if self.commission_led_id and self.commission_led and self.commission_led.kind != BodyKind.COMMISSION:
-            raise ValidationError({"commission_led": "choisissez une commission thématique"})
+            raise ValidationError({"commission_led": gettext("choisissez une commission thématique")})

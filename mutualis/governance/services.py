@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from mutualis.core.services import model_create, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.governance.models import Body, Mandate, Person
@@ -44,7 +46,7 @@ def mandate_appoint(*, actor: Any, person_name: str, data: dict[str, Any]) -> Ma
     require_writer(actor)
     name = " ".join(person_name.split())
     if not name:
-        raise ValidationError({"person_name": "indiquez le nom de la personne"})
+        raise ValidationError({"person_name": gettext("indiquez le nom de la personne")})
     with transaction.atomic():
         person = Person.objects.filter(slug=slugify(name)).first()
         if person is None:

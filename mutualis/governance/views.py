@@ -31,8 +31,12 @@ def governance_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "governance/index.html",
-        {"bodies": bodies, "can_write": can_write, "form": MandateForm() if can_write else None,
-         "today": timezone.localdate()},
+        {
+            "bodies": bodies,
+            "can_write": can_write,
+            "form": MandateForm() if can_write else None,
+            "today": timezone.localdate(),
+        },
     )
 
 

@@ -32,9 +32,7 @@ def env_bool(name: str, default: bool, environ: Mapping[str, str] = os.environ) 
     raise ConfigError(name, f"expected a boolean (true/false, 1/0), got {raw!r}")
 
 
-def env_int(
-    name: str, default: int, environ: Mapping[str, str] = os.environ, *, minimum: int | None = None
-) -> int:
+def env_int(name: str, default: int, environ: Mapping[str, str] = os.environ, *, minimum: int | None = None) -> int:
     raw = environ.get(name)
     if raw is None or raw.strip() == "":
         return default

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext
+
 _INSEE = re.compile(r"^(?:\d{2}|2A|2B)\d{3}$")
 # La Poste's establishments share one SIREN and do not follow Luhn; their SIRET digits sum to a
 # multiple of 5 instead (INSEE's documented exception).
@@ -25,29 +27,29 @@ def luhn_ok(digits: str) -> bool:
 def siren_error(value: str) -> str | None:
     """Why `value` is not a valid SIREN, or None."""
     if not re.fullmatch(r"\d{9}", value):
-        return "un SIREN compte 9 chiffres"
+        return gettext("un SIREN compte 9 chiffres")
     if not luhn_ok(value):
-        return "clé de contrôle du SIREN invalide"
+        return gettext("clé de contrôle du SIREN invalide")
     return None
 
 
 def siret_error(value: str) -> str | None:
     """Why `value` is not a valid SIRET, or None."""
     if not re.fullmatch(r"\d{14}", value):
-        return "un SIRET compte 14 chiffres"
+        return gettext("un SIRET compte 14 chiffres")
     if value.startswith(_LA_POSTE_SIREN) and value != _LA_POSTE_SIREN + "00001":
         if sum(int(c) for c in value) % 5 != 0:
-            return "clé de contrôle du SIRET invalide"
+            return gettext("clé de contrôle du SIRET invalide")
         return None
     if not luhn_ok(value):
-        return "clé de contrôle du SIRET invalide"
+        return gettext("clé de contrôle du SIRET invalide")
     return None
 
 
 def insee_error(value: str) -> str | None:
     """Why `value` is not an INSEE commune code (5 characters, Corsica 2A/2B), or None."""
     if not _INSEE.fullmatch(value):
-        return "un code INSEE compte 5 caractères (chiffres, ou 2A/2B pour la Corse)"
+        return gettext("un code INSEE compte 5 caractères (chiffres, ou 2A/2B pour la Corse)")
     return None
 
 

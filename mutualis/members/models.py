@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
@@ -75,9 +76,7 @@ class Organisation(BaseModel):
         verbose_name_plural = _("organisations")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["kind"], condition=models.Q(kind="operator"), name="one_operator"
-            ),
+            models.UniqueConstraint(fields=["kind"], condition=models.Q(kind="operator"), name="one_operator"),
         ]
 
     def __str__(self) -> str:
@@ -101,11 +100,11 @@ class Organisation(BaseModel):
             if message := siret_error(self.siret):
                 errors["siret"] = message
             elif self.siren and not self.siret.startswith(self.siren):
-                errors["siret"] = "le SIRET doit commencer par le SIREN de l'organisation"
+                errors["siret"] = gettext("le SIRET doit commencer par le SIREN de l'organisation")
         if self.joined_on and self.left_on and self.left_on < self.joined_on:
-            errors["left_on"] = "la date de retrait précède la date d'adhésion"
+            errors["left_on"] = gettext("la date de retrait précède la date d'adhésion")
         if self.population_year and not 1800 <= self.population_year <= 2200:
-            errors["population_year"] = "année invalide"
+            errors["population_year"] = gettext("année invalide")
         if errors:
             raise ValidationError(errors)
 
@@ -133,9 +132,7 @@ class Contact(BaseModel):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["organisation", "role", "full_name"]
-        constraints = [
-            models.UniqueConstraint(fields=["organisation", "full_name", "function"], name="contact_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organisation", "full_name", "function"], name="contact_unique")]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.function or self.get_role_display()})"

@@ -19,9 +19,7 @@ def collectivity_list(*, actor: Any, kind: str | None = None, include_former: bo
         qs = qs.filter(kind=kind)
     if not include_former:
         qs = qs.filter(left_on__isnull=True)
-    qs = qs.annotate(
-        active_subscriptions=Count("subscriptions", filter=Q(subscriptions__status__in=ACTIVE_STATUSES))
-    )
+    qs = qs.annotate(active_subscriptions=Count("subscriptions", filter=Q(subscriptions__status__in=ACTIVE_STATUSES)))
     return scope(qs, actor, field="pk").order_by("name")
 
 

@@ -15,7 +15,7 @@ from mutualis.core.models import AuditAction, AuditEntry
 
 def _secret_from(html: str) -> str:
     start = html.index('<code id="new-token">') + len('<code id="new-token">')
-    return html[start:html.index("</code>", start)]
+    return html[start : html.index("</code>", start)]
 
 
 def test_it_shows_the_profile_with_no_token(client, world):

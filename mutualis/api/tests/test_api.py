@@ -158,8 +158,13 @@ def test_it_shows_a_subscription(client, world, catalogue):
     body = client.get(f"/api/v1/subscriptions/{catalogue['alpha_compta'].pk}").json()
 
     assert body == {
-        "id": catalogue["alpha_compta"].pk, "collectivity": "alpha", "application": "compta",
-        "status": "planned", "started_on": None, "ended_on": None, "note": "",
+        "id": catalogue["alpha_compta"].pk,
+        "collectivity": "alpha",
+        "application": "compta",
+        "status": "planned",
+        "started_on": None,
+        "ended_on": None,
+        "note": "",
     }
 
 
@@ -189,7 +194,9 @@ def test_it_creates_a_collectivity_and_audits_it_as_an_api_write(client, world):
     siret = luhn_complete(siren + "0001")
 
     response = _send(
-        client, "POST", "/api/v1/collectivities/",
+        client,
+        "POST",
+        "/api/v1/collectivities/",
         {"slug": "charlie", "name": "Charlie", "kind": "commune", "siren": siren, "siret": siret},
     )
 
@@ -251,13 +258,17 @@ def test_it_refuses_writes_to_member_accounts_with_403_and_a_reason(client, worl
     own = catalogue["alpha_paie"]
 
     answers = [
-        client.post("/api/v1/collectivities/", {"slug": "x", "name": "X", "kind": "commune"},
-                    content_type="application/json"),
+        client.post(
+            "/api/v1/collectivities/", {"slug": "x", "name": "X", "kind": "commune"}, content_type="application/json"
+        ),
         _send(client, "PATCH", "/api/v1/collectivities/alpha", {"website": "https://alpha.example"}),
         _send(client, "POST", "/api/v1/applications/", {"slug": "x", "name": "X", "domain": "rh"}),
         _send(client, "PATCH", "/api/v1/applications/paie", {"name": "Paie !"}),
-        client.post("/api/v1/subscriptions/", {"collectivity": "alpha", "application": "conges"},
-                    content_type="application/json"),
+        client.post(
+            "/api/v1/subscriptions/",
+            {"collectivity": "alpha", "application": "conges"},
+            content_type="application/json",
+        ),
         _send(client, "PATCH", f"/api/v1/subscriptions/{own.pk}", {"status": "withdrawn"}),
     ]
 
@@ -315,15 +326,35 @@ def test_it_answers_422_for_a_duplicate_subscription(client, world, catalogue):
         ("POST", "/api/v1/applications/", {"slug": "x", "name": "X", "domain": "inconnu"}, "domain", "'inconnu'"),
         ("PATCH", "/api/v1/applications/paie", {"domain": "inconnu"}, "domain", "'inconnu'"),
         ("PATCH", "/api/v1/applications/paie", {"vendor": "personne"}, "vendor", "'personne'"),
-        ("POST", "/api/v1/subscriptions/", {"collectivity": "alpha", "application": "inconnue"}, "application",
-         "'inconnue'"),
-        ("POST", "/api/v1/subscriptions/", {"collectivity": "nulle-part", "application": "conges"}, "collectivity",
-         "'nulle-part'"),
-        ("POST", "/api/v1/subscriptions/", {"collectivity": "operateur", "application": "conges"}, "collectivity",
-         "opérateur"),
+        (
+            "POST",
+            "/api/v1/subscriptions/",
+            {"collectivity": "alpha", "application": "inconnue"},
+            "application",
+            "'inconnue'",
+        ),
+        (
+            "POST",
+            "/api/v1/subscriptions/",
+            {"collectivity": "nulle-part", "application": "conges"},
+            "collectivity",
+            "'nulle-part'",
+        ),
+        (
+            "POST",
+            "/api/v1/subscriptions/",
+            {"collectivity": "operateur", "application": "conges"},
+            "collectivity",
+            "opérateur",
+        ),
         ("PATCH", "/api/v1/subscriptions/{sub}", {"status": "abandonné"}, "status", "abandonné"),
-        ("PATCH", "/api/v1/subscriptions/{sub}", {"started_on": "2025-02-01", "ended_on": "2025-01-01"}, "ended_on",
-         "précède"),
+        (
+            "PATCH",
+            "/api/v1/subscriptions/{sub}",
+            {"started_on": "2025-02-01", "ended_on": "2025-01-01"},
+            "ended_on",
+            "précède",
+        ),
         ("PATCH", "/api/v1/collectivities/alpha", {"kind": "planète"}, "kind", "planète"),
     ],
 )
@@ -344,8 +375,9 @@ def test_it_answers_422_naming_the_field_for_unknown_references_and_values(
 def test_it_answers_422_naming_a_missing_field(client, world):
     client.force_login(world.staff)
 
-    response = client.post("/api/v1/collectivities/", {"slug": "charlie", "kind": "commune"},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/collectivities/", {"slug": "charlie", "kind": "commune"}, content_type="application/json"
+    )
 
     assert response.status_code == 422
     assert [e["loc"][-1] for e in response.json()["detail"]] == ["name"]

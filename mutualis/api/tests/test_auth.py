@@ -61,8 +61,10 @@ def test_it_writes_with_an_operator_token_as_that_account(client, world):
     _token, secret = api_token_create(actor=world.staff, name="import")
 
     response = client.post(
-        "/api/v1/collectivities/", {"slug": "charlie", "name": "Charlie", "kind": "commune"},
-        content_type="application/json", **_bearer(secret),
+        "/api/v1/collectivities/",
+        {"slug": "charlie", "name": "Charlie", "kind": "commune"},
+        content_type="application/json",
+        **_bearer(secret),
     )
 
     assert response.status_code == 201
@@ -113,9 +115,12 @@ def test_it_publishes_the_openapi_schema_with_every_path(client, world):
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert set(paths) == {
-        "/api/v1/collectivities/", "/api/v1/collectivities/{slug}",
-        "/api/v1/applications/", "/api/v1/applications/{slug}",
-        "/api/v1/subscriptions/", "/api/v1/subscriptions/{pk}",
+        "/api/v1/collectivities/",
+        "/api/v1/collectivities/{slug}",
+        "/api/v1/applications/",
+        "/api/v1/applications/{slug}",
+        "/api/v1/subscriptions/",
+        "/api/v1/subscriptions/{pk}",
     }
     assert set(paths["/api/v1/subscriptions/"]) == {"get", "post"}
     assert set(paths["/api/v1/subscriptions/{pk}"]) == {"get", "patch"}

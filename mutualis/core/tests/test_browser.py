@@ -18,8 +18,7 @@ from django.core.management import call_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium to run the browser tests",
-                allow_module_level=True)
+    pytest.skip(f"{CHROMIUM} is absent: apt-get install -y chromium to run the browser tests", allow_module_level=True)
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
@@ -27,8 +26,15 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 from mutualis.core.demo import DEMO_PASSWORD, load_demo  # noqa: E402
 
 # Keeps Chromium from reaching outside hosts, which are closed on these machines (see tools/browser).
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LAPTOP = {"width": 1366, "height": 768}
 MEMBERS = ["Corbas", "Givors", "Grigny", "Pierre-Bénite", "Rive de Gier", "St-Chamond", "Vaulx", "Vénissieux"]
 KNOWN_APPLICATION = "GRC portail usager - Publik"
@@ -133,8 +139,7 @@ def test_it_has_no_serious_accessibility_violation(page, live_server):
     problems = axe_blocking(page)
 
     log_in(page, base, "admin")
-    paths = ["/", "/adherents/", "/catalogue/", "/catalogue/matrice/", "/gouvernance/", "/journal/",
-             "/comptes/profil/"]
+    paths = ["/", "/adherents/", "/catalogue/", "/catalogue/matrice/", "/gouvernance/", "/journal/", "/comptes/profil/"]
     for path in paths:
         page.goto(f"{base}{path}")
         problems += axe_blocking(page)

@@ -91,7 +91,7 @@ def _parse(table: str) -> list[Row]:
     for line in table.strip().splitlines():
         words = line.split()
         at = next(i for i, word in enumerate(words) if word in {"GET", "POST", "PATCH"})
-        label, method, path, cells = " ".join(words[:at]), words[at], words[at + 1], words[at + 2:]
+        label, method, path, cells = " ".join(words[:at]), words[at], words[at + 1], words[at + 2 :]
         assert len(cells) == 10, line
         own = dict(zip(ROLES, map(int, cells[:5]), strict=True))
         foreign = None if cells[5] == "·" else dict(zip(ROLES, map(int, cells[5:]), strict=True))
@@ -139,8 +139,12 @@ def sides(world: World) -> dict[str, Side]:
 
 def _url(row: Row, side: Side, mandate_pk: int) -> str:
     return row.path.format(
-        org=side.org.slug, contact=side.contact.pk, app=side.app.slug, free_app=side.free_app.slug,
-        sub=side.sub.pk, mandate=mandate_pk,
+        org=side.org.slug,
+        contact=side.contact.pk,
+        app=side.app.slug,
+        free_app=side.free_app.slug,
+        sub=side.sub.pk,
+        mandate=mandate_pk,
     )
 
 
@@ -165,8 +169,14 @@ def _payload(row: Row, side: Side) -> dict[str, Any]:
     if key == ("contact add", "POST"):
         return {"full_name": "Nouvelle Personne", "role": "dsi", "function": "DSI"}
     if key in {("catalogue edit", "POST"), ("catalogue create", "POST")}:
-        return {"slug": "nouvelle-appli", "name": "Nouvelle appli", "domain": side.app.domain_id,
-                "licence": Licence.UNKNOWN, "sso_protocol": SsoProtocol.UNKNOWN, "position": 3}
+        return {
+            "slug": "nouvelle-appli",
+            "name": "Nouvelle appli",
+            "domain": side.app.domain_id,
+            "licence": Licence.UNKNOWN,
+            "sso_protocol": SsoProtocol.UNKNOWN,
+            "position": 3,
+        }
     if key == ("subscribe", "POST"):
         return {"collectivity": side.org.pk, "status": SubscriptionStatus.PLANNED}
     if key == ("subscription edit", "POST"):
