@@ -1,0 +1,1 @@
+"""Helpdesk: incidents and requests from member agents, with service-level commitments."""

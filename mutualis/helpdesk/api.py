@@ -1,0 +1,254 @@
+"""API v1 tickets: list with the queue's filters, create, read, followups, transitions, assignment.
+
+Same tenancy as the pages (the selectors scope every read: another member's ticket is 404), same
+services for every write; mounted on mutualis.api.api's `api`, whose handlers turn a
+ValidationError into 422, Http404 into 404 and PermissionDenied into 403."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from mutualis.accounts.models import User
+from mutualis.api.schemas import ErrorOut
+from mutualis.catalog.models import Application
+from mutualis.core.tenancy import is_operator, require_writer
+from mutualis.helpdesk import services
+from mutualis.helpdesk.enums import allowed_actions
+from mutualis.helpdesk.models import Category, Ticket
+from mutualis.helpdesk.selectors import QUEUE_VIEWS, followups_for, ticket_get, ticket_queue
+from mutualis.members.models import OperatorService, Organisation
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+router = Router(tags=["tickets"])
+
+
+class TicketOut(Schema):
+    reference: str
+    ticket_type: str
+    status: str
+    title: str
+    collectivity: str = Field(..., alias="collectivity.slug")
+    requester: str | None = Field(None, alias="requester.username")
+    application: str | None = Field(None, alias="application.slug")
+    group: str | None = Field(None, alias="group.slug")
+    technician: str | None = Field(None, alias="technician.username")
+    urgency: int
+    impact: int
+    priority: int
+    blocking: bool
+    source: str
+    pending_reason: str
+    opened_at: dt.datetime
+    taken_at: dt.datetime | None
+    solved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    tto_due_at: dt.datetime | None
+    ttr_due_at: dt.datetime | None
+    tto_breached: bool
+    ttr_breached: bool
+
+
+class TicketDetailOut(TicketOut):
+    description: str
+    category: str | None = Field(None, alias="category.slug")
+    vendor_reference: str
+    waiting_seconds: int
+    external_id: str | None
+    satisfaction: int | None
+    actions: list[str] = []
+
+
+class TicketIn(Schema):
+    ticket_type: str
+    title: str
+    description: str
+    collectivity: str | None = Field(None, description="identifiant de la collectivité (la sienne par défaut)")
+    requester: str | None = Field(None, description="identifiant du compte demandeur (opérateur seulement)")
+    application: str | None = None
+    category: str | None = None
+    urgency: int = 3
+    impact: int = 3
+    blocking: bool = False
+    group: str | None = Field(None, description="identifiant du service de l'opérateur (opérateur seulement)")
+
+
+class FollowupOut(Schema):
+    id: int
+    author: str | None = Field(None, alias="author.username")
+    body: str
+    is_private: bool
+    is_solution: bool
+    source: str
+    created_at: dt.datetime
+
+
+class FollowupIn(Schema):
+    body: str
+    is_private: bool = False
+
+
+class TransitionIn(Schema):
+    action: str
+    comment: str = ""
+    pending_reason: str = ""
+
+
+class AssignmentIn(Schema):
+    group: str | None = None
+    technician: str | None = None
+
+
+def _get(model: Any, field: str, lookup: dict[str, Any], label: str, *, related: tuple[str, ...] = ()) -> Any:
+    try:
+        return model.objects.select_related(*related).get(**lookup)
+    except model.DoesNotExist:
+        value = next(iter(lookup.values()))
+        raise ValidationError({field: f"{label} inconnu(e) : {value!r}"}) from None
+
+
+def _detail(request: HttpRequest, ticket: Ticket) -> Ticket:
+    """The ticket with the actions the account may take on it now."""
+    user: Any = request.user
+    try:
+        kind = services.actor_kind(user, ticket)
+    except Http404:  # an elected official reads but acts on nothing
+        kind = ""
+    ticket.actions = allowed_actions(ticket.status, kind) if kind and not user.is_read_only else []  # type: ignore[attr-defined]
+    return ticket
+
+
+@router.get("/", response=list[TicketOut])
+@paginate(PageNumberPagination)
+def list_tickets(
+    request: HttpRequest,
+    view: str = "all",
+    status: str | None = None,
+    collectivity: str | None = None,
+    application: str | None = None,
+    priority: int | None = None,
+    type: str | None = None,  # noqa: A002 — the API's word for ticket_type
+    q: str | None = None,
+) -> Any:
+    """Tickets the account may see, the staff queue's views (`all`, `open`, `mine`, `my_group`,
+    `unassigned`, `at_risk`, `breached`) and filters."""
+    if view not in QUEUE_VIEWS:
+        raise ValidationError({"view": f"vue inconnue : {view!r} ({', '.join(QUEUE_VIEWS)})"})
+    return ticket_queue(
+        actor=request.user,
+        view=view,
+        status=status,
+        collectivity=collectivity,
+        application=application,
+        priority=priority,
+        ticket_type=type,
+        search=q,
+    )
+
+
+@router.post("/", response={201: TicketDetailOut, **ERRORS})
+def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
+    """A member files for its own collectivity; operator staff for any, naming the requester."""
+    user: Any = request.user
+    staff = is_operator(user)
+    if staff:
+        if not payload.collectivity:
+            raise ValidationError({"collectivity": "indiquez la collectivité concernée"})
+        collectivity = _get(Organisation, "collectivity", {"slug": payload.collectivity}, "collectivité")
+    else:
+        # Another member's collectivity is not disclosed: 404, as for its tickets.
+        if user.organisation_id is None or payload.collectivity not in {None, user.organisation.slug}:
+            raise Http404("collectivité introuvable")
+        collectivity = user.organisation
+    # The service checks the requester belongs to the collectivity (and files an agent's own).
+    requester = _get(User, "requester", {"username": payload.requester}, "compte") if payload.requester else None
+    group = None
+    if payload.group and staff:
+        group = _get(OperatorService, "group", {"slug": payload.group}, "groupe")
+    application = (
+        _get(Application, "application", {"slug": payload.application}, "application", related=("support_group",))
+        if payload.application
+        else None
+    )
+    category = (
+        _get(Category, "category", {"slug": payload.category}, "catégorie", related=("default_group",))
+        if payload.category
+        else None
+    )
+    ticket = services.ticket_create(
+        actor=user,
+        collectivity=collectivity,
+        requester=requester,
+        ticket_type=payload.ticket_type,
+        title=payload.title,
+        description=payload.description,
+        application=application,
+        category=category,
+        urgency=payload.urgency,
+        impact=payload.impact,
+        blocking=payload.blocking,
+        group=group,
+        source="api",
+        via="api",
+    )
+    ticket.actions = []  # type: ignore[attr-defined]
+    return Status(201, ticket)
+
+
+@router.get("/{reference}", response={200: TicketDetailOut, **ERRORS})
+def get_ticket(request: HttpRequest, reference: str) -> Any:
+    return _detail(request, ticket_get(actor=request.user, reference=reference))
+
+
+@router.get("/{reference}/followups", response={200: list[FollowupOut], **ERRORS})
+def list_followups(request: HttpRequest, reference: str) -> Any:
+    """Public followups; operator staff also read the private notes."""
+    ticket = ticket_get(actor=request.user, reference=reference)
+    return list(followups_for(actor=request.user, ticket=ticket))
+
+
+@router.post("/{reference}/followups", response={201: FollowupOut, **ERRORS})
+def add_followup(request: HttpRequest, reference: str, payload: FollowupIn) -> Any:
+    """A message on the ticket; private notes are for operator staff only (403)."""
+    ticket = ticket_get(actor=request.user, reference=reference)
+    require_writer(request.user)
+    followup = services.followup_add(
+        actor=request.user, ticket=ticket, body=payload.body, is_private=payload.is_private, source="api", via="api"
+    )
+    return Status(201, followup)
+
+
+@router.post("/{reference}/transitions", response={200: TicketDetailOut, **ERRORS})
+def transition_ticket(request: HttpRequest, reference: str, payload: TransitionIn) -> Any:
+    """Move the ticket along the lifecycle (`take`, `wait`, `resume`, `solve`, `accept`, `refuse`,
+    `close`, `reopen`); a move the transition table refuses is 422 with the reason."""
+    ticket = ticket_get(actor=request.user, reference=reference)
+    require_writer(request.user)
+    services.ticket_transition(
+        actor=request.user,
+        ticket=ticket,
+        action=payload.action,
+        comment=payload.comment,
+        pending_reason=payload.pending_reason,
+        via="api",
+    )
+    return _detail(request, ticket_get(actor=request.user, reference=reference))
+
+
+@router.post("/{reference}/assignment", response={200: TicketDetailOut, **ERRORS})
+def assign_ticket(request: HttpRequest, reference: str, payload: AssignmentIn) -> Any:
+    """Give the ticket to a group and/or a technician (operator staff)."""
+    ticket = ticket_get(actor=request.user, reference=reference)
+    if not is_operator(request.user):
+        raise PermissionDenied("attribution réservée aux agents de l'opérateur")
+    require_writer(request.user)
+    group = _get(OperatorService, "group", {"slug": payload.group}, "groupe") if payload.group else None
+    technician = _get(User, "technician", {"username": payload.technician}, "compte") if payload.technician else None
+    services.ticket_assign(actor=request.user, ticket=ticket, group=group, technician=technician, via="api")
+    return _detail(request, ticket_get(actor=request.user, reference=reference))

@@ -1,0 +1,124 @@
+"""API of the online request forms: the published forms with their questions, and submitting
+answers, which creates a ticket exactly as the web form does (same checks, same conditions).
+
+Mount `router` (or a fresh `build_router()`) under /forms in the API; it relies on the API's
+handlers for ValidationError (422), Http404 (404) and PermissionDenied (403). File questions
+cannot be answered over JSON: a required one is reported missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Router, Schema, Status
+
+from mutualis.helpdesk import form_selectors, form_services
+from mutualis.helpdesk.form_models import FormQuestion, RequestForm
+
+
+class ConditionOut(Schema):
+    question: str
+    value: str
+
+
+class QuestionOut(Schema):
+    key: str
+    label: str
+    kind: str
+    required: bool
+    help_text: str
+    choices: list[str]
+    condition: ConditionOut | None
+
+
+class SectionOut(Schema):
+    title: str
+    description: str
+    questions: list[QuestionOut]
+
+
+class RequestFormOut(Schema):
+    slug: str
+    name: str
+    description: str
+    category: str | None
+    ticket_type: str
+    sections: list[SectionOut]
+
+
+class AnswersIn(Schema):
+    answers: dict[str, Any]
+
+
+class FiledOut(Schema):
+    reference: str
+    title: str
+    url: str
+
+
+def _question(question: FormQuestion) -> dict[str, Any]:
+    condition = None
+    if question.condition_question is not None:
+        condition = {"question": question.condition_question.key, "value": question.condition_value}
+    return {
+        "key": question.key,
+        "label": question.label,
+        "kind": question.kind,
+        "required": question.required,
+        "help_text": question.help_text,
+        "choices": question.choice_list(),
+        "condition": condition,
+    }
+
+
+def _form(form: RequestForm, questions: list[FormQuestion] | None = None) -> dict[str, Any]:
+    if questions is None:  # prefetched by the list
+        sections = sorted(form.sections.all(), key=lambda s: (s.position, s.pk))
+        by_section = {s.pk: sorted(s.questions.all(), key=lambda q: (q.position, q.pk)) for s in sections}
+    else:
+        sections = sorted({q.section_id: q.section for q in questions}.values(), key=lambda s: (s.position, s.pk))
+        by_section = {s.pk: [q for q in questions if q.section_id == s.pk] for s in sections}
+    return {
+        "slug": form.slug,
+        "name": form.name,
+        "description": form.description,
+        "category": str(form.catalogue_category) if form.catalogue_category_id else None,
+        "ticket_type": form.ticket_type,
+        "sections": [
+            {
+                "title": s.title,
+                "description": s.description,
+                "questions": [_question(q) for q in by_section[s.pk]],
+            }
+            for s in sections
+        ],
+    }
+
+
+def build_router() -> Router:
+    router = Router(tags=["formulaires"])
+
+    @router.get("/", response=list[RequestFormOut])
+    def list_forms(request: HttpRequest) -> Any:
+        """The published forms of the "Nouvelle demande" catalogue, with their questions."""
+        return [_form(f) for f in form_selectors.active_forms_with_questions(actor=request.user)]
+
+    @router.get("/{slug}", response={200: RequestFormOut, 404: dict})
+    def get_form(request: HttpRequest, slug: str) -> Any:
+        form = form_selectors.form_active_get(actor=request.user, slug=slug)
+        return _form(form, form_services.questions_of(form))
+
+    @router.post("/{slug}/submit", response={201: FiledOut, 403: dict, 404: dict, 422: dict})
+    def submit_form(request: HttpRequest, slug: str, payload: AnswersIn) -> Any:
+        """Answers by question key (a list for a multiple choice); hidden questions' answers are
+        ignored, required ones are required only when shown. Creates the ticket."""
+        form = form_selectors.form_active_get(actor=request.user, slug=slug)
+        ticket = form_services.form_submit(actor=request.user, form=form, answers=payload.answers, via="api")
+        path = reverse("helpdesk:ticket", kwargs={"reference": ticket.reference})
+        return Status(201, {"reference": ticket.reference, "title": ticket.title, "url": path})
+
+    return router
+
+
+router = build_router()

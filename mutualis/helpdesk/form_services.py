@@ -1,0 +1,389 @@
+"""Writes on online request forms: operator staff build them (forms, sections, questions, their
+order and conditions); a member agent's answers become a ticket through `form_submit`.
+
+Building is for operator staff only (members get 404); every write is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from mutualis.core.services import model_create, model_delete, model_update
+from mutualis.core.tenancy import require_operator_staff, require_writer
+from mutualis.helpdesk import services
+from mutualis.helpdesk.enums import Source
+from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm
+from mutualis.helpdesk.models import Ticket
+
+FORM_FIELDS = (
+    "slug",
+    "name",
+    "description",
+    "catalogue_category",
+    "active",
+    "position",
+    "ticket_type",
+    "ticket_category",
+    "application",
+    "urgency",
+    "group",
+    "title_template",
+)
+SECTION_FIELDS = ("title", "description", "position")
+QUESTION_FIELDS = (
+    "section",
+    "key",
+    "label",
+    "kind",
+    "required",
+    "help_text",
+    "choices",
+    "position",
+    "condition_question",
+    "condition_value",
+)
+
+
+def _builder(actor: Any) -> None:
+    require_operator_staff(actor)
+    require_writer(actor)
+
+
+def _next_position(qs: Any) -> int:
+    return (qs.aggregate(top=Max("position"))["top"] or 0) + 1
+
+
+# -- forms ----------------------------------------------------------------------------------------
+def form_create(*, actor: Any, data: Mapping[str, Any]) -> RequestForm:
+    _builder(actor)
+    return model_create(actor=actor, model=RequestForm, data=_only(data, FORM_FIELDS))
+
+
+def form_update(*, actor: Any, form: RequestForm, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+    _builder(actor)
+    _form, changes = model_update(actor=actor, instance=form, data=data, fields=FORM_FIELDS)
+    return changes
+
+
+def form_delete(*, actor: Any, form: RequestForm) -> None:
+    """Questions and sections go with the form; the tickets it created keep their answers."""
+    _builder(actor)
+    with transaction.atomic():
+        # Conditions point between questions (PROTECT): clear them before the cascade.
+        FormQuestion.objects.filter(form=form).update(condition_question=None)
+        model_delete(actor=actor, instance=form)
+
+
+# -- sections -------------------------------------------------------------------------------------
+def section_add(*, actor: Any, form: RequestForm, data: Mapping[str, Any]) -> FormSection:
+    _builder(actor)
+    values = _only(data, SECTION_FIELDS)
+    if not values.get("position"):
+        values["position"] = _next_position(form.sections.all())
+    return model_create(actor=actor, model=FormSection, data={**values, "form": form})
+
+
+def section_update(*, actor: Any, section: FormSection, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+    _builder(actor)
+    _section, changes = model_update(actor=actor, instance=section, data=data, fields=SECTION_FIELDS)
+    return changes
+
+
+def section_delete(*, actor: Any, section: FormSection) -> None:
+    _builder(actor)
+    outside = FormQuestion.objects.filter(condition_question__section=section).exclude(section=section)
+    if outside.exists():
+        raise ValidationError(
+            _("des questions d'autres sections dépendent de celle-ci : %(labels)s")
+            % {"labels": ", ".join(q.label for q in outside)}
+        )
+    with transaction.atomic():
+        FormQuestion.objects.filter(section=section).update(condition_question=None)
+        model_delete(actor=actor, instance=section)
+
+
+# -- questions ------------------------------------------------------------------------------------
+def question_add(*, actor: Any, section: FormSection, data: Mapping[str, Any]) -> FormQuestion:
+    _builder(actor)
+    values = _only(data, QUESTION_FIELDS)
+    values["section"] = section
+    if not values.get("position"):
+        values["position"] = _next_position(section.questions.all())
+    return model_create(actor=actor, model=FormQuestion, data={**values, "form": section.form})
+
+
+def question_update(*, actor: Any, question: FormQuestion, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+    _builder(actor)
+    _question, changes = model_update(actor=actor, instance=question, data=data, fields=QUESTION_FIELDS)
+    return changes
+
+
+def question_delete(*, actor: Any, question: FormQuestion) -> None:
+    _builder(actor)
+    dependents = list(question.dependents.all())
+    if dependents:
+        raise ValidationError(
+            _("d'autres questions ne s'affichent que selon celle-ci : %(labels)s")
+            % {"labels": ", ".join(q.label for q in dependents)}
+        )
+    model_delete(actor=actor, instance=question)
+
+
+def item_move(*, actor: Any, item: FormSection | FormQuestion, direction: str) -> None:
+    """Swap a section or question with its neighbour ("up" or "down"), renumbering its siblings
+    1..n so equal positions left by earlier edits sort out."""
+    _builder(actor)
+    if direction not in {"up", "down"}:
+        raise ValidationError(_("sens inconnu : %(value)s") % {"value": direction})
+    siblings: list[Any]
+    if isinstance(item, FormSection):
+        siblings = list(FormSection.objects.filter(form_id=item.form_id).order_by("position", "id"))
+    else:
+        siblings = list(FormQuestion.objects.filter(section_id=item.section_id).order_by("position", "id"))
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == item.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(siblings):
+        return
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    with transaction.atomic():
+        for position, sibling in enumerate(siblings, start=1):
+            if sibling.position != position:
+                model_update(actor=actor, instance=sibling, data={"position": position}, fields=["position"])
+
+
+def _only(data: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ValidationError(_("champs inconnus : %(f)s") % {"f": ", ".join(sorted(unknown))})
+    return dict(data)
+
+
+# -- answering ------------------------------------------------------------------------------------
+def questions_of(form: RequestForm) -> list[FormQuestion]:
+    """The form's questions in display order (one query)."""
+    return list(
+        FormQuestion.objects.filter(form=form)
+        .select_related("section", "condition_question")
+        .order_by("section__position", "section_id", "position", "id")
+    )
+
+
+def is_shown(question: FormQuestion, answers: Mapping[str, Any], by_id: Mapping[int, FormQuestion]) -> bool:
+    """A question without a condition is shown; with one, when the question it depends on is
+    itself shown and was answered the expected value (one of the values, for a multiple choice)."""
+    seen: set[int] = set()
+    current = question
+    while current.condition_question_id is not None:
+        if current.pk in seen:  # a loop the builder should have refused: hide rather than hang
+            return False
+        seen.add(current.pk)
+        parent = by_id.get(current.condition_question_id)
+        if parent is None:
+            return False
+        value = answers.get(parent.key)
+        expected = current.condition_value.strip()
+        if isinstance(value, list | tuple):
+            if expected not in [str(v) for v in value]:
+                return False
+        elif _as_text(value) != expected:
+            return False
+        current = parent
+    return True
+
+
+def visible_answers(questions: Iterable[FormQuestion], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep the answers of shown questions only: a hidden question's answer is ignored."""
+    questions = list(questions)
+    by_id = {q.pk: q for q in questions}
+    return {q.key: answers.get(q.key) for q in questions if is_shown(q, answers, by_id)}
+
+
+def check_answers(
+    form: RequestForm, answers: Mapping[str, Any], files: Mapping[str, UploadedFile] | None = None
+) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+    """Validate typed answers (as a Django form's cleaned_data or a JSON body gives them) against
+    the questions: hidden ones dropped, required only when shown, choices among those offered,
+    files within the attachment limits. Returns the kept answers and files; raises
+    ValidationError keyed by question key."""
+    questions = questions_of(form)
+    files = dict(files or {})
+    merged = {**answers, **{k: v for k, v in files.items() if v}}
+    kept = visible_answers(questions, merged)
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    kept_files: dict[str, UploadedFile] = {}
+    for question in questions:
+        if question.key not in kept:
+            continue
+        value = kept[question.key]
+        if _empty(value):
+            if question.required:
+                errors[question.key] = _("« %(label)s » est obligatoire") % {"label": question.label}
+            continue
+        try:
+            if question.kind == QuestionKind.FILE:
+                if not isinstance(value, UploadedFile):
+                    raise ValidationError(_("un fichier est attendu"))
+                try:
+                    services.check_upload(value)
+                except ValidationError as error:
+                    raise ValidationError(" ".join(error.messages)) from None
+                kept_files[question.key] = value
+                clean[question.key] = value.name
+            else:
+                clean[question.key] = _typed(question, value)
+        except ValidationError as error:
+            errors[question.key] = f"{question.label} : {' '.join(error.messages)}"
+    unknown = set(answers) - {q.key for q in questions}
+    if unknown:
+        errors["__all__"] = _("questions inconnues : %(keys)s") % {"keys": ", ".join(sorted(unknown))}
+    if errors:
+        raise ValidationError(errors)
+    return clean, kept_files
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == ()
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _typed(question: FormQuestion, value: Any) -> Any:
+    """The JSON-ready value of an answer, checked for its question's type."""
+    kind = question.kind
+    if kind in {QuestionKind.TEXT, QuestionKind.LONG_TEXT}:
+        text = str(value)
+        if kind == QuestionKind.TEXT and len(text) > 500:
+            raise ValidationError(_("500 caractères au plus"))
+        return services._check_text(question.key, text, required=False)
+    if kind == QuestionKind.NUMBER:
+        try:
+            number = Decimal(str(value).replace(",", ".").replace("\u202f", "").replace(" ", ""))
+        except ArithmeticError:
+            raise ValidationError(_("un nombre est attendu")) from None
+        if not number.is_finite():
+            raise ValidationError(_("un nombre est attendu"))
+        return int(number) if number == number.to_integral_value() else str(number)
+    if kind == QuestionKind.DATE:
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        try:
+            return dt.date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValidationError(_("une date est attendue (AAAA-MM-JJ)")) from None
+    if kind == QuestionKind.CHOICE:
+        if str(value) not in question.choice_list():
+            raise ValidationError(_("« %(value)s » n'est pas un des choix proposés") % {"value": value})
+        return str(value)
+    if kind == QuestionKind.MULTIPLE_CHOICE:
+        values = [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+        wrong = [v for v in values if v not in question.choice_list()]
+        if wrong:
+            raise ValidationError(_("« %(value)s » n'est pas un des choix proposés") % {"value": ", ".join(wrong)})
+        return values
+    raise ValidationError(_("type de question inconnu"))
+
+
+PLACEHOLDER = re.compile(r"\{([a-z0-9_-]+)\}")
+
+
+def render_title(form: RequestForm, answers: Mapping[str, Any]) -> str:
+    """The title template with each {key} replaced by its answer (empty when hidden/unanswered)."""
+    template = form.title_template.strip() or form.name
+    keys = set(FormQuestion.objects.filter(form=form).values_list("key", flat=True)) if "{" in template else set()
+
+    def answer(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in keys:
+            return match.group(0)
+        value = answers.get(key)
+        return ", ".join(map(str, value)) if isinstance(value, list) else _as_text(value)
+
+    title = " ".join(PLACEHOLDER.sub(answer, template).split())
+    return title[:250] or form.name
+
+
+def render_description(form: RequestForm, answers: Mapping[str, Any]) -> str:
+    """The answers as Markdown, section by section; hidden and unanswered questions left out."""
+    lines = [_("Demande déposée avec le formulaire « %(name)s ».") % {"name": form.name}, ""]
+    section_id = None
+    for question in questions_of(form):
+        if question.key not in answers:
+            continue
+        if question.section_id != section_id:
+            section_id = question.section_id
+            lines += [f"## {_md(question.section.title)}", ""]
+        value = answers[question.key]
+        if isinstance(value, list):
+            lines.append(f"**{_md(question.label)}**")
+            lines += [f"- {_md(v)}" for v in value]
+        elif question.kind == QuestionKind.LONG_TEXT:
+            lines.append(f"**{_md(question.label)}**")
+            lines += [f"> {line}" if line else ">" for line in str(value).splitlines()]
+        elif question.kind == QuestionKind.FILE:
+            lines.append(f"**{_md(question.label)}** : {_md(value)} " + _("(en pièce jointe)"))
+        else:
+            lines.append(f"**{_md(question.label)}** : {_md(value)}")
+        lines.append("")
+    return "\n".join(lines).strip() + "\n"
+
+
+def _md(value: Any) -> str:
+    """One line of text with Markdown's markup characters escaped (the renderer escapes HTML)."""
+    text = " ".join(_as_text(value).split())
+    return re.sub(r"([\\`*_\[\]#>|])", r"\\\1", text)
+
+
+def form_submit(
+    *,
+    actor: Any,
+    form: RequestForm,
+    answers: Mapping[str, Any],
+    files: Mapping[str, UploadedFile] | None = None,
+    now: dt.datetime | None = None,
+    via: str = "web",
+) -> Ticket:
+    """A member's (or staff's, for a member) answers become a ticket with the form's type,
+    category, application, urgency and group; file answers become its attachments."""
+    if not form.active:
+        raise Http404(_("formulaire introuvable"))
+    require_writer(actor)
+    if actor.organisation_id is None or actor.organisation.is_operator:
+        raise ValidationError(_("seul un compte d'une collectivité adhérente dépose une demande"))
+    kept, kept_files = check_answers(form, answers, files)
+    with transaction.atomic():
+        ticket = services.ticket_create(
+            actor=actor,
+            collectivity=actor.organisation,
+            requester=actor,
+            ticket_type=form.ticket_type,
+            title=render_title(form, kept),
+            description=render_description(form, kept),
+            application=form.application,
+            category=form.ticket_category or form.catalogue_category,
+            urgency=form.urgency,
+            group=form.group,
+            source=Source.FORM,
+            attachments=list(kept_files.values()),
+            now=now,
+            via=via,
+        )
+        ticket.form_answers = {"form": form.slug, "answers": kept}
+        Ticket.objects.filter(pk=ticket.pk).update(form_answers=ticket.form_answers)
+    return ticket

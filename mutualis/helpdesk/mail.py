@@ -1,0 +1,131 @@
+"""Rendering and sending a ticket's notification mail (French templates under
+templates/helpdesk/mail/); called by the background task once the write has committed."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from mutualis.helpdesk import notifications
+
+logger = logging.getLogger("mutualis.helpdesk.mail")
+
+# `[2026-000123]` in a subject: how replies find their ticket again.
+REFERENCE_IN_SUBJECT = re.compile(r"\[(\d{4}-\d{6})\]")
+
+SUBJECTS = {
+    "created": "Demande enregistrée",
+    "assigned": "Demande prise en charge",
+    "followup": "Nouveau message",
+    "solved": "Solution proposée",
+    "closed": "Demande close",
+    "escalated": "Alerte de délai",
+    "reopened": "Demande rouverte",
+    "refused": "Solution refusée",
+}
+
+
+def ticket_url(ticket: Any) -> str:
+    return f"{settings.MUTUALIS_BASE_URL}/assistance/tickets/{ticket.reference}/"
+
+
+def subject_for(ticket: Any, event: str) -> str:
+    title = " ".join(ticket.title.split())  # no header folding tricks from a title
+    return f"[{ticket.reference}] {SUBJECTS[event]} : {title}"[:250]
+
+
+def survey_link(ticket: Any) -> str | None:
+    """The satisfaction survey's link (mutualis/helpdesk/survey.py signs it); None while that
+    module is missing or refuses (already answered)."""
+    try:
+        survey = importlib.import_module("mutualis.helpdesk.survey")
+    except ImportError:
+        return None
+    make = getattr(survey, "survey_url", None)
+    if make is None:
+        return None
+    url = make(ticket)
+    if not url:
+        return None
+    return f"{settings.MUTUALIS_BASE_URL}{url}" if str(url).startswith("/") else str(url)
+
+
+@dataclass
+class Batch:
+    """One message: the same text for every recipient in `to`."""
+
+    to: list[str]
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def batches(ticket: Any, event: str) -> list[Batch]:
+    """The requester alone gets the survey link at closure (the token is theirs); everyone else
+    gets the same mail."""
+    to = notifications.recipients(ticket, event)
+    if event != "closed" or not ticket.requester or ticket.requester.email not in to:
+        return [Batch(to)] if to else []
+    link = survey_link(ticket) if ticket.satisfaction_at is None else None
+    if link is None:
+        return [Batch(to)]
+    others = [address for address in to if address != ticket.requester.email]
+    return [Batch([ticket.requester.email], {"survey_url": link}), *([Batch(others)] if others else [])]
+
+
+def render(ticket: Any, event: str, summary: str, extra: dict[str, Any] | None = None) -> tuple[str, str, str]:
+    """(subject, text, html) in French whatever language the worker runs in."""
+    context = {
+        "ticket": ticket,
+        "event": event,
+        "summary": summary,
+        "url": ticket_url(ticket),
+        "base_url": settings.MUTUALIS_BASE_URL,
+        **(extra or {}),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        text = render_to_string(f"helpdesk/mail/{event}.txt", context)
+        html = render_to_string("helpdesk/mail/message.html", {**context, "text": text})
+        return subject_for(ticket, event), text, html
+
+
+def deliver(ticket_id: int, event: str, summary: str = "") -> int:
+    """Render and send `event`'s mail for ticket `ticket_id`; returns how many messages left."""
+    from mutualis.helpdesk.models import Ticket
+
+    ticket = (
+        Ticket.objects.select_related("requester", "technician", "group", "collectivity", "application")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:  # deleted since: nothing to say
+        return 0
+    messages = []
+    for batch in batches(ticket, event):
+        subject, text, html = render(ticket, event, summary, batch.context)
+        message = EmailMultiAlternatives(
+            subject,
+            text,
+            settings.DEFAULT_FROM_EMAIL,
+            batch.to,
+            reply_to=[settings.HELPDESK_REPLY_TO] if settings.HELPDESK_REPLY_TO else None,
+            headers={
+                # RFC 3834: auto-responders must not answer, and our own inbound mail ignores it.
+                "Auto-Submitted": "auto-generated",
+                "X-Mutualis-Ticket": ticket.reference,
+            },
+        )
+        message.attach_alternative(html, "text/html")
+        messages.append(message)
+    if not messages:
+        return 0
+    with get_connection() as connection:
+        sent = connection.send_messages(messages) or 0
+    logger.info("ticket %s: %s mail sent (%d message(s))", ticket.reference, event, sent)
+    return sent

@@ -1,0 +1,52 @@
+"""The demo's request forms: loaded by load_demo, idempotent, and usable end to end."""
+
+import pytest
+
+from mutualis.accounts.models import Role, User
+from mutualis.core.demo import load_demo
+from mutualis.helpdesk import form_services
+from mutualis.helpdesk.form_models import FormQuestion, RequestForm
+from mutualis.helpdesk.models import Category
+from mutualis.members.models import Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_loads_the_demo_forms_and_their_categories_once():
+    load_demo()
+    counts = (RequestForm.objects.count(), FormQuestion.objects.count(), Category.objects.count())
+    load_demo()
+    assert (RequestForm.objects.count(), FormQuestion.objects.count(), Category.objects.count()) == counts
+    assert set(RequestForm.objects.filter(active=True).values_list("slug", flat=True)) >= {
+        "creation-compte-agent",
+        "incident-application",
+        "demande-installation",
+    }
+    account = RequestForm.objects.get(slug="creation-compte-agent")
+    assert account.application is not None and account.group is not None
+    assert account.catalogue_category.slug == "comptes-acces"
+    conditional = FormQuestion.objects.get(form=account, key="logiciel-metier")
+    assert (conditional.condition_question.key, conditional.condition_value) == ("acces", "Logiciel métier")
+    for question in FormQuestion.objects.all():
+        question.full_clean()  # every demo question passes the builder's own checks
+
+
+def test_it_files_a_request_with_a_demo_form():
+    load_demo()
+    member = Organisation.objects.members().first()
+    agent = User.objects.create(username="agent-demo", role=Role.MEMBER_AGENT, organisation=member)
+    form = RequestForm.objects.get(slug="incident-application")
+    ticket = form_services.form_submit(
+        actor=agent,
+        form=form,
+        answers={
+            "application": "Finances",
+            "resume": "Mandats bloqués",
+            "description": "Erreur à la validation",
+            "bloquant": "Oui",
+            "agents": 3,
+        },
+    )
+    assert ticket.title == "Incident Finances : Mandats bloqués"
+    assert ticket.ticket_type == "incident" and ticket.urgency == 4
+    assert ticket.group.slug == "systemes-information"

@@ -1,0 +1,282 @@
+"""Ticket pages shared by members and operator staff: "Mes demandes", the member's ticket page,
+followups, solution accepted or refused, reopening, a new request linked to a closed ticket, and
+attachments. Staff are handed to views_staff; the services decide what each account may do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mutualis.catalog.models import Application
+from mutualis.core.forms import add_service_errors
+from mutualis.core.tenancy import is_operator, require_writer
+from mutualis.helpdesk import selectors, services
+from mutualis.helpdesk.enums import Action, Actor, Status, allowed_actions
+from mutualis.helpdesk.forms_tickets import (
+    AttachmentForm,
+    FollowupForm,
+    LinkedTicketForm,
+    MemberFilterForm,
+    RefuseForm,
+)
+from mutualis.helpdesk.models import Attachment, Ticket
+
+PAGE_SIZE = 50
+
+
+def errors_of(error: ValidationError) -> list[str]:
+    """A service's ValidationError as sentences for messages.error."""
+    if hasattr(error, "error_dict"):
+        return [m for items in error.error_dict.values() for item in items for m in item.messages]
+    return list(error.messages)
+
+
+def report(request: HttpRequest, error: ValidationError) -> None:
+    for message in errors_of(error):
+        messages.error(request, message)
+
+
+def paginate(request: HttpRequest, queryset: Any) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def ticket_url(ticket: Ticket) -> str:
+    from django.urls import reverse
+
+    return reverse("helpdesk:ticket", args=[ticket.reference])
+
+
+# -- "Mes demandes" and the queue ---------------------------------------------------------------
+@login_required
+def ticket_index(request: HttpRequest) -> HttpResponse:
+    """Staff get the queue; a member's account gets its requests (a manager: its collectivity's)."""
+    if is_operator(request.user):
+        from mutualis.helpdesk import views_staff
+
+        return views_staff.queue(request)
+    applications = Application.objects.filter(tickets__collectivity_id=request.user.organisation_id).distinct()
+    form = MemberFilterForm(request.GET or None, applications=applications)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tickets = selectors.ticket_queue(
+        actor=request.user,
+        view="all",
+        application=filters.get("application") or None,
+        status=filters.get("status") or None,
+        ticket_type=filters.get("ticket_type") or None,
+        **selectors.period_filters(request.GET),
+    ).order_by("-opened_at", "-id")
+    context = {
+        "form": form,
+        "page": paginate(request, tickets),
+        "query": query_without_page(request),
+        "whole_collectivity": request.user.role in {"member_manager", "elected"},
+        "can_write": not request.user.is_read_only,
+    }
+    return render(request, "helpdesk/member_index.html", context)
+
+
+# -- one ticket ---------------------------------------------------------------------------------
+def member_timeline(ticket: Ticket, followups: Any) -> list[dict[str, Any]]:
+    """Public followups (with their attachments), loose attachments and status changes, by date."""
+    entries: list[dict[str, Any]] = [{"kind": "followup", "at": f.created_at, "item": f} for f in followups]
+    entries += [
+        {"kind": "transition", "at": t.created_at, "item": t} for t in ticket.transitions.select_related("actor")
+    ]
+    entries += [
+        {"kind": "attachment", "at": a.created_at, "item": a} for a in ticket.attachments.filter(followup__isnull=True)
+    ]
+    return sorted(entries, key=lambda e: (e["at"], e["kind"]))
+
+
+def _requester_actions(request: HttpRequest, ticket: Ticket) -> list[str]:
+    if request.user.is_read_only:
+        return []
+    try:
+        kind = services.actor_kind(request.user, ticket)
+    except Http404:
+        return []
+    return allowed_actions(ticket.status, kind) if kind == Actor.REQUESTER else []
+
+
+def _can_reopen(ticket: Ticket, now: dt.datetime) -> bool:
+    limit = dt.timedelta(days=settings.HELPDESK_REOPEN_DAYS)
+    return ticket.closed_at is not None and now - ticket.closed_at <= limit
+
+
+def member_ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
+    now = timezone.now()
+    actions = _requester_actions(request, ticket)
+    can_write = not request.user.is_read_only
+    followups = list(selectors.followups_for(actor=request.user, ticket=ticket))
+    context = {
+        "ticket": ticket,
+        "timeline": member_timeline(ticket, followups),
+        "can_write": can_write,
+        "can_accept": Action.ACCEPT in actions,
+        "can_refuse": Action.REFUSE in actions,
+        "can_reopen": Action.REOPEN in actions and _can_reopen(ticket, now),
+        "can_follow_up": can_write and ticket.status != Status.CLOSED,
+        "can_link": can_write and ticket.status == Status.CLOSED,
+        "reopen_days": settings.HELPDESK_REOPEN_DAYS,
+        "followup_form": forms.get("followup_form") or FollowupForm(),
+        "refuse_form": forms.get("refuse_form") or RefuseForm(),
+        "linked": ticket.linked.all(),
+    }
+    return render(request, "helpdesk/member_ticket.html", context)
+
+
+@login_required
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    if is_operator(request.user):
+        from mutualis.helpdesk import views_staff
+
+        return views_staff.ticket_page(request, ticket)
+    return member_ticket_page(request, ticket)
+
+
+def _page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
+    if is_operator(request.user):
+        from mutualis.helpdesk import views_staff
+
+        return views_staff.ticket_page(request, ticket, **forms)
+    return member_ticket_page(request, ticket, **forms)
+
+
+@login_required
+@require_POST
+def followup_create(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    require_writer(request.user)
+    staff = is_operator(request.user)
+    form = FollowupForm(request.POST, request.FILES, staff=staff)
+    if form.is_valid():
+        try:
+            services.followup_add(
+                actor=request.user,
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                is_private=bool(form.cleaned_data.get("is_private")),
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Suivi ajouté."))
+            return redirect(ticket_url(ticket))
+    return _page(request, ticket, followup_form=form)
+
+
+@login_required
+@require_POST
+def ticket_transition(request: HttpRequest, reference: str) -> HttpResponse:
+    """One lifecycle action from the ticket page (a member: accept, refuse with why, reopen)."""
+    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    require_writer(request.user)
+    action = request.POST.get("action", "")
+    comment = request.POST.get("comment", "")
+    if action == Action.REFUSE and not comment.strip():
+        form = RefuseForm(request.POST)
+        form.is_valid()
+        messages.error(request, _("Dites-nous pourquoi la solution ne convient pas."))
+        return _page(request, ticket, refuse_form=form)
+    try:
+        services.ticket_transition(
+            actor=request.user,
+            ticket=ticket,
+            action=action,
+            comment=comment,
+            pending_reason=request.POST.get("pending_reason", ""),
+        )
+    except ValidationError as error:
+        report(request, error)
+    else:
+        label = Action(action).label if action in Action.values else action
+        messages.success(request, _("Action effectuée : %(action)s.") % {"action": label})
+    return redirect(ticket_url(ticket))
+
+
+@login_required
+@require_POST
+def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    require_writer(request.user)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choisissez au moins un fichier."))
+        return redirect(ticket_url(ticket))
+    uploads = form.cleaned_data["attachments"]
+    try:
+        for upload in uploads:  # all are checked before any is stored
+            services.check_upload(upload)
+        for upload in uploads:
+            services.attachment_add(actor=request.user, ticket=ticket, upload=upload)
+    except ValidationError as error:
+        report(request, error)
+    else:
+        messages.success(request, _("%(n)d pièce(s) jointe(s) ajoutée(s).") % {"n": len(uploads)})
+    return redirect(ticket_url(ticket))
+
+
+@login_required
+def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    """Files go through the ticket's tenancy (never a public media URL); a member does not get
+    the files of private notes. Always served as a download, never rendered inline."""
+    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    attachments = Attachment.objects.filter(ticket=ticket)
+    if not is_operator(request.user):
+        attachments = attachments.exclude(followup__is_private=True)
+    attachment = attachments.filter(pk=pk).first()
+    if attachment is None:
+        raise Http404(_("pièce jointe introuvable"))
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+@login_required
+def linked_create(request: HttpRequest, reference: str) -> HttpResponse:
+    """After closure: a new request pointing back to the closed ticket (which stays closed)."""
+    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    require_writer(request.user)
+    if ticket.status != Status.CLOSED:
+        messages.error(request, _("Ce ticket n'est pas clos : ajoutez plutôt un suivi."))
+        return redirect(ticket_url(ticket))
+    form = LinkedTicketForm(
+        request.POST or None, initial={"title": _("Suite de %(ref)s : %(title)s") % {"ref": ticket.reference,
+                                                                                     "title": ticket.title}}
+    )  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.ticket_create(
+                actor=request.user,
+                collectivity=ticket.collectivity,
+                requester=ticket.requester if is_operator(request.user) else request.user,
+                ticket_type=ticket.ticket_type,
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                application=ticket.application,
+                category=ticket.category,
+                linked_to=ticket,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Demande %(ref)s créée.") % {"ref": created.reference})
+            return redirect(ticket_url(created))
+    return render(request, "helpdesk/linked_form.html", {"form": form, "ticket": ticket})

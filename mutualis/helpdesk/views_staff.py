@@ -1,0 +1,442 @@
+"""Operator staff pages: the queue with saved views and bulk actions, the ticket page with its
+timeline and service-level clocks, the forms acting on a ticket, and the answer templates.
+Members reaching any of these get 404 (require_operator_staff); every write goes through the
+services, one ticket at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mutualis.catalog.models import Application
+from mutualis.core import services as core_services
+from mutualis.core.forms import add_service_errors
+from mutualis.core.tenancy import require_operator_staff, require_writer
+from mutualis.helpdesk import selectors, services, sla
+from mutualis.helpdesk.enums import Actor, Clock, allowed_actions
+from mutualis.helpdesk.forms_tickets import (
+    VIEW_LABELS,
+    AnswerTemplateForm,
+    AssignForm,
+    AttachmentForm,
+    BulkForm,
+    FollowupForm,
+    MergeForm,
+    QueueFilterForm,
+    RequalifyForm,
+    SavedViewForm,
+    TaskForm,
+    TransitionForm,
+)
+from mutualis.helpdesk.models import AnswerTemplate, SavedView, Ticket
+from mutualis.helpdesk.views import paginate, query_without_page, report, ticket_url
+from mutualis.members.models import Organisation
+
+
+def _staff(request: HttpRequest) -> None:
+    require_operator_staff(request.user)
+
+
+# -- the queue ----------------------------------------------------------------------------------
+def queue(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    form = QueueFilterForm(
+        request.GET or None,
+        organisations=Organisation.objects.collectivities().order_by("name"),
+        applications=Application.objects.order_by("name"),
+    )
+    filters = form.cleaned_data if form.is_valid() else {}
+    view = filters.get("view") or "open"
+    tickets = selectors.ticket_queue(
+        actor=request.user,
+        view=view,
+        collectivity=filters.get("collectivity") or None,
+        application=filters.get("application") or None,
+        priority=filters.get("priority"),
+        status=filters.get("status") or None,
+        ticket_type=filters.get("ticket_type") or None,
+        search=(filters.get("search") or "").strip() or None,
+        **selectors.period_filters(request.GET),
+    )
+    query = query_without_page(request)
+    context = {
+        "form": form,
+        "view": view,
+        "views": [(key, label, f"?view={key}") for key, label in VIEW_LABELS.items()],
+        "page": paginate(request, tickets),
+        "query": query,
+        "saved_views": SavedView.objects.filter(owner=request.user),
+        "saved_view_form": SavedViewForm(initial={"query": query}),
+        "bulk_form": BulkForm(),
+        "can_write": not request.user.is_read_only,
+        "now": timezone.now(),
+    }
+    return render(request, "helpdesk/queue.html", context)
+
+
+@login_required
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        query = form.cleaned_data["query"]
+        try:
+            core_services.model_create(
+                actor=request.user,
+                model=SavedView,
+                data={"owner": request.user, "name": form.cleaned_data["name"].strip(), "query": query},
+            )
+        except ValidationError as error:
+            if "__all__" in getattr(error, "error_dict", {}) or "name" in getattr(error, "error_dict", {}):
+                messages.error(request, _("Vous avez déjà une vue de ce nom."))
+            else:
+                report(request, error)
+        else:
+            messages.success(request, _("Vue « %(name)s » enregistrée.") % {"name": form.cleaned_data["name"]})
+        return redirect(f"{reverse('helpdesk:index')}?{query}" if query else reverse("helpdesk:index"))
+    messages.error(request, _("Donnez un nom à la vue."))
+    return redirect("helpdesk:index")
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff(request)
+    saved = SavedView.objects.filter(owner=request.user, pk=pk).first()
+    if saved is None:  # someone else's view is not disclosed
+        raise Http404(_("vue introuvable"))
+    core_services.model_delete(actor=request.user, instance=saved)
+    messages.success(request, _("Vue « %(name)s » supprimée.") % {"name": saved.name})
+    return redirect("helpdesk:index")
+
+
+@login_required
+@require_POST
+def bulk_update(request: HttpRequest) -> HttpResponse:
+    """Each selected ticket goes through the services on its own: one refused transition is
+    reported by reference and does not stop the others."""
+    _staff(request)
+    require_writer(request.user)
+    back = request.POST.get("next") or reverse("helpdesk:index")
+    if not back.startswith("/"):
+        back = reverse("helpdesk:index")
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        if "tickets" in form.errors:
+            messages.error(request, _("Cochez au moins un ticket."))
+        for field, errors in form.errors.items():
+            if field != "tickets":
+                messages.error(request, " ".join(errors))
+        return redirect(back)
+    data = form.cleaned_data
+    references = list(dict.fromkeys(data["tickets"]))
+    tickets = {t.reference: t for t in selectors.ticket_visible(request.user).filter(reference__in=references)}
+    done, refused = [], []
+    for reference in references:
+        ticket = tickets.get(reference)
+        if ticket is None:
+            refused.append(_("%(ref)s : ticket introuvable") % {"ref": reference})
+            continue
+        try:
+            if data["operation"] == "assign":
+                services.ticket_assign(
+                    actor=request.user, ticket=ticket, group=data["group"], technician=data["technician"]
+                )
+            else:
+                services.ticket_transition(
+                    actor=request.user,
+                    ticket=ticket,
+                    action=data["action"],
+                    comment=data["comment"],
+                    pending_reason=data["pending_reason"],
+                )
+        except ValidationError as error:
+            refused.append(f"{reference} : {' '.join(_messages(error))}")
+        else:
+            done.append(reference)
+    if done:
+        messages.success(
+            request,
+            _("%(n)d ticket(s) mis à jour : %(refs)s.") % {"n": len(done), "refs": ", ".join(done)},
+        )
+    if refused:
+        messages.error(
+            request,
+            _("%(n)d ticket(s) laissé(s) tels quels — %(why)s") % {"n": len(refused), "why": " ; ".join(refused)},
+        )
+    return redirect(back)
+
+
+def _messages(error: ValidationError) -> list[str]:
+    from mutualis.helpdesk.views import errors_of
+
+    return errors_of(error)
+
+
+# -- the ticket page ----------------------------------------------------------------------------
+def duration(seconds: int | None) -> str:
+    """Business time as "2 h 05 min" (hours, not days: a business day's length varies)."""
+    if seconds is None:
+        return "—"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes = rest // 60
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def clocks(ticket: Ticket, spec: Any, now: Any) -> list[dict[str, Any]]:
+    """The two service-level clocks as the page shows them."""
+    result = []
+    for clock, budget, due, breached, stopped_at in (
+        (Clock.TTO, ticket.tto_budget_s, ticket.tto_due_at, ticket.tto_breached, ticket.taken_at),
+        (Clock.TTR, ticket.ttr_budget_s, ticket.ttr_due_at, ticket.ttr_breached, ticket.solved_at),
+    ):
+        if not budget:
+            result.append({"label": Clock(clock).label, "budget": None})
+            continue
+        elapsed = sla.clock_elapsed(ticket, spec, clock, now)
+        percent = round(100 * elapsed / budget)
+        paused = clock == Clock.TTR and ticket.pending_since is not None and stopped_at is None
+        result.append(
+            {
+                "label": Clock(clock).label,
+                "budget": duration(budget),
+                "elapsed": duration(elapsed),
+                "percent": percent,
+                "bar": min(percent, 100),
+                "due": due,
+                "breached": breached or (stopped_at is None and percent >= 100),
+                "stopped": stopped_at,
+                "paused": paused,
+                "state": "breached" if breached or percent >= 100 else "warn" if percent >= 75 else "ok",
+            }
+        )
+    return result
+
+
+def staff_timeline(ticket: Ticket, followups: Any) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = [{"kind": "followup", "at": f.created_at, "item": f} for f in followups]
+    entries += [
+        {"kind": "transition", "at": t.created_at, "item": t} for t in ticket.transitions.select_related("actor")
+    ]
+    entries += [{"kind": "task", "at": t.created_at, "item": t} for t in ticket.tasks.select_related("author")]
+    entries += [
+        {"kind": "attachment", "at": a.created_at, "item": a}
+        for a in ticket.attachments.filter(followup__isnull=True).select_related("uploaded_by")
+    ]
+    entries += [
+        {"kind": "merged", "at": t.closed_at or t.updated_at, "item": t}
+        for t in ticket.merged.only("reference", "title", "closed_at", "updated_at", "merged_into_id")
+    ]
+    return sorted(entries, key=lambda e: (e["at"], e["kind"]))
+
+
+def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
+    _staff(request)
+    now = timezone.now()
+    spec = ticket.calendar.spec()
+    followups = list(selectors.followups_for(actor=request.user, ticket=ticket))
+    timeline = staff_timeline(ticket, followups)
+    actions = allowed_actions(ticket.status, Actor.STAFF)
+    tasks = [e["item"] for e in timeline if e["kind"] == "task"]
+    context = {
+        "ticket": ticket,
+        "timeline": timeline,
+        "clocks": clocks(ticket, spec, now),
+        "time_spent": duration(sum(t.duration_seconds for t in tasks)),
+        "can_write": not request.user.is_read_only,
+        "actions": actions,
+        "assign_form": forms.get("assign_form")
+        or AssignForm(initial={"group": ticket.group_id, "technician": ticket.technician_id}),
+        "transition_form": forms.get("transition_form") or TransitionForm(actions=actions),
+        "followup_form": forms.get("followup_form") or FollowupForm(staff=True),
+        "task_form": forms.get("task_form") or TaskForm(initial={"done_on": timezone.localdate()}),
+        "attachment_form": AttachmentForm(),
+        "requalify_form": forms.get("requalify_form") or RequalifyForm(initial=_ticket_initial(ticket)),
+        "merge_form": forms.get("merge_form") or MergeForm(),
+        "answer_templates": AnswerTemplate.objects.only("pk", "name"),
+        "linked": ticket.linked.only("reference", "title", "status", "linked_to_id"),
+        "watchers": ticket.watchers.all(),
+    }
+    return render(request, "helpdesk/staff_ticket.html", context)
+
+
+def _ticket_initial(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "title": ticket.title,
+        "ticket_type": ticket.ticket_type,
+        "application": ticket.application_id,
+        "category": ticket.category_id,
+        "urgency": ticket.urgency,
+        "impact": ticket.impact,
+        "blocking": ticket.blocking,
+        "vendor_reference": ticket.vendor_reference,
+    }
+
+
+def _staff_ticket(request: HttpRequest, reference: str) -> Ticket:
+    _staff(request)
+    require_writer(request.user)
+    return selectors.ticket_get(actor=request.user, reference=reference)
+
+
+@login_required
+@require_POST
+def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = _staff_ticket(request, reference)
+    form = AssignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ticket_assign(
+                actor=request.user,
+                ticket=ticket,
+                group=form.cleaned_data["group"],
+                technician=form.cleaned_data["technician"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Ticket attribué."))
+            return redirect(ticket_url(ticket))
+    return ticket_page(request, ticket, assign_form=form)
+
+
+@login_required
+@require_POST
+def task_create(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = _staff_ticket(request, reference)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        try:
+            services.task_add(
+                actor=request.user,
+                ticket=ticket,
+                description=form.cleaned_data["description"],
+                duration_seconds=form.cleaned_data["minutes"] * 60,
+                done_on=form.cleaned_data["done_on"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Tâche enregistrée."))
+            return redirect(ticket_url(ticket))
+    return ticket_page(request, ticket, task_form=form)
+
+
+@login_required
+@require_POST
+def ticket_requalify(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = _staff_ticket(request, reference)
+    form = RequalifyForm(request.POST)
+    if form.is_valid():
+        try:
+            changes = services.ticket_update(actor=request.user, ticket=ticket, data=form.cleaned_data)
+        except ValidationError as error:
+            ticket.refresh_from_db()
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Ticket requalifié.") if changes else _("Aucun changement."))
+            return redirect(ticket_url(ticket))
+    return ticket_page(request, ticket, requalify_form=form)
+
+
+@login_required
+@require_POST
+def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
+    """Fold this ticket (the duplicate) into the one named by its reference."""
+    duplicate = _staff_ticket(request, reference)
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        into_reference = form.cleaned_data["into"].strip()
+        into = selectors.ticket_visible(request.user).filter(reference=into_reference).first()
+        if into is None:
+            form.add_error("into", _("aucun ticket %(ref)s") % {"ref": into_reference})
+        else:
+            try:
+                services.ticket_merge(actor=request.user, duplicate=duplicate, into=into)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request, _("%(dup)s fusionné dans %(ref)s.") % {"dup": duplicate.reference, "ref": into.reference}
+                )
+                return redirect(ticket_url(into))
+    return ticket_page(request, duplicate, merge_form=form)
+
+
+# -- answer templates ---------------------------------------------------------------------------
+@login_required
+def answer_template_index(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    return render(
+        request,
+        "helpdesk/answer_templates.html",
+        {"templates": AnswerTemplate.objects.all(), "can_write": not request.user.is_read_only},
+    )
+
+
+@login_required
+def answer_template_body(request: HttpRequest) -> HttpResponse:
+    """The followup's textarea filled with a template (htmx swaps it in)."""
+    _staff(request)
+    template = AnswerTemplate.objects.filter(pk=request.GET.get("template") or 0).first()
+    form = FollowupForm(staff=True, initial={"body": template.body if template else ""})
+    return render(request, "helpdesk/includes/_followup_body.html", {"field": form["body"]})
+
+
+def _answer_template_form(request: HttpRequest, instance: AnswerTemplate | None) -> HttpResponse:
+    _staff(request)
+    if request.method == "POST":
+        require_writer(request.user)
+    initial = {"name": instance.name, "body": instance.body} if instance else None
+    form = AnswerTemplateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {"name": form.cleaned_data["name"], "body": form.cleaned_data["body"]}
+        try:
+            if instance is None:
+                core_services.model_create(actor=request.user, model=AnswerTemplate, data=data)
+            else:
+                core_services.model_update(actor=request.user, instance=instance, data=data, fields=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Modèle de réponse enregistré."))
+            return redirect("helpdesk:answer_templates")
+    title = _("Nouveau modèle de réponse") if instance is None else instance.name
+    return render(request, "helpdesk/answer_template_form.html", {"form": form, "title": title})
+
+
+@login_required
+def answer_template_create(request: HttpRequest) -> HttpResponse:
+    return _answer_template_form(request, None)
+
+
+@login_required
+def answer_template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff(request)
+    instance = AnswerTemplate.objects.filter(pk=pk).first()
+    if instance is None:
+        raise Http404(_("modèle introuvable"))
+    return _answer_template_form(request, instance)
+
+
+@login_required
+@require_POST
+def answer_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff(request)
+    require_writer(request.user)
+    instance = AnswerTemplate.objects.filter(pk=pk).first()
+    if instance is None:
+        raise Http404(_("modèle introuvable"))
+    core_services.model_delete(actor=request.user, instance=instance)
+    messages.success(request, _("Modèle « %(name)s » supprimé.") % {"name": instance.name})
+    return redirect("helpdesk:answer_templates")
