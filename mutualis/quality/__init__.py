@@ -1,0 +1,1 @@
+"""Quality of service: monthly helpdesk indicators per member, dashboards, reports."""

@@ -1,0 +1,120 @@
+"""Small SVG charts rendered on the server with matplotlib (Agg, text kept as text).
+
+Each function returns the <svg> element alone; the page puts it in a <figure> with its caption
+and the data table next to it, so the picture is never the only way to read the figures."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, scalable, light
+matplotlib.rcParams["svg.hashsalt"] = "mutualis"  # same figures, same bytes (archived reports)
+matplotlib.rcParams["font.size"] = 8
+
+from matplotlib.figure import Figure  # noqa: E402 (after the backend is chosen)
+
+BLUE, ORANGE, GREY, RED = "#000091", "#c9541a", "#666666", "#ce0500"
+SIZE = (6.4, 2.4)
+
+
+def _svg(figure: Figure, label: str) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    text = buffer.getvalue()
+    svg = text[text.index("<svg") :]
+    from django.utils.html import escape
+
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
+
+
+def _frame(axes) -> None:  # type: ignore[no-untyped-def]
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.grid(axis="y", color="#dddddd", linewidth=0.6)
+    axes.set_axisbelow(True)
+
+
+def volume_chart(
+    *,
+    labels: Sequence[str],
+    opened: Sequence[float],
+    solved: Sequence[float],
+    peak: int | None,
+    reference: Sequence[float] | None = None,
+    reference_label: str = "",
+    label: str,
+    opened_label: str,
+    solved_label: str,
+    peak_label: str,
+) -> str:
+    """Opened as bars, solved as a line, the peak month's bar in another colour and annotated."""
+    figure = Figure(figsize=SIZE)
+    axes = figure.subplots()
+    positions = list(range(len(labels)))
+    colours = [ORANGE if i == peak else BLUE for i in positions]
+    axes.bar(positions, opened, color=colours, width=0.6, label=opened_label)
+    axes.plot(positions, solved, color=GREY, marker="o", markersize=3, linewidth=1.2, label=solved_label)
+    if reference is not None:
+        axes.plot(positions, reference, color=RED, linestyle="--", linewidth=1, label=reference_label)
+    if peak is not None and opened:
+        axes.annotate(
+            f"{peak_label} : {opened[peak]:g}",
+            xy=(peak, opened[peak]),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+            color=ORANGE,
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+        )
+        highest = max([opened[peak], *solved, *(reference or [])])
+        axes.set_ylim(top=highest * 1.18 or 1)
+    axes.set_xticks(positions, list(labels))
+    _frame(axes)
+    axes.legend(loc="upper left", fontsize=7, frameon=False, ncols=3, bbox_to_anchor=(0, -0.12))
+    return _svg(figure, label)
+
+
+def rate_chart(
+    *,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    label: str,
+) -> str:
+    """Percentages (0–100) per month, one line per series; a month with nothing measured is a gap."""
+    figure = Figure(figsize=SIZE)
+    axes = figure.subplots()
+    positions = list(range(len(labels)))
+    for (name, values), colour in zip(series.items(), (BLUE, ORANGE, RED, GREY), strict=False):
+        axes.plot(
+            positions,
+            [float("nan") if v is None else v for v in values],
+            color=colour,
+            marker="o",
+            markersize=3,
+            linewidth=1.2,
+            label=name,
+        )
+    axes.set_ylim(0, 105)
+    axes.set_xticks(positions, list(labels))
+    _frame(axes)
+    axes.legend(loc="upper left", fontsize=7, frameon=False, ncols=3, bbox_to_anchor=(0, -0.12))
+    return _svg(figure, label)
+
+
+def bar_chart(*, labels: Sequence[str], values: Sequence[float], label: str) -> str:
+    """Horizontal bars, largest on top (top applications)."""
+    figure = Figure(figsize=(6.4, 0.3 * max(len(labels), 3) + 0.4))
+    axes = figure.subplots()
+    positions = list(range(len(labels)))[::-1]
+    axes.barh(positions, values, color=BLUE, height=0.6)
+    axes.set_yticks(positions, list(labels))
+    for y, value in zip(positions, values, strict=True):
+        axes.annotate(f"{value:g}", xy=(value, y), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.grid(axis="x", color="#dddddd", linewidth=0.6)
+    axes.set_axisbelow(True)
+    return _svg(figure, label)

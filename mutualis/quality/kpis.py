@@ -1,0 +1,311 @@
+"""Helpdesk indicators as set-based SQL: a few grouped queries whatever the number of tickets.
+
+Definitions are in docs/indicators.md. Durations come from the business-second offsets stored on
+each ticket (a subtraction); percentiles are linear interpolations between closest ranks, as
+PostgreSQL's percentile_cont, computed with window functions so SQLite and PostgreSQL agree.
+Months are local (Europe/Paris) months: their boundaries are computed here and the month of a
+row is a CASE over those boundaries, so no per-row time-zone conversion runs in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+
+from mutualis.helpdesk.models import Ticket
+from mutualis.members.models import Organisation
+
+KEYS = ("month", "collectivity", "application", "type", "priority")
+COLUMNS = {
+    "collectivity": "collectivity_id",
+    "application": "application_id",
+    "type": "ticket_type",
+    "priority": "priority",
+}
+MEASURES = (
+    "opened",
+    "solved",
+    "closed",
+    "backlog_end",
+    "tto_mean_s",
+    "tto_median_s",
+    "tto_p90_s",
+    "ttr_mean_s",
+    "ttr_median_s",
+    "ttr_p90_s",
+    "sla_tto_pct",
+    "sla_ttr_pct",
+    "blocking_2d_pct",
+    "reopen_pct",
+    "satisfaction_mean",
+    "satisfaction_answers",
+)
+TZ = ZoneInfo("Europe/Paris")
+# "Solved within 2 business days": 2 × the default calendar's opening hours per day (8 h).
+BLOCKING_LIMIT_S = 2 * 8 * 3600
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, value: str) -> Month:
+        try:
+            year, month = (int(part) for part in value.split("-"))
+            dt.date(year, month, 1)
+        except ValueError:
+            raise ValueError(f"mois invalide : {value!r} (attendu AAAA-MM)") from None
+        return cls(year, month)
+
+    def next(self) -> Month:
+        return Month(self.year + (self.month == 12), self.month % 12 + 1)
+
+    def start(self) -> dt.datetime:
+        return dt.datetime(self.year, self.month, 1, tzinfo=TZ)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def months_between(first: Month, last: Month) -> list[Month]:
+    if (last.year, last.month) < (first.year, first.month):
+        raise ValueError("--to précède --from")
+    months, current = [], first
+    while (current.year, current.month) <= (last.year, last.month):
+        months.append(current)
+        current = current.next()
+    return months
+
+
+def _month_case(column: str, months: Sequence[Month], params: list[Any]) -> str:
+    """The local month of `column` as 'YYYY-MM'. PostgreSQL converts the time zone natively;
+    SQLite cannot, so there the month is a CASE over the months' UTC boundaries."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column} AT TIME ZONE '{TZ.key}', 'YYYY-MM')"
+    parts = []
+    for month in months:
+        parts.append(f"WHEN {column} < %s THEN '{month}'")
+        params.append(month.next().start())
+    return "CASE " + " ".join(parts) + " END"
+
+
+def _key_sql(by: Sequence[str], column: str, months: Sequence[Month], params: list[Any]) -> list[tuple[str, str]]:
+    keys = []
+    for key in by:
+        expression = _month_case(column, months, params) if key == "month" else COLUMNS[key]
+        keys.append((key, expression))
+    return keys
+
+
+def _grouped(select: str, keys: list[tuple[str, str]], where: str, params: list[Any]) -> list[dict[str, Any]]:
+    key_list = ", ".join(f"{expr} AS k_{name}" for name, expr in keys)
+    group = ", ".join(f"k_{name}" for name, _ in keys)
+    sql = f"SELECT {key_list + ', ' if keys else ''}{select} FROM helpdesk_ticket WHERE {where}"
+    if keys:
+        sql += f" GROUP BY {group}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0].lower() for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _interpolate(lo: Any, hi: Any, n: int | None, num: int, den: int) -> float | None:
+    if not n or lo is None:
+        return None
+    fraction = ((n - 1) * num % den) / den
+    return float(lo) + fraction * (float(hi if hi is not None else lo) - float(lo))
+
+
+def _rank_case(value: str, rank: str, count: str, num: int, den: int, upper: bool) -> str:
+    """The value at floor((n-1)·p) (or the next rank) for p = num/den, in integer arithmetic."""
+    position = f"(({count} - 1) * {num}) / {den}"
+    if upper:
+        position = f"({position} + CASE WHEN (({count} - 1) * {num}) %% {den} > 0 THEN 1 ELSE 0 END)"
+    return f"MAX(CASE WHEN {rank} = {position} THEN {value} END)"
+
+
+def compute(
+    *,
+    first: Month,
+    last: Month,
+    by: Sequence[str] = ("month",),
+    collectivity_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """One row per combination of the `by` keys present in the data, with every measure."""
+    unknown = set(by) - set(KEYS)
+    if unknown:
+        raise ValueError(f"regroupement inconnu : {', '.join(sorted(unknown))} (possibles : {', '.join(KEYS)})")
+    months = months_between(first, last)
+    start, end = months[0].start(), months[-1].next().start()
+    scope = " AND collectivity_id = %s" if collectivity_id else ""
+    scope_params = [collectivity_id] if collectivity_id else []
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def row_for(values: dict[str, Any]) -> dict[str, Any]:
+        key = tuple(values.get(f"k_{name}") for name in by)
+        if key not in rows:
+            rows[key] = dict(zip(by, key, strict=True)) | {
+                m: (0 if m in {"opened", "solved", "closed", "backlog_end", "satisfaction_answers"} else None)
+                for m in MEASURES
+            }
+        return rows[key]
+
+    # opened and closed in the period
+    for event, column in (("opened", "opened_at"), ("closed", "closed_at")):
+        params: list[Any] = []
+        keys = _key_sql(by, column, months, params)
+        params += [start, end, *scope_params]
+        for values in _grouped("COUNT(*) AS n", keys, f"{column} >= %s AND {column} < %s{scope}", params):
+            row_for(values)[event] = values["n"]
+
+    # durations and rates on the tickets solved in the period
+    params = []
+    keys = _key_sql(by, "solved_at", months, params)
+    partition = ("PARTITION BY " + ", ".join(f"k_{n}" for n, _ in keys)) if keys else ""
+    key_cols = ", ".join(f"{expr} AS k_{name}" for name, expr in keys)
+    inner = f"""
+        SELECT {key_cols + "," if keys else ""}
+               taken_offset - opened_offset AS tto,
+               solved_offset - opened_offset - waiting_seconds AS ttr,
+               tto_budget_s, ttr_budget_s, blocking, ticket_type, reopen_count, satisfaction
+        FROM helpdesk_ticket
+        WHERE solved_at >= %s AND solved_at < %s AND opened_offset IS NOT NULL{scope}"""
+    params += [start, end, *scope_params]
+    ranked = f"""
+        SELECT s.*,
+               ROW_NUMBER() OVER ({partition} ORDER BY CASE WHEN tto IS NULL THEN 1 ELSE 0 END, tto) - 1 AS tto_rn,
+               COUNT(tto) OVER ({partition}) AS tto_n,
+               ROW_NUMBER() OVER ({partition} ORDER BY CASE WHEN ttr IS NULL THEN 1 ELSE 0 END, ttr) - 1 AS ttr_rn,
+               COUNT(ttr) OVER ({partition}) AS ttr_n
+        FROM ({inner}) s"""
+    postgres = connection.vendor == "postgresql"
+    percentiles = []
+    for clock in ("tto", "ttr"):
+        for label, num, den in (("p50", 1, 2), ("p90", 9, 10)):
+            if postgres:
+                # Native and much faster than ranking windows; the same interpolation.
+                percentiles.append(
+                    f"percentile_cont({num / den}) WITHIN GROUP (ORDER BY {clock}) AS {clock}_{label}_lo, "
+                    f"NULL AS {clock}_{label}_hi"
+                )
+                continue
+            for side, upper in (("lo", False), ("hi", True)):
+                expr = _rank_case(clock, f"{clock}_rn", f"{clock}_n", num, den, upper)
+                percentiles.append(f"{expr} AS {clock}_{label}_{side}")
+    counts = "COUNT(tto) AS tto_n, COUNT(ttr) AS ttr_n" if postgres else "MAX(tto_n) AS tto_n, MAX(ttr_n) AS ttr_n"
+    source = f"({inner}) r" if postgres else f"({ranked}) r"
+    group = ", ".join(f"k_{n}" for n, _ in keys)
+    sql = f"""
+        SELECT {", ".join(f"k_{n}" for n, _ in keys) + "," if keys else ""}
+               COUNT(*) AS solved,
+               AVG(tto) AS tto_mean, AVG(ttr) AS ttr_mean, {counts},
+               {", ".join(percentiles)},
+               SUM(CASE WHEN tto_budget_s IS NOT NULL AND tto IS NOT NULL THEN 1 ELSE 0 END) AS tto_sla_n,
+               SUM(CASE WHEN tto_budget_s IS NOT NULL AND tto <= tto_budget_s THEN 1 ELSE 0 END) AS tto_sla_ok,
+               SUM(CASE WHEN ttr_budget_s IS NOT NULL AND ttr IS NOT NULL THEN 1 ELSE 0 END) AS ttr_sla_n,
+               SUM(CASE WHEN ttr_budget_s IS NOT NULL AND ttr <= ttr_budget_s THEN 1 ELSE 0 END) AS ttr_sla_ok,
+               SUM(CASE WHEN blocking AND ticket_type = 'incident' THEN 1 ELSE 0 END) AS blocking_n,
+               SUM(CASE WHEN blocking AND ticket_type = 'incident' AND ttr <= {BLOCKING_LIMIT_S} THEN 1 ELSE 0 END)
+                   AS blocking_ok,
+               SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END) AS reopened,
+               AVG(satisfaction) AS satisfaction_mean, COUNT(satisfaction) AS satisfaction_answers
+        FROM {source}
+        {("GROUP BY " + group) if keys else ""}"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0].lower() for c in cursor.description]
+        solved_rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for values in solved_rows:
+        if not values["solved"]:
+            continue
+        row = row_for(values)
+        row["solved"] = values["solved"]
+        for clock in ("tto", "ttr"):
+            n = values[f"{clock}_n"]
+            row[f"{clock}_mean_s"] = (
+                round(float(values[f"{clock}_mean"]), 1) if values[f"{clock}_mean"] is not None else None
+            )
+            for label, name, num, den in (("p50", "median", 1, 2), ("p90", "p90", 9, 10)):
+                if postgres:
+                    lo = values[f"{clock}_{label}_lo"]
+                    value = float(lo) if lo is not None else None
+                else:
+                    value = _interpolate(values[f"{clock}_{label}_lo"], values[f"{clock}_{label}_hi"], n, num, den)
+                row[f"{clock}_{name}_s"] = round(value, 1) if value is not None else None
+        row["sla_tto_pct"] = _pct(values["tto_sla_ok"], values["tto_sla_n"])
+        row["sla_ttr_pct"] = _pct(values["ttr_sla_ok"], values["ttr_sla_n"])
+        row["blocking_2d_pct"] = _pct(values["blocking_ok"], values["blocking_n"])
+        row["reopen_pct"] = _pct(values["reopened"], values["solved"])
+        mean = values["satisfaction_mean"]
+        row["satisfaction_mean"] = round(float(mean), 2) if mean is not None else None
+        row["satisfaction_answers"] = values["satisfaction_answers"]
+
+    _backlog(rows, row_for, by, months, start, scope, scope_params)
+    return _finish(rows, by)
+
+
+def _backlog(rows, row_for, by, months, start, scope, scope_params) -> None:  # type: ignore[no-untyped-def]
+    """backlog_end = tickets opened before the period's end and not solved by it: the backlog at the
+    period's start plus, month after month, the opened minus the solved."""
+    other = [k for k in by if k != "month"]
+    params: list[Any] = []
+    keys = _key_sql(other, "opened_at", months, params)
+    params += [start, start, *scope_params]
+    initial = {
+        tuple(v.get(f"k_{k}") for k in other): v["n"]
+        for v in _grouped(
+            "COUNT(*) AS n", keys, f"opened_at < %s AND (solved_at IS NULL OR solved_at >= %s){scope}", params
+        )
+    }
+    if "month" not in by:
+        # One period: initial backlog + opened − solved in it.
+        for key_values in initial:
+            row_for({f"k_{k}": v for k, v in zip(other, key_values, strict=True)})
+        for row in rows.values():
+            key = tuple(row[k] for k in other)
+            row["backlog_end"] = initial.get(key, 0) + row["opened"] - row["solved"]
+        return
+    groups = set(initial) | {tuple(r[k] for k in other) for r in rows.values()}
+    for group in groups:
+        running = initial.get(group, 0)
+        for month in months:
+            values = {f"k_{k}": v for k, v in zip(other, group, strict=True)} | {"k_month": str(month)}
+            key = tuple(values.get(f"k_{name}") for name in by)
+            row = rows.get(key)
+            opened = row["opened"] if row else 0
+            solved = row["solved"] if row else 0
+            running += opened - solved
+            if row is None and running == 0:
+                continue
+            row_for(values)["backlog_end"] = running
+
+
+def _pct(part: Any, whole: Any) -> float | None:
+    return round(100.0 * float(part) / float(whole), 1) if whole else None
+
+
+def _finish(rows: dict[tuple[Any, ...], dict[str, Any]], by: Sequence[str]) -> list[dict[str, Any]]:
+    if "collectivity" in by:
+        ids = {r["collectivity"] for r in rows.values() if r["collectivity"] is not None}
+        slugs = dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "slug"))
+        for row in rows.values():
+            row["collectivity"] = slugs.get(row["collectivity"])
+    if "application" in by:
+        from mutualis.catalog.models import Application
+
+        ids = {r["application"] for r in rows.values() if r["application"] is not None}
+        slugs = dict(Application.objects.filter(pk__in=ids).values_list("pk", "slug"))
+        for row in rows.values():
+            row["application"] = slugs.get(row["application"])
+    ordered = sorted(rows.values(), key=lambda r: tuple("" if r[k] is None else str(r[k]) for k in by))
+    return [{**{k: row[k] for k in by}, **{m: row[m] for m in MEASURES}} for row in ordered]
+
+
+__all__ = ["KEYS", "MEASURES", "Month", "compute", "months_between", "Ticket"]

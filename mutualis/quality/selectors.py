@@ -1,0 +1,261 @@
+"""Reads for the quality pages: dashboards (from kpis.compute, a fixed number of calls whatever
+the data), time spent on tickets (one grouped query) and the archive of monthly reports, scoped
+by the acting account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, F, QuerySet, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from mutualis.accounts.models import Role
+from mutualis.catalog.models import Application
+from mutualis.core.tenancy import is_operator, scope
+from mutualis.helpdesk.models import TicketTask
+from mutualis.members.models import Organisation
+from mutualis.quality.kpis import Month, compute, months_between
+from mutualis.quality.models import MonthlyReport
+
+TREND_MONTHS = 12
+TOP_APPLICATIONS = 8
+RATES = ("sla_tto_pct", "sla_ttr_pct", "blocking_2d_pct")
+
+
+def can_see_member(actor: Any, collectivity: Organisation) -> bool:
+    """Operator staff see every member; a member's managers and elected officials their own."""
+    if is_operator(actor):
+        return True
+    return (
+        getattr(actor, "is_authenticated", False)
+        and actor.organisation_id == collectivity.pk
+        and actor.role in {Role.MEMBER_MANAGER, Role.ELECTED}
+    )
+
+
+def member_get(*, actor: Any, slug: str) -> Organisation:
+    collectivity = Organisation.objects.collectivities().filter(slug=slug).first()
+    if collectivity is None or not can_see_member(actor, collectivity):
+        raise Http404("collectivité introuvable")
+    return collectivity
+
+
+def last_complete_month(today: dt.date | None = None) -> Month:
+    today = today or timezone.localdate()
+    return Month(today.year - (today.month == 1), (today.month - 2) % 12 + 1)
+
+
+def month_shift(month: Month, delta: int) -> Month:
+    index = month.year * 12 + month.month - 1 + delta
+    return Month(index // 12, index % 12 + 1)
+
+
+def tickets_url(**filters: Any) -> str:
+    """The helpdesk queue (staff) or "Mes demandes" (members) showing the tickets behind a figure."""
+    query = {"view": "all", **{k: v for k, v in filters.items() if v}}
+    return f"{reverse('helpdesk:index')}?{urlencode(query)}"
+
+
+def _series(rows: list[dict[str, Any]], months: list[Month], slug: str | None) -> list[dict[str, Any]]:
+    """One row per month (empty months included), each measure with the link to its tickets."""
+    by_month = {row["month"]: row for row in rows}
+    series = []
+    for month in months:
+        key = str(month)
+        row = by_month.get(key) or {"opened": 0, "solved": 0, "closed": 0, "backlog_end": None}
+        series.append(
+            {
+                **row,
+                "month": key,
+                "label": f"{month.month:02d}/{month.year % 100:02d}",
+                "start": month.start().date(),
+                "opened_url": tickets_url(opened=key, collectivity=slug),
+                "solved_url": tickets_url(solved=key, collectivity=slug),
+                "backlog_url": tickets_url(backlog=key, collectivity=slug),
+            }
+        )
+    # A month with no row carries the previous month's backlog (nothing opened, nothing solved).
+    previous = 0
+    for row in series:
+        if row["backlog_end"] is None:
+            row["backlog_end"] = previous
+        previous = row["backlog_end"]
+    return series
+
+
+def _peak(series: list[dict[str, Any]]) -> int | None:
+    if not any(row["opened"] for row in series):
+        return None
+    return max(range(len(series)), key=lambda i: (series[i]["opened"], -i))
+
+
+def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return rows[0] if rows else {}
+
+
+def _applications(rows: list[dict[str, Any]], period: str, slug: str | None) -> list[dict[str, Any]]:
+    ranked = sorted((r for r in rows if r["opened"]), key=lambda r: (-r["opened"], r["application"] or ""))
+    top = ranked[:TOP_APPLICATIONS]
+    names = dict(
+        Application.objects.filter(slug__in=[r["application"] for r in top if r["application"]]).values_list(
+            "slug", "name"
+        )
+    )
+    return [
+        {
+            **row,
+            "name": names.get(row["application"], row["application"]) if row["application"] else None,
+            "opened_url": tickets_url(opened=period, application=row["application"], collectivity=slug),
+        }
+        for row in top
+    ]
+
+
+def _collectivities(rows: list[dict[str, Any]], period: str, last: Month) -> list[dict[str, Any]]:
+    names = dict(Organisation.objects.filter(slug__in=[r["collectivity"] for r in rows]).values_list("slug", "name"))
+    return [
+        {
+            **row,
+            "name": names.get(row["collectivity"], row["collectivity"]),
+            "opened_url": tickets_url(opened=period, collectivity=row["collectivity"]),
+            "solved_url": tickets_url(solved=period, collectivity=row["collectivity"]),
+            "backlog_url": tickets_url(backlog=str(last), collectivity=row["collectivity"]),
+        }
+        for row in sorted(rows, key=lambda r: names.get(r["collectivity"], r["collectivity"] or "").lower())
+        if row["collectivity"]
+    ]
+
+
+def operator_dashboard(*, last: Month) -> dict[str, Any]:
+    """The operator's dashboard over the 12 months ending with `last`: three calls to compute."""
+    first = month_shift(last, -(TREND_MONTHS - 1))
+    months = months_between(first, last)
+    period = f"{first}..{last}"
+    series = _series(compute(first=first, last=last, by=["month"]), months, None)
+    return {
+        "first": first,
+        "last": last,
+        "period": period,
+        "series": series,
+        "peak": _peak(series),
+        "totals": _totals(compute(first=first, last=last, by=[])),
+        "applications": _applications(compute(first=first, last=last, by=["application"]), period, None),
+        "collectivities": _collectivities(compute(first=first, last=last, by=["collectivity"]), period, last),
+        "opened_url": tickets_url(opened=period),
+        "solved_url": tickets_url(solved=period),
+        "backlog_url": tickets_url(backlog=str(last)),
+    }
+
+
+def member_dashboard(*, collectivity: Organisation, last: Month) -> dict[str, Any]:
+    """One member's dashboard, against the operator's average: the operator-wide rates and, for
+    volumes, the operator's figures divided by the number of members."""
+    first = month_shift(last, -(TREND_MONTHS - 1))
+    months = months_between(first, last)
+    period = f"{first}..{last}"
+    slug = collectivity.slug
+    series = _series(compute(first=first, last=last, by=["month"], collectivity_id=collectivity.pk), months, slug)
+    operator = _series(compute(first=first, last=last, by=["month"]), months, None)
+    members = max(Organisation.objects.members().count(), 1)
+    for row, reference in zip(series, operator, strict=True):
+        row["average_opened"] = round(reference["opened"] / members, 1)
+        row["average_solved"] = round(reference["solved"] / members, 1)
+        for rate in RATES:
+            row[f"operator_{rate}"] = reference.get(rate)
+    totals = _totals(compute(first=first, last=last, by=[], collectivity_id=collectivity.pk))
+    return {
+        "collectivity": collectivity,
+        "first": first,
+        "last": last,
+        "period": period,
+        "members": members,
+        "series": series,
+        "peak": _peak(series),
+        "totals": totals,
+        "applications": _applications(
+            compute(first=first, last=last, by=["application"], collectivity_id=collectivity.pk), period, slug
+        ),
+        "opened_url": tickets_url(opened=period, collectivity=slug),
+        "solved_url": tickets_url(solved=period, collectivity=slug),
+        "backlog_url": tickets_url(backlog=str(last), collectivity=slug),
+    }
+
+
+# -- time accounting ----------------------------------------------------------------------------
+def time_spent(*, actor: Any, year: int, collectivity_id: int | None = None) -> list[dict[str, Any]]:
+    """Seconds spent on tickets (their tasks) per member, application and month of `year`: one
+    grouped query, scoped by the acting account."""
+    qs = scope(TicketTask.objects.all(), actor, field="ticket__collectivity_id").filter(
+        done_on__gte=dt.date(year, 1, 1), done_on__lt=dt.date(year + 1, 1, 1)
+    )
+    if collectivity_id:
+        qs = qs.filter(ticket__collectivity_id=collectivity_id)
+    rows = (
+        qs.values(
+            collectivity_slug=F("ticket__collectivity__slug"),
+            collectivity_name=F("ticket__collectivity__name"),
+            application_slug=F("ticket__application__slug"),
+            application_name=F("ticket__application__name"),
+            month=ExtractMonth("done_on"),
+        )
+        .annotate(seconds=Sum("duration_seconds"), tasks=Count("id"))
+        .order_by("collectivity_slug", "application_slug", "month")
+    )
+    return [{**row, "month": f"{year:04d}-{row['month']:02d}"} for row in rows]
+
+
+def time_spent_years(*, actor: Any) -> list[int]:
+    qs = scope(TicketTask.objects.all(), actor, field="ticket__collectivity_id")
+    return list(qs.annotate(y=ExtractYear("done_on")).values_list("y", flat=True).distinct().order_by("-y"))
+
+
+def time_spent_table(rows: list[dict[str, Any]], year: int) -> dict[str, Any]:
+    """The grouped rows as a member × application by month table (hours), with totals."""
+    months = [f"{year:04d}-{m:02d}" for m in range(1, 13)]
+    cells: dict[tuple[Any, ...], dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        key = (row["collectivity_name"], row["collectivity_slug"], row["application_name"], row["application_slug"])
+        cells[key][row["month"]] = row["seconds"]
+    lines = []
+    column_totals = dict.fromkeys(months, 0)
+    for (name, slug, app_name, app_slug), values in cells.items():
+        for month, seconds in values.items():
+            column_totals[month] += seconds
+        lines.append(
+            {
+                "collectivity": name,
+                "collectivity_slug": slug,
+                "application": app_name,
+                "application_slug": app_slug,
+                "months": [values.get(m) for m in months],
+                "total": sum(values.values()),
+            }
+        )
+    return {
+        "months": months,
+        "lines": lines,
+        "totals": [column_totals[m] for m in months],
+        "total": sum(column_totals.values()),
+    }
+
+
+# -- the archive --------------------------------------------------------------------------------
+def reports_for(*, actor: Any, collectivity: Organisation) -> QuerySet[MonthlyReport]:
+    if not can_see_member(actor, collectivity):
+        raise Http404("collectivité introuvable")
+    return MonthlyReport.objects.filter(collectivity=collectivity).defer("html")
+
+
+def report_get(*, actor: Any, collectivity: Organisation, month: str, version: int) -> MonthlyReport:
+    if not can_see_member(actor, collectivity):
+        raise Http404("collectivité introuvable")
+    report = MonthlyReport.objects.filter(collectivity=collectivity, month=month, version=version).first()
+    if report is None:
+        raise Http404("rapport introuvable")
+    return report

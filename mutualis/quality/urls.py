@@ -1,0 +1,15 @@
+"""Quality routes under /qualite/: dashboards, time spent, monthly reports."""
+
+from django.urls import path
+
+from mutualis.quality import views
+
+app_name = "quality"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("temps-passe/", views.time_spent, name="time_spent"),
+    path("adherents/<slug:slug>/", views.member, name="member"),
+    path("adherents/<slug:slug>/rapports/", views.report_list, name="reports"),
+    path("adherents/<slug:slug>/rapports/<str:month>/v<int:version>.pdf", views.report_pdf, name="report_pdf"),
+    path("adherents/<slug:slug>/rapports/<str:month>/v<int:version>.html", views.report_html, name="report_html"),
+]

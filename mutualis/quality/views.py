@@ -1,0 +1,166 @@
+"""Quality pages under /qualite/: the operator's and each member's dashboard, time spent on
+tickets (page, CSV, XLSX) and the archive of monthly reports. Thin: selectors do the reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mutualis.core.tenancy import is_operator
+from mutualis.lib.tabular import to_csv, to_xlsx
+from mutualis.members.models import Organisation
+from mutualis.quality import selectors
+from mutualis.quality.kpis import Month
+from mutualis.quality.reports import dashboard_charts, month_label
+
+
+def _month(request: HttpRequest) -> Month:
+    """The last month of the trend: ?month=YYYY-MM, else the current month."""
+    try:
+        return Month.parse(request.GET.get("month", ""))
+    except ValueError:
+        today = timezone.localdate()
+        return Month(today.year, today.month)
+
+
+def _context(data: dict[str, Any], *, member: bool) -> dict[str, Any]:
+    peak = data["peak"]
+    return {
+        "data": data,
+        "charts": dashboard_charts(data, member=member),
+        "peak_row": data["series"][peak] if peak is not None else None,
+        "first_label": month_label(data["first"]),
+        "last_label": month_label(data["last"]),
+        "month_value": str(data["last"]),
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The operator's dashboard; a member's manager is sent to its own."""
+    user: Any = request.user
+    if not is_operator(user):
+        organisation = user.organisation
+        if organisation is None or not selectors.can_see_member(user, organisation):
+            raise Http404("page réservée")
+        return redirect("quality:member", slug=organisation.slug)
+    data = selectors.operator_dashboard(last=_month(request))
+    return render(request, "quality/dashboard.html", _context(data, member=False))
+
+
+@login_required
+def member(request: HttpRequest, slug: str) -> HttpResponse:
+    collectivity = selectors.member_get(actor=request.user, slug=slug)
+    data = selectors.member_dashboard(collectivity=collectivity, last=_month(request))
+    return render(request, "quality/member.html", _context(data, member=True))
+
+
+# -- time accounting ----------------------------------------------------------------------------
+TIME_HEADER = [
+    "mois",
+    "collectivite",
+    "collectivite_nom",
+    "application",
+    "application_nom",
+    "taches",
+    "secondes",
+    "heures",
+]
+
+
+def time_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [
+        [
+            r["month"],
+            r["collectivity_slug"],
+            r["collectivity_name"],
+            r["application_slug"] or "",
+            r["application_name"] or "",
+            r["tasks"],
+            r["seconds"],
+            round(r["seconds"] / 3600, 2),
+        ]
+        for r in rows
+    ]
+
+
+@login_required
+def time_spent(request: HttpRequest) -> HttpResponse:
+    """Time spent on tickets per member, application and month of a year; ?format=csv|xlsx."""
+    user: Any = request.user
+    if not is_operator(user) and not (user.organisation and selectors.can_see_member(user, user.organisation)):
+        raise Http404("page réservée")
+    years = selectors.time_spent_years(actor=user)
+    try:
+        year = int(request.GET.get("year") or (years[0] if years else timezone.localdate().year))
+        dt.date(year, 1, 1)
+    except (ValueError, OverflowError):
+        year = timezone.localdate().year
+    members = (
+        Organisation.objects.collectivities().order_by("name")
+        if is_operator(user)
+        else Organisation.objects.filter(pk=user.organisation_id)
+    )
+    chosen = members.filter(slug=request.GET.get("member") or "").first()
+    rows = selectors.time_spent(actor=user, year=year, collectivity_id=chosen.pk if chosen else None)
+    export = request.GET.get("format")
+    name = f"temps-passe-{year}{'-' + chosen.slug if chosen else ''}"
+    if export == "csv":
+        response = HttpResponse(to_csv(TIME_HEADER, time_rows(rows)), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    if export == "xlsx":
+        response = HttpResponse(
+            to_xlsx(TIME_HEADER, time_rows(rows), title=_("Temps passé")),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    query = request.GET.copy()
+    query.pop("format", None)
+    context = {
+        "year": year,
+        "years": sorted({*years, year}, reverse=True),
+        "members": members if is_operator(user) else [],
+        "chosen": chosen,
+        "table": selectors.time_spent_table(rows, year),
+        "query": query.urlencode(),
+    }
+    return render(request, "quality/time.html", context)
+
+
+# -- monthly reports ----------------------------------------------------------------------------
+@login_required
+def report_list(request: HttpRequest, slug: str) -> HttpResponse:
+    collectivity = selectors.member_get(actor=request.user, slug=slug)
+    reports = selectors.reports_for(actor=request.user, collectivity=collectivity)
+    return render(request, "quality/reports.html", {"collectivity": collectivity, "reports": reports})
+
+
+@login_required
+def report_pdf(request: HttpRequest, slug: str, month: str, version: int) -> FileResponse:
+    collectivity = selectors.member_get(actor=request.user, slug=slug)
+    report = selectors.report_get(actor=request.user, collectivity=collectivity, month=month, version=version)
+    return FileResponse(
+        report.pdf.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"rapport-{collectivity.slug}-{report.month}-v{report.version}.pdf",
+    )
+
+
+@login_required
+def report_html(request: HttpRequest, slug: str, month: str, version: int) -> HttpResponse:
+    """The archived HTML as it was produced (a standalone document, not the site's layout)."""
+    collectivity = selectors.member_get(actor=request.user, slug=slug)
+    report = selectors.report_get(actor=request.user, collectivity=collectivity, month=month, version=version)
+    response = HttpResponse(report.html, content_type="text/html; charset=utf-8")
+    # The stored document embeds its charts as data: URIs and runs no script.
+    response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    return response
