@@ -66,6 +66,32 @@ class VendorForm(forms.ModelForm):
         pass
 
 
+class VendorEditForm(forms.ModelForm):
+    """Name and identifiers; the service checks them (check digits, SIRET within the SIREN)."""
+
+    # Longer than the digits: spaces as printed on invoices ("552 045 999 00086") are dropped below.
+    siren = forms.CharField(label=_("SIREN"), max_length=12, required=False)
+    siret = forms.CharField(
+        label=_("SIRET"),
+        max_length=20,
+        required=False,
+        help_text=_("Établissement titulaire des marchés (données DECP)."),
+    )
+
+    class Meta:
+        model = Vendor
+        fields = ["name", "siren", "siret"]
+
+    def clean_siren(self) -> str:
+        return "".join(self.cleaned_data["siren"].split())  # "552 045 999" as printed on invoices
+
+    def clean_siret(self) -> str:
+        return "".join(self.cleaned_data["siret"].split())
+
+    def _post_clean(self) -> None:
+        pass
+
+
 class DomainForm(forms.ModelForm):
     class Meta:
         model = Domain

@@ -16,9 +16,21 @@ from mutualis.catalog.models import (
     ServiceCommitment,
     Subscription,
     SubscriptionStatus,
+    Vendor,
 )
 from mutualis.core.tenancy import scope
 from mutualis.members.models import Organisation
+
+
+def vendor_get(*, actor: Any, slug: str) -> Vendor:
+    """A vendor, with its applications: public company data, readable by every account."""
+    if not getattr(actor, "is_authenticated", False):
+        raise Http404("éditeur introuvable")
+    qs = Vendor.objects.prefetch_related(Prefetch("applications", queryset=Application.objects.order_by("name")))
+    try:
+        return qs.get(slug=slug)
+    except Vendor.DoesNotExist:
+        raise Http404("éditeur introuvable") from None
 
 
 def domain_list() -> QuerySet[Domain]:

@@ -23,6 +23,7 @@ APPLICATION_FIELDS = (
     "position",
 )
 SUBSCRIPTION_FIELDS = ("status", "started_on", "ended_on", "note")
+VENDOR_FIELDS = ("name", "siren", "siret")
 
 
 def _require_catalog_writer(actor: Any) -> None:
@@ -38,6 +39,15 @@ def domain_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Doma
 def vendor_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Vendor:
     _require_catalog_writer(actor)
     return model_create(actor=actor, model=Vendor, data=data, via=via)
+
+
+def vendor_update(*, actor: Any, vendor: Vendor, data: dict[str, Any], via: str = "web") -> dict[str, list[Any]]:
+    """Change a vendor's name and identifiers. The SIRET (14 digits, check digit, starting with
+    the SIREN) is what publishes the vendor's contracts as open data (DECP); a refused value
+    writes nothing."""
+    _require_catalog_writer(actor)
+    _, changes = model_update(actor=actor, instance=vendor, data=data, fields=VENDOR_FIELDS, via=via)
+    return changes
 
 
 def application_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Application:

@@ -21,6 +21,7 @@ from mutualis.catalog.forms import (
     DomainForm,
     SubscriptionEditForm,
     SubscriptionForm,
+    VendorEditForm,
     VendorForm,
 )
 from mutualis.catalog.models import Licence, SubscriptionStatus
@@ -31,12 +32,13 @@ from mutualis.catalog.selectors import (
     domain_list,
     service_commitment_list,
     subscription_get,
+    vendor_get,
 )
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, require_operator_staff
 from mutualis.lib.tabular import to_csv, to_xlsx
 from mutualis.members.selectors import collectivity_list
-from mutualis.procurement.selectors import contract_list_for_application
+from mutualis.procurement.selectors import contract_list_for_application, contract_list_for_vendor
 
 
 @login_required
@@ -200,6 +202,37 @@ def matrix_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @login_required
 def vendor_create(request: HttpRequest) -> HttpResponse:
     return _simple_create(request, VendorForm, services.vendor_create, _("Nouvel éditeur"), _("Éditeur ajouté."))
+
+
+@login_required
+def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    vendor = vendor_get(actor=request.user, slug=slug)
+    return render(
+        request,
+        "catalog/vendor.html",
+        {
+            "vendor": vendor,
+            "contracts": contract_list_for_vendor(actor=request.user, vendor=vendor),
+            "can_write": is_operator(request.user) and not request.user.is_read_only,
+        },
+    )
+
+
+@login_required
+def vendor_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    vendor = vendor_get(actor=request.user, slug=slug)
+    title = vendor.name  # the service sets the posted values on `vendor` even when it refuses them
+    form = VendorEditForm(request.POST or None, instance=vendor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.vendor_update(actor=request.user, vendor=vendor, data=dict(form.cleaned_data))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Éditeur enregistré."))
+            return redirect("catalog:vendor_detail", slug=vendor.slug)
+    return render(request, "catalog/form.html", {"form": form, "title": title})
 
 
 @login_required

@@ -9,6 +9,8 @@ from mutualis.procurement.models import Contract
 
 
 def register_header() -> list[str]:
+    # Column keys, not labels: they stay the same whatever the interface language, so that the
+    # spreadsheets people build on the export keep working (the cells hold translated labels).
     return [
         "numéro",
         "objet",

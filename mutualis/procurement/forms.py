@@ -6,16 +6,17 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mutualis.catalog.models import Application, Vendor
 from mutualis.governance.models import Body
 from mutualis.procurement.enums import Procedure, RenewalChoice
-from mutualis.procurement.models import Contract
+from mutualis.procurement.models import Contract, Threshold
 
 
 class RegisterFilterForm(forms.Form):
     annee = forms.TypedChoiceField(label=_("Année de notification"), required=False, coerce=int, empty_value=None)
-    titulaire = forms.ChoiceField(label=_("Titulaire"), required=False)
+    titulaire = forms.ChoiceField(label=pgettext_lazy("contract", "Titulaire"), required=False)
     procedure = forms.ChoiceField(label=_("Procédure"), required=False)
     application = forms.ChoiceField(label=_("Application"), required=False)
     echeance = forms.TypedChoiceField(
@@ -44,7 +45,7 @@ class RegisterFilterForm(forms.Form):
 
 class ContractForm(forms.ModelForm):
     holders = forms.ModelMultipleChoiceField(
-        label=_("Titulaires"),
+        label=pgettext_lazy("contract", "Titulaires"),
         queryset=Vendor.objects.order_by("name"),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
@@ -108,7 +109,9 @@ class LotForm(forms.Form):
     number = forms.IntegerField(label=_("Numéro de lot"), min_value=1)
     object = forms.CharField(label=_("Objet"), max_length=1000)
     amount_ht = forms.DecimalField(label=_("Montant HT (€)"), required=False, max_digits=14, decimal_places=2)
-    holder = forms.ModelChoiceField(label=_("Titulaire"), queryset=Vendor.objects.order_by("name"), required=False)
+    holder = forms.ModelChoiceField(
+        label=pgettext_lazy("contract", "Titulaire"), queryset=Vendor.objects.order_by("name"), required=False
+    )
     application = forms.ModelChoiceField(
         label=_("Application"), queryset=Application.objects.order_by("name"), required=False
     )
@@ -125,3 +128,14 @@ class RenewalForm(forms.Form):
 
 class DecpImportForm(forms.Form):
     file = forms.FileField(label=_("Fichier DECP 2.0.3 (JSON)"))
+
+
+class ThresholdForm(forms.ModelForm):
+    class Meta:
+        model = Threshold
+        fields = ["kind", "amount_ht", "valid_from", "source"]
+        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def _post_clean(self) -> None:
+        # The service validates (positive amount, one value per kind and date).
+        pass

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
@@ -36,7 +37,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def cpv_error(value: str) -> str | None:
     if not CPV_PATTERN.fullmatch(value):
-        return (
+        return gettext(
             "un code CPV compte 8 chiffres, suivis éventuellement d'un tiret et d'un chiffre de contrôle "
             "(ex. 72267000-4)"
         )
@@ -90,7 +91,7 @@ class Contract(BaseModel):
         "catalog.Application", verbose_name=_("applications couvertes"), blank=True, related_name="contracts"
     )
     holders = models.ManyToManyField(
-        "catalog.Vendor", verbose_name=_("titulaires"), blank=True, related_name="contracts"
+        "catalog.Vendor", verbose_name=pgettext_lazy("contract", "titulaires"), blank=True, related_name="contracts"
     )
     buyer_siret = models.CharField(
         _("SIRET de l'acheteur"), max_length=14, blank=True, help_text=_("Vide : celui de l'opérateur.")
@@ -114,17 +115,17 @@ class Contract(BaseModel):
         if self.cpv_code and (message := cpv_error(self.cpv_code)):
             errors["cpv_code"] = message
         if self.max_amount_ht is not None and self.max_amount_ht < 0:
-            errors["max_amount_ht"] = "le montant ne peut pas être négatif"
+            errors["max_amount_ht"] = gettext("le montant ne peut pas être négatif")
         if self.planned_end_on and self.starts_on and self.planned_end_on < self.starts_on:
-            errors["planned_end_on"] = "la date de fin précède la date de début"
+            errors["planned_end_on"] = gettext("la date de fin précède la date de début")
         if self.starts_on and self.notified_on and self.starts_on < self.notified_on:
-            errors["starts_on"] = "l'exécution ne peut pas commencer avant la notification"
+            errors["starts_on"] = gettext("l'exécution ne peut pas commencer avant la notification")
         if self.renewals_allowed and not self.renewal_period_months:
-            errors["renewal_period_months"] = "indiquez la durée d'une reconduction"
+            errors["renewal_period_months"] = gettext("indiquez la durée d'une reconduction")
         if self.buyer_siret and not re.fullmatch(r"\d{14}", self.buyer_siret):
-            errors["buyer_siret"] = "un SIRET compte 14 chiffres"
+            errors["buyer_siret"] = gettext("un SIRET compte 14 chiffres")
         if self.awarded_on and self.notified_on and self.notified_on < self.awarded_on:
-            errors["notified_on"] = "la notification précède l'attribution"
+            errors["notified_on"] = gettext("la notification précède l'attribution")
         if errors:
             raise ValidationError(errors)
 
@@ -165,7 +166,7 @@ class Lot(BaseModel):
     amount_ht = models.DecimalField(_("montant HT (€)"), max_digits=14, decimal_places=2, null=True, blank=True)
     holder = models.ForeignKey(
         "catalog.Vendor",
-        verbose_name=_("titulaire"),
+        verbose_name=pgettext_lazy("contract", "titulaire"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -191,7 +192,7 @@ class Lot(BaseModel):
 
     def clean(self) -> None:
         if self.amount_ht is not None and self.amount_ht < 0:
-            raise ValidationError({"amount_ht": "le montant ne peut pas être négatif"})
+            raise ValidationError({"amount_ht": gettext("le montant ne peut pas être négatif")})
 
 
 class RenewalDecision(BaseModel):
@@ -247,11 +248,15 @@ class Threshold(BaseModel):
         constraints = [models.UniqueConstraint(fields=["kind", "valid_from"], name="one_threshold_per_kind_and_date")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} : {self.amount_ht} € HT depuis le {self.valid_from:%d/%m/%Y}"
+        return gettext("%(kind)s : %(amount)s € HT depuis le %(day)s") % {
+            "kind": self.get_kind_display(),
+            "amount": self.amount_ht,
+            "day": f"{self.valid_from:%d/%m/%Y}",
+        }
 
     def clean(self) -> None:
         if self.amount_ht is not None and self.amount_ht < Decimal(0):
-            raise ValidationError({"amount_ht": "le montant ne peut pas être négatif"})
+            raise ValidationError({"amount_ht": gettext("le montant ne peut pas être négatif")})
 
 
 class ProcurementNotice(models.Model):

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mutualis.catalog.models import Application, Vendor
 from mutualis.governance.models import BodyKind
@@ -90,6 +91,18 @@ def contract_list_for_application(*, actor: Any, application: Application) -> li
     )
 
 
+def contract_list_for_vendor(*, actor: Any, vendor: Vendor) -> list[Contract]:
+    """The contracts a vendor holds, whole or through a lot, for its page (one query)."""
+    if not _readable(actor):
+        return []
+    return list(
+        Contract.objects.filter(Q(holders=vendor) | Q(lots__holder=vendor))
+        .distinct()
+        .only("pk", "code", "object", "max_amount_ht", "notified_on", "ends_on")
+        .order_by("-notified_on", "code")
+    )
+
+
 def contract_years() -> list[int]:
     return sorted({d.year for d in Contract.objects.dates("notified_on", "year")}, reverse=True)
 
@@ -136,7 +149,7 @@ class ThresholdTable:
 
 
 def _euros(value: Decimal) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f") + " € HT"
+    return f"{value:,.0f}".replace(",", "\u202f") + " " + gettext("€ HT")
 
 
 def contract_reference_date(contract: Contract) -> dt.date:
@@ -144,7 +157,7 @@ def contract_reference_date(contract: Contract) -> dt.date:
 
 
 def contract_warnings(contract: Contract, table: ThresholdTable | None = None) -> list[str]:
-    """Where the contract's procedure or award body does not fit its amount, in French.
+    """Where the contract's procedure or award body does not fit its amount, in the active language.
 
     The European threshold is the works one for works (CPV division 45), else the supplies and
     services one for local authorities; the Bureau's delegation stops at it (delegation of the
@@ -160,17 +173,26 @@ def contract_warnings(contract: Contract, table: ThresholdTable | None = None) -
         limit = _euros(european.amount_ht)
         if contract.procedure == Procedure.ADAPTED:
             warnings.append(
-                f"Procédure adaptée au-delà du seuil européen ({limit} au {day:%d/%m/%Y}) : "
-                "une procédure formalisée est requise."
+                gettext(
+                    "Procédure adaptée au-delà du seuil européen (%(limit)s au %(day)s) : "
+                    "une procédure formalisée est requise."
+                )
+                % {"limit": limit, "day": f"{day:%d/%m/%Y}"}
             )
         if contract.award_body is not None and contract.award_body.kind == BodyKind.BUREAU:
             warnings.append(
-                f"Le Bureau n'a délégation que pour les marchés inférieurs aux seuils européens ({limit}) : "
-                "l'attribution relève de la commission d'appel d'offres."
+                gettext(
+                    "Le Bureau n'a délégation que pour les marchés inférieurs aux seuils européens (%(limit)s) : "
+                    "l'attribution relève de la commission d'appel d'offres."
+                )
+                % {"limit": limit}
             )
         if contract.award_body is None:
             warnings.append(
-                f"Marché au-dessus du seuil européen ({limit}) : l'instance d'attribution n'est pas renseignée."
+                gettext(
+                    "Marché au-dessus du seuil européen (%(limit)s) : l'instance d'attribution n'est pas renseignée."
+                )
+                % {"limit": limit}
             )
     no_publicity = in_force.get(ThresholdKind.NO_PUBLICITY)
     if (
@@ -179,9 +201,11 @@ def contract_warnings(contract: Contract, table: ThresholdTable | None = None) -
         and (contract.procedure == Procedure.WITHOUT_PUBLICITY or contract.award_mode == "sans_publicite")
     ):
         warnings.append(
-            f"Sans publicité ni mise en concurrence au-delà de {_euros(no_publicity.amount_ht)} : le marché doit "
-            "relever d'un cas dérogatoire du code de la commande publique (art. R2122-1 et suivants), "
-            "justification à conserver."
+            gettext(
+                "Sans publicité ni mise en concurrence au-delà de %(limit)s : le marché doit relever d'un cas "
+                "dérogatoire du code de la commande publique (art. R2122-1 et suivants), justification à conserver."
+            )
+            % {"limit": _euros(no_publicity.amount_ht)}
         )
     return warnings
 

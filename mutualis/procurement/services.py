@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext
 
 from mutualis.accounts.models import User
 from mutualis.catalog.models import Application, Vendor
@@ -67,7 +68,7 @@ def _require_procurement_writer(actor: Any) -> None:
 
 
 def _euros(value: Decimal) -> str:
-    return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + " € HT"
+    return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + " " + gettext("€ HT")
 
 
 # -- holders ------------------------------------------------------------------------------------
@@ -82,9 +83,12 @@ class NewHolder:
 def _check_new_holders(new_holders: Sequence[NewHolder], key: str = "holders") -> None:
     for holder in new_holders:
         if message := siret_error(holder.siret):
-            raise ValidationError(
-                {key: f"SIRET {holder.siret!r} du titulaire {holder.name or ''} : {message}".replace("  ", " ")}
+            text = (
+                gettext("SIRET %(siret)s du titulaire %(name)s : %(error)s")
+                if holder.name
+                else gettext("SIRET %(siret)s du titulaire : %(error)s")
             )
+            raise ValidationError({key: text % {"siret": repr(holder.siret), "name": holder.name, "error": message}})
 
 
 def _vendor_for(holder: NewHolder, *, actor: Any, via: str) -> Vendor:
@@ -124,8 +128,8 @@ def _check_lots_total(contract: Contract, extra: Decimal = Decimal(0), exclude: 
     if total > contract.max_amount_ht:
         raise ValidationError(
             {
-                "amount_ht": f"les lots totaliseraient {_euros(total)}, au-delà du montant du marché "
-                f"({_euros(contract.max_amount_ht)})"
+                "amount_ht": gettext("les lots totaliseraient %(total)s, au-delà du montant du marché (%(amount)s)")
+                % {"total": _euros(total), "amount": _euros(contract.max_amount_ht)}
             }
         )
 
@@ -173,12 +177,22 @@ def contract_update(
     _check_new_holders(new_holders)
     used = contract.renewal_decisions.filter(decision=RenewalChoice.RENEW).count()
     if "renewals_allowed" in data and data["renewals_allowed"] is not None and data["renewals_allowed"] < used:
-        raise ValidationError({"renewals_allowed": f"{used} reconduction(s) déjà décidée(s)"})
+        raise ValidationError(
+            {
+                "renewals_allowed": ngettext(
+                    "%(n)d reconduction déjà décidée", "%(n)d reconductions déjà décidées", used
+                )
+                % {"n": used}
+            }
+        )
     if "max_amount_ht" in data and data["max_amount_ht"] is not None:
         lots_total = Lot.objects.filter(contract=contract).aggregate(total=Sum("amount_ht"))["total"] or Decimal(0)
         if lots_total > data["max_amount_ht"]:
             raise ValidationError(
-                {"max_amount_ht": f"les lots totalisent déjà {_euros(lots_total)}, au-delà de ce montant"}
+                {
+                    "max_amount_ht": gettext("les lots totalisent déjà %(total)s, au-delà de ce montant")
+                    % {"total": _euros(lots_total)}
+                }
             )
     with transaction.atomic():
         _, changes = model_update(actor=actor, instance=contract, data=data, fields=CONTRACT_FIELDS, via=via)
@@ -220,12 +234,12 @@ def lot_add(
     application join the contract's."""
     _require_procurement_writer(actor)
     if amount_ht is not None and amount_ht < 0:
-        raise ValidationError({"amount_ht": "le montant ne peut pas être négatif"})
+        raise ValidationError({"amount_ht": gettext("le montant ne peut pas être négatif")})
     with transaction.atomic():
         locked = Contract.objects.select_for_update().get(pk=contract.pk)
         _check_lots_total(locked, amount_ht or Decimal(0))
         if Lot.objects.filter(contract=locked, number=number).exists():
-            raise ValidationError({"number": f"le lot {number} existe déjà"})
+            raise ValidationError({"number": gettext("le lot %(number)d existe déjà") % {"number": number}})
         lot = model_create(
             actor=actor,
             model=Lot,
@@ -259,28 +273,31 @@ def renewal_decide(
     """Record a renewal decision. A renewal beyond the allowed count, or after a refusal, is refused."""
     _require_procurement_writer(actor)
     if decision not in RenewalChoice.values:
-        raise ValidationError({"decision": f"décision inconnue : {decision}"})
+        raise ValidationError({"decision": gettext("décision inconnue : %(decision)s") % {"decision": decision}})
     with transaction.atomic():
         locked = Contract.objects.select_for_update().get(pk=contract.pk)
         history = list(locked.renewal_decisions.all())
         used = sum(1 for d in history if d.decision == RenewalChoice.RENEW)
         if any(d.decision == RenewalChoice.NOT_RENEW for d in history):
-            raise ValidationError({"decision": "la non-reconduction de ce marché a déjà été décidée"})
+            raise ValidationError({"decision": gettext("la non-reconduction de ce marché a déjà été décidée")})
         if decision == RenewalChoice.RENEW:
             if used >= locked.renewals_allowed:
                 raise ValidationError(
                     {
-                        "decision": f"reconduction refusée : le marché ne peut être reconduit que "
-                        f"{locked.renewals_allowed} fois et {used} reconduction(s) sont déjà décidées"
+                        "decision": gettext(
+                            "reconduction refusée : le marché ne peut être reconduit que %(allowed)d fois "
+                            "et %(used)d reconduction(s) sont déjà décidées"
+                        )
+                        % {"allowed": locked.renewals_allowed, "used": used}
                     }
                 )
             if not locked.duration_known or not locked.renewal_period_months:
                 raise ValidationError(
-                    {"decision": "durée du marché inconnue : impossible de calculer la nouvelle date de fin"}
+                    {"decision": gettext("durée du marché inconnue : impossible de calculer la nouvelle date de fin")}
                 )
             used += 1
         if history and decided_on < history[-1].decided_on:
-            raise ValidationError({"decided_on": "la décision précède la dernière décision enregistrée"})
+            raise ValidationError({"decided_on": gettext("la décision précède la dernière décision enregistrée")})
         new_end = locked.compute_end(used)
         record = RenewalDecision(
             contract=locked,
@@ -315,7 +332,22 @@ def renewal_decide(
 
 
 def threshold_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Threshold:
+    """Record a new value of a threshold from a date (the decree revising it); the earlier values
+    stay, since a contract is checked against the value in force on its notification date."""
     _require_procurement_writer(actor)
+    amount, kind, valid_from = data.get("amount_ht"), data.get("kind"), data.get("valid_from")
+    if amount is None or amount <= 0:
+        raise ValidationError({"amount_ht": gettext("le montant d'un seuil doit être positif")})
+    if not isinstance(valid_from, dt.date):
+        raise ValidationError({"valid_from": gettext("indiquez la date d'entrée en vigueur")})
+    # The unique constraint catches a race between this check and the insert (model_create).
+    if Threshold.objects.filter(kind=kind, valid_from=valid_from).exists():
+        raise ValidationError(
+            {
+                "valid_from": gettext("ce seuil a déjà une valeur en vigueur depuis le %(day)s")
+                % {"day": f"{valid_from:%d/%m/%Y}"}
+            }
+        )
     return model_create(actor=actor, model=Threshold, data=data, via=via)
 
 
@@ -335,11 +367,25 @@ def decp_import(*, actor: Any, content: str | bytes, source: str = "", via: str 
     try:
         document = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        where = f" (ligne {error.lineno}, colonne {error.colno})" if isinstance(error, json.JSONDecodeError) else ""
-        raise ValidationError(f"{source or 'fichier'} : JSON illisible{where}") from None
+        name = source or gettext("fichier")
+        if isinstance(error, json.JSONDecodeError):
+            text = gettext("%(source)s : JSON illisible (ligne %(line)d, colonne %(column)d)") % {
+                "source": name,
+                "line": error.lineno,
+                "column": error.colno,
+            }
+        else:
+            text = gettext("%(source)s : JSON illisible") % {"source": name}
+        raise ValidationError(text) from None
+    name = source or gettext("fichier")
     errors = decp.schema_errors(document)
     if errors:
-        raise ValidationError([f"{source or 'fichier'} non conforme au schéma DECP 2.0.3 — {e}" for e in errors])
+        raise ValidationError(
+            [
+                gettext("%(source)s non conforme au schéma DECP 2.0.3 — %(error)s") % {"source": name, "error": e}
+                for e in errors
+            ]
+        )
     entries = document["marches"].get("marche", [])
     plans = []
     for index, entry in enumerate(entries):
@@ -351,7 +397,10 @@ def decp_import(*, actor: Any, content: str | bytes, source: str = "", via: str 
                 siret = item["titulaire"]["id"]
                 if message := siret_error(siret):
                     path = decp.json_path(["marches", "marche", index, "titulaires", t_index, "titulaire", "id"])
-                    raise ValidationError(f"{source or 'fichier'} : {path} : SIRET {siret!r} invalide ({message})")
+                    raise ValidationError(
+                        gettext("%(source)s : %(path)s : SIRET %(siret)s invalide (%(error)s)")
+                        % {"source": name, "path": path, "siret": repr(siret), "error": message}
+                    )
                 holders.append(NewHolder(siret=siret))
         else:  # identifiers we do not model (TVA, TAHITI…) stay verbatim
             data["decp_details"]["titulaires"] = titulaires
@@ -361,10 +410,13 @@ def decp_import(*, actor: Any, content: str | bytes, source: str = "", via: str 
             probe.clean()
         except ValidationError as error:
             path = decp.json_path(["marches", "marche", index])
-            raise ValidationError(f"{source or 'fichier'} : {path} : {'; '.join(error.messages)}") from None
+            raise ValidationError(f"{name} : {path} : {'; '.join(error.messages)}") from None
         plans.append((data, holders))
     result = ImportResult(
-        skipped=[f"contrat de concession {c.get('id', '?')}" for c in document["marches"].get("contrat-concession", [])]
+        skipped=[
+            gettext("contrat de concession %(id)s") % {"id": c.get("id", "?")}
+            for c in document["marches"].get("contrat-concession", [])
+        ]
     )
     with transaction.atomic():
         for data, holders in plans:
@@ -401,10 +453,17 @@ def alert_recipients() -> list[str]:
 
 def _alert_line(event: UpcomingEvent) -> str:
     contract = event.contract
-    return (
-        f"- {contract.code} ({contract.object[:90]}) : {event.label} le {event.due_on:%d/%m/%Y}, "
-        f"dans {event.days_left} jour(s)"
-    )
+    return ngettext(
+        "- %(code)s (%(object)s) : %(event)s le %(day)s, dans %(n)d jour",
+        "- %(code)s (%(object)s) : %(event)s le %(day)s, dans %(n)d jours",
+        event.days_left,
+    ) % {
+        "code": contract.code,
+        "object": contract.object[:90],
+        "event": event.label,
+        "day": f"{event.due_on:%d/%m/%Y}",
+        "n": event.days_left,
+    }
 
 
 def contract_alerts_send(*, actor: Any = None, today: dt.date | None = None, via: str = "cli") -> list[UpcomingEvent]:
@@ -443,8 +502,13 @@ def contract_alerts_send(*, actor: Any = None, today: dt.date | None = None, via
             changes={"alerts": [None, [f"{e.contract.code} {e.event} {e.due_on.isoformat()} J-{e.mark}" for e in due]]},
             via=via,
         )
-        subject = f"Marchés : {len(due)} échéance(s) à moins de {max(e.mark for e in due)} jours"
-        body = "Échéances des marchés de l'opérateur :\n\n" + "\n".join(_alert_line(e) for e in due) + "\n"
+        subject = ngettext(
+            "Marchés : %(n)d échéance à moins de %(days)d jours",
+            "Marchés : %(n)d échéances à moins de %(days)d jours",
+            len(due),
+        ) % {"n": len(due), "days": max(e.mark for e in due)}
+        lines = "\n".join(_alert_line(e) for e in due)
+        body = gettext("Échéances des marchés de l'opérateur :") + f"\n\n{lines}\n"
         transaction.on_commit(
             lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
         )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("nouveau/", views.contract_create, name="create"),
     path("import-decp/", views.decp_import, name="decp_import"),
     path("seuils/", views.threshold_index, name="thresholds"),
+    path("seuils/nouveau/", views.threshold_create, name="threshold_create"),
     path("echeances/", views.dashboard, name="dashboard"),
     path("<str:code>/", views.contract_detail, name="detail"),
     path("<str:code>/modifier/", views.contract_edit, name="edit"),

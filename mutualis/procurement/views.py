@@ -20,7 +20,14 @@ from mutualis.lib.tabular import to_csv, to_xlsx
 from mutualis.procurement import selectors, services
 from mutualis.procurement.enums import MARKS
 from mutualis.procurement.exports import register_header, register_rows
-from mutualis.procurement.forms import ContractForm, DecpImportForm, LotForm, RegisterFilterForm, RenewalForm
+from mutualis.procurement.forms import (
+    ContractForm,
+    DecpImportForm,
+    LotForm,
+    RegisterFilterForm,
+    RenewalForm,
+    ThresholdForm,
+)
 from mutualis.procurement.services import NewHolder
 
 
@@ -68,7 +75,7 @@ def contract_export(request: HttpRequest, fmt: str) -> HttpResponse:
     stamp = timezone.localdate().isoformat()
     if fmt == "xlsx":
         response = HttpResponse(
-            to_xlsx(header, rows, title="Marchés"),
+            to_xlsx(header, rows, title=_("Marchés")),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     else:
@@ -196,8 +203,7 @@ def decp_import(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def threshold_index(request: HttpRequest) -> HttpResponse:
+def _thresholds_page(request: HttpRequest, form: ThresholdForm | None) -> HttpResponse:
     today = timezone.localdate()
     return render(
         request,
@@ -206,8 +212,29 @@ def threshold_index(request: HttpRequest) -> HttpResponse:
             "thresholds": selectors.threshold_list(),
             "in_force": selectors.thresholds_in_force(on=today).values(),
             "today": today,
+            "form": form,
         },
     )
+
+
+@login_required
+def threshold_index(request: HttpRequest) -> HttpResponse:
+    return _thresholds_page(request, ThresholdForm() if _can_write(request.user) else None)
+
+
+@login_required
+def threshold_create(request: HttpRequest) -> HttpResponse:
+    require_operator_staff(request.user)
+    form = ThresholdForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.threshold_create(actor=request.user, data=dict(form.cleaned_data))
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Seuil enregistré."))
+            return redirect("procurement:thresholds")
+    return _thresholds_page(request, form)
 
 
 @login_required

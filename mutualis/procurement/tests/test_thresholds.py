@@ -4,7 +4,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.http import Http404
 
+from mutualis.core.models import AuditAction, AuditEntry
 from mutualis.procurement import selectors, services
 from mutualis.procurement.enums import AwardMode, Procedure, ThresholdKind
 from mutualis.procurement.models import Threshold
@@ -43,6 +46,68 @@ def test_it_adds_a_threshold_through_the_service(world):
 
     assert selectors.thresholds_in_force(on=dt.date(2028, 2, 1))[ThresholdKind.EU_SUPPLIES_SERVICES].amount_ht == 230000
     assert Threshold.objects.filter(valid_from=dt.date(2028, 1, 1)).count() == 1
+
+
+def test_it_audits_a_new_threshold(world):
+    threshold = services.threshold_create(
+        actor=world.staff,
+        data={"kind": ThresholdKind.EU_WORKS, "amount_ht": Decimal("5600000"), "valid_from": dt.date(2028, 1, 1)},
+    )
+
+    entry = AuditEntry.objects.get(content_type__model="threshold", object_id=str(threshold.pk))
+    assert entry.action == AuditAction.CREATE and entry.actor == world.staff
+    assert entry.changes["amount_ht"] == [None, "5600000"]
+
+
+@pytest.mark.parametrize("amount", [Decimal(0), Decimal("-1"), None])
+def test_it_refuses_a_threshold_that_is_not_positive(world, amount):
+    before = (Threshold.objects.count(), AuditEntry.objects.count())
+
+    with pytest.raises(ValidationError) as error:
+        services.threshold_create(
+            actor=world.staff,
+            data={"kind": ThresholdKind.EU_WORKS, "amount_ht": amount, "valid_from": dt.date(2028, 1, 1)},
+        )
+
+    assert "amount_ht" in error.value.error_dict
+    assert (Threshold.objects.count(), AuditEntry.objects.count()) == before
+
+
+def test_it_refuses_a_threshold_without_a_date(world):
+    with pytest.raises(ValidationError) as error:
+        services.threshold_create(
+            actor=world.staff, data={"kind": ThresholdKind.EU_WORKS, "amount_ht": Decimal(1), "valid_from": None}
+        )
+
+    assert "valid_from" in error.value.error_dict
+
+
+def test_it_refuses_a_second_value_for_the_same_kind_and_date(world):
+    # The migration seeded the supplies and services threshold in force from 01/01/2024.
+    before = (Threshold.objects.count(), AuditEntry.objects.count())
+
+    with pytest.raises(ValidationError, match="déjà une valeur en vigueur depuis le 01/01/2024"):
+        services.threshold_create(
+            actor=world.staff,
+            data={
+                "kind": ThresholdKind.EU_SUPPLIES_SERVICES,
+                "amount_ht": Decimal("222000"),
+                "valid_from": dt.date(2024, 1, 1),
+            },
+        )
+
+    assert (Threshold.objects.count(), AuditEntry.objects.count()) == before
+    assert selectors.thresholds_in_force(on=dt.date(2024, 6, 1))[ThresholdKind.EU_SUPPLIES_SERVICES].amount_ht == 221000
+
+
+def test_it_lets_only_operator_staff_add_a_threshold(world):
+    with pytest.raises(Http404):
+        services.threshold_create(
+            actor=world.manager_a,
+            data={"kind": ThresholdKind.EU_WORKS, "amount_ht": Decimal(1), "valid_from": dt.date(2028, 1, 1)},
+        )
+
+    assert not Threshold.objects.filter(valid_from=dt.date(2028, 1, 1)).exists()
 
 
 def test_it_warns_about_a_mapa_above_the_european_threshold(world, make_contract):

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mutualis.procurement import services
-from mutualis.procurement.models import Contract, RenewalDecision
+from mutualis.procurement.models import Contract, RenewalDecision, Threshold
 from mutualis.testing import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +232,65 @@ def test_the_import_page_refuses_a_bad_file_naming_the_path(client, world):
 
     assert "$.marches.marche[0].id" in body
     assert not Contract.objects.exists()
+
+
+def test_it_adds_a_threshold_from_the_thresholds_page(client, world):
+    client.force_login(world.staff)
+
+    page = client.get(reverse("procurement:thresholds")).content.decode()
+    response = client.post(
+        reverse("procurement:threshold_create"),
+        {"kind": "eu_travaux", "amount_ht": "5600000", "valid_from": "2028-01-01", "source": "Avis du 01/12/2027"},
+    )
+
+    assert f'action="{reverse("procurement:threshold_create")}"' in page
+    assert response.status_code == 302 and response["Location"] == reverse("procurement:thresholds")
+    added = Threshold.objects.get(valid_from=dt.date(2028, 1, 1))
+    assert added.amount_ht == Decimal("5600000") and added.source == "Avis du 01/12/2027"
+
+
+def test_it_shows_why_a_threshold_is_refused_and_writes_nothing(client, world):
+    client.force_login(world.staff)
+    count = Threshold.objects.count()
+
+    negative = client.post(
+        reverse("procurement:threshold_create"), {"kind": "eu_travaux", "amount_ht": "0", "valid_from": "2028-01-01"}
+    )
+    twice = client.post(
+        reverse("procurement:threshold_create"),
+        {"kind": "eu_fournitures_services", "amount_ht": "222000", "valid_from": "2024-01-01"},
+    )
+
+    assert negative.status_code == 200 and "le montant d&#x27;un seuil doit être positif" in negative.content.decode()
+    assert twice.status_code == 200 and "déjà une valeur en vigueur depuis le 01/01/2024" in twice.content.decode()
+    assert Threshold.objects.count() == count
+
+
+@pytest.mark.parametrize("user", ["agent_a", "manager_a", "elected_a"])
+def test_it_answers_404_to_members_adding_a_threshold(client, world, user):
+    client.force_login(getattr(world, user))
+    count = Threshold.objects.count()
+
+    page = client.get(reverse("procurement:thresholds")).content.decode()
+    response = client.post(
+        reverse("procurement:threshold_create"), {"kind": "eu_travaux", "amount_ht": "1", "valid_from": "2028-01-01"}
+    )
+
+    assert reverse("procurement:threshold_create") not in page
+    assert response.status_code == 404
+    assert client.get(reverse("procurement:threshold_create")).status_code == 404
+    assert Threshold.objects.count() == count
+
+
+def test_it_shows_the_register_and_its_warnings_in_english(client, world, contract):
+    contract.max_amount_ht = Decimal("300000")
+    contract.save(update_fields=["max_amount_ht"])
+    client.force_login(world.staff)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/marches/"})
+
+    register = client.get("/marches/").content.decode()
+    detail = client.get(f"/marches/{contract.code}/").content.decode()
+
+    assert "300\u202f000\u00a0€ excl. VAT" in register and " HT" not in register
+    assert "Adapted procedure (MAPA) at or above the EU threshold" in detail
+    assert "Procédure adaptée au-delà" not in detail
