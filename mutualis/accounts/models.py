@@ -38,6 +38,15 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="staff",
     )
+    # The directory entry behind a named account; single sign-on refuses an account without one.
+    agent = models.OneToOneField(
+        "identity.Agent",
+        verbose_name=_("agent de l'annuaire"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="account",
+    )
 
     class Meta:
         verbose_name = _("compte")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,13 +26,39 @@ from mutualis.accounts.middleware import second_factor_url
 from mutualis.accounts.models import ApiToken
 
 
+class BreakGlassAuthenticationForm(AuthenticationForm):
+    """With single sign-on on, the password form is the break-glass door: superusers only (their
+    second factor is then mandatory, see SecondFactorMiddleware)."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if settings.OIDC_ENABLED and not user.is_superuser:
+            raise ValidationError(
+                _("Connectez-vous avec le compte de votre collectivité (authentification unique)."),
+                code="sso_only",
+            )
+
+
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+    form_class = BreakGlassAuthenticationForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "sso_enabled": settings.OIDC_ENABLED}
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """After a single sign-on session, logging out also ends the provider's session."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if settings.OIDC_ENABLED and request.session.get("oidc_id_token"):
+            from mutualis.identity.oidc import provider_logout_url
+
+            target = provider_logout_url(request)
+            auth_logout(request)
+            return redirect(target)
+        return super().post(request, *args, **kwargs)
 
 
 def _next(request: HttpRequest) -> str:

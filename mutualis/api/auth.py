@@ -24,9 +24,9 @@ class BrowserSession(SessionAuth):
     """The logged-in browser session; operator staff must have passed their second factor."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        from django.conf import settings
+        from mutualis.accounts.middleware import second_factor_missing
 
         user = super().authenticate(request, key)
-        if user and settings.REQUIRE_2FA_FOR_STAFF and user.is_operator and not user.is_verified():
+        if user and second_factor_missing(request, user):
             return None
         return user
