@@ -21,15 +21,17 @@ migrate: $(STAMP)
 
 demo: migrate
 	$(BIN)/mutualis load_demo
+	$(BIN)/mutualis demo_generate_tickets --months 24 --seed 42
 
 ## Set up everything and serve the reference operator's demo on http://$(HOST):$(PORT)
 run: demo
 	@echo ""
-	@echo "Mutualis: http://$(HOST):$(PORT)/  (demo mode: second factor off for operator staff)"
+	@echo "Mutualis: http://$(HOST):$(PORT)/  (demo mode: second factor off for operator staff, mail printed here)"
 	@echo "  log in as admin / Mutualis-demo-2026 (operator admin), support / Mutualis-demo-2026 (support),"
 	@echo "  or dsi-<member> / Mutualis-demo-2026, e.g. dsi-venissieux (a member's IT director)"
 	@echo ""
-	MUTUALIS_REQUIRE_2FA=$${MUTUALIS_REQUIRE_2FA:-false} $(BIN)/mutualis runserver $(HOST):$(PORT)
+	MUTUALIS_REQUIRE_2FA=$${MUTUALIS_REQUIRE_2FA:-false} MUTUALIS_TASKS_BACKEND=$${MUTUALIS_TASKS_BACKEND:-immediate} \
+		$(BIN)/mutualis runserver $(HOST):$(PORT)
 
 ## Every test, on SQLite unless DATABASE_URL says otherwise
 test: $(STAMP)
@@ -43,7 +45,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mutualis/lib mutualis/core/services.py mutualis/core/audit.py mutualis/core/tenancy.py \
 		mutualis/members/services.py mutualis/catalog/services.py mutualis/governance/services.py \
-		mutualis/accounts/services.py mutualis/procurement/services.py
+		mutualis/accounts/services.py mutualis/procurement/services.py mutualis/helpdesk/services.py \
+		mutualis/helpdesk/form_services.py mutualis/helpdesk/config_services.py mutualis/finance/services.py \
+		mutualis/finance/computations.py mutualis/identity/services.py mutualis/quality/kpis.py
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mutualis makemigrations --check --dry-run
 
 bench: $(STAMP)

@@ -16,6 +16,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.helpdesk.conf import parse_imap_url, tasks_setting
+from mutualis.identity.conf import DEFAULT_GENERIC_PATTERNS, oidc_settings, parse_share
 from mutualis.lib.env import (
     ConfigError,
     env_bool,
@@ -40,10 +42,30 @@ try:
     REQUIRE_2FA_FOR_STAFF = env_bool("MUTUALIS_REQUIRE_2FA", True)
     API_PAGE_SIZE = env_int("MUTUALIS_API_PAGE_SIZE", 50, minimum=1)
     SECURE_COOKIES = env_bool("MUTUALIS_SECURE_COOKIES", False)
+    MUTUALIS_BASE_URL = os.environ.get("MUTUALIS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    HELPDESK_MAX_ATTACHMENT_BYTES = env_int("MUTUALIS_HELPDESK_MAX_ATTACHMENT_MB", 10, minimum=1) * 1024 * 1024
+    HELPDESK_MAX_TEXT_BYTES = 1024 * 1024
+    HELPDESK_REOPEN_DAYS = env_int("MUTUALIS_HELPDESK_REOPEN_DAYS", 7, minimum=0)
+    HELPDESK_SURVEY_DAYS = env_int("MUTUALIS_HELPDESK_SURVEY_DAYS", 30, minimum=1)
+    # Helpdesk mail: the mailbox `mutualis helpdesk_poll_imap` reads (imaps://user:pass@host:993/INBOX),
+    # and the address members' replies should go to (that mailbox's), empty: DEFAULT_FROM_EMAIL.
+    HELPDESK_IMAP = parse_imap_url("MUTUALIS_HELPDESK_IMAP_URL", os.environ.get("MUTUALIS_HELPDESK_IMAP_URL", ""))
+    HELPDESK_REPLY_TO = os.environ.get("MUTUALIS_HELPDESK_REPLY_TO", "").strip()
+    # Background work (Django's tasks API): "database" needs a `mutualis db_worker` process.
+    TASKS = tasks_setting("MUTUALIS_TASKS_BACKEND", os.environ.get("MUTUALIS_TASKS_BACKEND", "database"))
     # Contracts at or above this amount (€ HT) are published as open data (DECP).
     DECP_THRESHOLD = env_int("MUTUALIS_DECP_THRESHOLD", 40000, minimum=0)
     # Who receives renewal and end alerts; empty: the accounts of the "pole-ressources" service.
     PROCUREMENT_NOTIFY_TO = env_list("MUTUALIS_PROCUREMENT_NOTIFY_TO", [])
+    # Finance: the debt-capacity ratio (outstanding debt / gross savings, in years) above which to alert.
+    DEBT_RATIO_CEILING = env_int("MUTUALIS_DEBT_RATIO_CEILING", 6, minimum=1)
+    # Identity: leavers a directory sync may deactivate at most (share of active agents) without
+    # --force; generic account patterns; single sign-on, on when MUTUALIS_OIDC_ISSUER is set.
+    DIRECTORY_MAX_DEACTIVATION = parse_share(
+        "MUTUALIS_DIRECTORY_MAX_DEACTIVATION", os.environ.get("MUTUALIS_DIRECTORY_MAX_DEACTIVATION", "10")
+    )
+    GENERIC_ACCOUNT_PATTERNS = env_list("MUTUALIS_GENERIC_ACCOUNT_PATTERNS", DEFAULT_GENERIC_PATTERNS)
+    _oidc = oidc_settings(os.environ)
     _email = parse_email_url("EMAIL_URL", os.environ.get("EMAIL_URL", "console://"))
     _storage_url = os.environ.get("STORAGE_URL", "").strip()
     _default_storage = parse_storage_url("STORAGE_URL", _storage_url) if _storage_url else None
@@ -105,12 +127,18 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "mutualis.core",
     "mutualis.accounts",
     "mutualis.members",
     "mutualis.governance",
     "mutualis.catalog",
     "mutualis.procurement",
+    "mutualis.finance",
+    "mutualis.helpdesk",
+    "mutualis.quality",
+    "mutualis.identity",
     "mutualis.api",
 ]
 
@@ -208,3 +236,6 @@ LOGGING = {
 NINJA_PAGINATION_PER_PAGE = API_PAGE_SIZE
 
 AUTHENTICATION_BACKENDS = ["mutualis.accounts.backends.AccountBackend"]
+globals().update(_oidc)
+if _oidc["OIDC_ENABLED"]:
+    AUTHENTICATION_BACKENDS.append("mutualis.identity.oidc.DirectoryOIDCBackend")

@@ -11,6 +11,10 @@ urlpatterns = [
     path("gouvernance/", include("mutualis.governance.urls")),
     path("catalogue/", include("mutualis.catalog.urls")),
     path("marches/", include("mutualis.procurement.urls")),
+    path("finances/", include("mutualis.finance.urls")),
+    path("assistance/", include("mutualis.helpdesk.urls")),
+    path("qualite/", include("mutualis.quality.urls")),
+    path("", include("mutualis.identity.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -30,6 +30,8 @@ from mutualis.catalog import services as catalog_services
 from mutualis.catalog.models import Application, Domain, Vendor
 from mutualis.catalog.selectors import application_get, application_list, subscription_get, subscription_list
 from mutualis.core.tenancy import is_operator
+from mutualis.helpdesk.api import router as helpdesk_tickets
+from mutualis.helpdesk.api_forms import router as helpdesk_forms
 from mutualis.members import services as member_services
 from mutualis.members.models import OperatorService, Organisation
 from mutualis.members.selectors import collectivity_get, collectivity_list
@@ -206,5 +208,7 @@ def update_subscription(request: HttpRequest, pk: int, payload: SubscriptionPatc
 api.add_router("/collectivities", collectivities)
 api.add_router("/applications", applications)
 api.add_router("/subscriptions", subscriptions)
+api.add_router("/tickets", helpdesk_tickets)
+api.add_router("/forms", helpdesk_forms)
 
 __all__ = ["api", "Query"]

@@ -164,7 +164,10 @@ class _Loader:
         self.load_catalog()
         self.load_governance()
         self.load_procurement()
+        self.load_finance()
         self.load_accounts()
+        self.load_identity()
+        self.load_helpdesk()
 
     # -- members -------------------------------------------------------------------------
     def load_organisations(self) -> None:
@@ -387,6 +390,23 @@ class _Loader:
         from mutualis.procurement.demo import load_procurement  # procurement depends on core, not the reverse
 
         load_procurement(self.data)
+
+    def load_finance(self) -> None:
+        from mutualis.finance.demo import load_finance  # finance depends on core, not the reverse
+
+        load_finance(self.data)
+
+    # -- identity -------------------------------------------------------------------------
+    def load_identity(self) -> None:
+        from mutualis.identity.demo import load_identity  # identity depends on core, not the reverse
+
+        load_identity(self.orgs)
+
+    # -- helpdesk -------------------------------------------------------------------------
+    def load_helpdesk(self) -> None:
+        from mutualis.helpdesk.demo import load_helpdesk  # the helpdesk depends on core, not the reverse
+
+        load_helpdesk(self.data)
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:

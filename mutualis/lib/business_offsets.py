@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mutualis.lib.business_time import CalendarSpec
@@ -52,12 +53,13 @@ def build(spec: CalendarSpec) -> OffsetTable:
 _CACHE: dict[tuple[int, str], OffsetTable] = {}
 
 
-def table_for(calendar_id: int, version: str, spec: CalendarSpec) -> OffsetTable:
-    """The calendar's table, built once per process and version (the calendar's updated_at)."""
+def table_for(calendar_id: int, version: str, spec: Callable[[], CalendarSpec]) -> OffsetTable:
+    """The calendar's table, built once per process and version (the calendar's updated_at);
+    `spec` is only called to build it, so a cached table costs no query."""
     key = (calendar_id, version)
     table = _CACHE.get(key)
     if table is None:
         for stale in [k for k in _CACHE if k[0] == calendar_id]:
             del _CACHE[stale]
-        table = _CACHE[key] = build(spec)
+        table = _CACHE[key] = build(spec())
     return table

@@ -121,6 +121,14 @@ def test_it_publishes_the_openapi_schema_with_every_path(client, world):
         "/api/v1/applications/{slug}",
         "/api/v1/subscriptions/",
         "/api/v1/subscriptions/{pk}",
+        "/api/v1/tickets/",
+        "/api/v1/tickets/{reference}",
+        "/api/v1/tickets/{reference}/followups",
+        "/api/v1/tickets/{reference}/transitions",
+        "/api/v1/tickets/{reference}/assignment",
+        "/api/v1/forms/",
+        "/api/v1/forms/{slug}",
+        "/api/v1/forms/{slug}/submit",
     }
     assert set(paths["/api/v1/subscriptions/"]) == {"get", "post"}
     assert set(paths["/api/v1/subscriptions/{pk}"]) == {"get", "patch"}
