@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +18,10 @@ from mutualis.finance.enums import BudgetKind, CarriedCode, ChapterKind, Section
 POSITIVE = [MinValueValidator(Decimal(0))]
 
 
-def _amount(verbose: str, **extra: object) -> models.DecimalField:
+StrOrPromise = str | Promise
+
+
+def _amount(verbose: StrOrPromise, **extra: object) -> models.DecimalField:
     return models.DecimalField(verbose, max_digits=15, decimal_places=2, **extra)  # type: ignore[arg-type]
 
 

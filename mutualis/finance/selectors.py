@@ -267,13 +267,13 @@ def warnings_of(figures: YearFigures, previous: YearFigures | None = None) -> li
                 before.report_fonctionnement,
                 figures.carried_signed(Section.OPERATING),
             )
-    for (section, side), item in sorted(figures.remaining.items()):
+    for (section, remaining_side), item in sorted(figures.remaining.items()):
         if item.mutualised_amount is not None and item.personalised_amount is not None:
             _warn(
                 out,
                 "rar_parts",
                 gettext("Restes à réaliser %(s)s %(y)d : parts mutualisée + personnalisée contre le total")
-                % {"s": _label(section, side), "y": year},
+                % {"s": _label(section, remaining_side), "y": year},
                 item.amount,
                 item.mutualised_amount + item.personalised_amount,
             )

@@ -6,14 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
 from mutualis.helpdesk.enums import TicketType
-from mutualis.helpdesk.models import SCALE, Category
+from mutualis.helpdesk.models import Category
 
 __all__ = ["CHOICE_KINDS", "FormQuestion", "FormSection", "QuestionKind", "RequestForm"]
+
+SCALE = [MinValueValidator(1), MaxValueValidator(5)]
 
 
 class QuestionKind(models.TextChoices):
