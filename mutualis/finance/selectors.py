@@ -17,10 +17,10 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.translation import gettext
 
-from mutualis.catalog.models import ACTIVE_STATUSES, Subscription
+from mutualis.catalog.models import ACTIVE_STATUSES, Application, Subscription
 from mutualis.core.tenancy import is_operator
 from mutualis.finance import computations as calc
-from mutualis.finance.enums import CARRIED_SECTION, CARRIED_SIGN, CarriedCode, ChapterKind, Section, Side
+from mutualis.finance.enums import CARRIED_SECTION, CARRIED_SIGN, BudgetKind, CarriedCode, ChapterKind, Section, Side
 from mutualis.finance.formatting import euros, plain
 from mutualis.finance.models import (
     Budget,
@@ -28,7 +28,9 @@ from mutualis.finance.models import (
     CarriedForward,
     Cofinancing,
     ContributionCall,
+    ContributionKey,
     ExecutionLine,
+    Loan,
     LoanYear,
     RemainingCommitment,
     StatedTotal,
@@ -554,3 +556,64 @@ def cofinancing_of(budget_year: BudgetYear) -> tuple[Cofinancing | None, dict[Or
         {s.partner: calc.CofinancingShare(fixed=s.fixed_amount, percent=s.percent) for s in shares},
     )
     return cofinancing, split
+
+
+# -- settings the operator edits -----------------------------------------------------------------
+def contribution_key_list() -> QuerySet[ContributionKey]:
+    return ContributionKey.objects.annotate(call_count=Count("calls")).order_by("name")
+
+
+def contribution_key_get(*, slug: str) -> ContributionKey:
+    try:
+        return ContributionKey.objects.get(slug=slug)
+    except ContributionKey.DoesNotExist:
+        raise Http404(gettext("clé de répartition « %(s)s » introuvable") % {"s": slug}) from None
+
+
+def call_budget_years() -> QuerySet[BudgetYear]:
+    """The operator's budget-years that may open a call: one call per year, the pages find it by year."""
+    taken = ContributionCall.objects.values("budget_year__year")
+    return (
+        BudgetYear.objects.select_related("budget")
+        .filter(budget__organisation__kind=OrganisationKind.OPERATOR)
+        .exclude(year__in=taken)
+        .order_by("-year", "budget__kind", "budget__name")
+    )
+
+
+def application_prices(call: ContributionCall) -> list[tuple[Application, Decimal | None]]:
+    """Every catalogue application with the call's price for it (None: no personalised part)."""
+    prices = dict(call.prices.values_list("application_id", "price"))
+    return [(app, prices.get(app.pk)) for app in Application.objects.order_by("position", "name")]
+
+
+def loan_get(*, budget: Budget, pk: int) -> Loan:
+    try:
+        return budget.loans.get(pk=pk)
+    except Loan.DoesNotExist:
+        raise Http404(gettext("emprunt introuvable")) from None
+
+
+def cofinancing_partners() -> QuerySet[Organisation]:
+    return Organisation.objects.collectivities().order_by("name")
+
+
+def annex_years(*, year: int) -> QuerySet[BudgetYear]:
+    """The operator's annex budgets for `year`: their co-financing is set beside the contributions."""
+    return BudgetYear.objects.select_related("budget").filter(
+        year=year, budget__organisation__kind=OrganisationKind.OPERATOR, budget__kind=BudgetKind.ANNEX
+    )
+
+
+def cofinancing_current(budget_year: BudgetYear) -> dict[str, Any]:
+    """The recorded co-financing as initial values of its form (empty when there is none)."""
+    cofinancing = Cofinancing.objects.filter(budget_year=budget_year).first()
+    if cofinancing is None:
+        return {"initial": {"called_in": budget_year.year + 1}, "shares": []}
+    return {
+        "initial": {"label": cofinancing.label, "amount": cofinancing.amount, "called_in": cofinancing.called_in},
+        "shares": [
+            {"partner": s.partner, "fixed_amount": s.fixed_amount, "percent": s.percent}
+            for s in cofinancing.shares.select_related("partner").order_by("partner__name")
+        ],
+    }

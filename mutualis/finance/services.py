@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
 from mutualis.catalog.models import Application
-from mutualis.core.audit import audit_record
+from mutualis.core.audit import audit_delete, audit_record
 from mutualis.core.models import AuditAction
-from mutualis.core.services import model_create
+from mutualis.core.services import model_create, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.finance import computations as calc
 from mutualis.finance import tables
@@ -168,6 +168,8 @@ def loan_create(
 ) -> Loan:
     """Record a loan and its yearly figures (outstanding at 31/12, capital repaid, interest)."""
     _require_finance_writer(actor)
+    for item in years:
+        _check_loan_year(initial_capital=initial_capital, start_year=start_year, **item)
     with transaction.atomic():
         loan = model_create(
             actor=actor,
@@ -187,7 +189,116 @@ def loan_create(
     return loan
 
 
+def _check_loan_year(
+    *,
+    initial_capital: Decimal,
+    start_year: int,
+    year: int,
+    outstanding: Decimal,
+    capital_repaid: Decimal,
+    interest: Decimal = Decimal(0),
+) -> None:
+    """Figures that cannot belong to the loan are refused before anything is written."""
+    errors: dict[str, str] = {}
+    if year < start_year:
+        errors["year"] = gettext("l'exercice %(y)d précède l'année de mobilisation %(s)d") % {
+            "y": year,
+            "s": start_year,
+        }
+    if outstanding > initial_capital:
+        errors["outstanding"] = gettext("l'encours au 31/12 dépasse le capital initial")
+    if capital_repaid > initial_capital:
+        errors["capital_repaid"] = gettext("le capital remboursé dépasse le capital initial")
+    if errors:
+        raise ValidationError(errors)
+
+
+def loan_update(
+    *,
+    actor: Any,
+    loan: Loan,
+    lender: str,
+    initial_capital: Decimal,
+    rate: Decimal,
+    start_year: int,
+    label: str = "",
+    figures: dict[str, Any] | None = None,
+    via: str = "web",
+) -> Loan:
+    """Correct a loan's terms and, with `figures`, add or correct one year (loan_year_set); its
+    recorded years must still fit the terms (start year, capital). All or nothing."""
+    _require_finance_writer(actor)
+    for item in loan.years.all():
+        if figures is not None and item.year == figures["year"]:
+            continue  # replaced below, checked there
+        _check_loan_year(
+            initial_capital=initial_capital,
+            start_year=start_year,
+            year=item.year,
+            outstanding=item.outstanding,
+            capital_repaid=item.capital_repaid,
+        )
+    with transaction.atomic():
+        model_update(
+            actor=actor,
+            instance=loan,
+            data={
+                "lender": lender,
+                "label": label,
+                "initial_capital": initial_capital,
+                "rate": rate,
+                "start_year": start_year,
+            },
+            fields=["lender", "label", "initial_capital", "rate", "start_year"],
+            via=via,
+        )
+        if figures is not None:
+            loan_year_set(actor=actor, loan=loan, via=via, **figures)
+    return loan
+
+
+def loan_year_set(
+    *,
+    actor: Any,
+    loan: Loan,
+    year: int,
+    outstanding: Decimal,
+    capital_repaid: Decimal,
+    interest: Decimal,
+    via: str = "web",
+) -> LoanYear:
+    """Record (or correct) a loan's figures for one year: the debt page and ratio follow."""
+    _require_finance_writer(actor)
+    _check_loan_year(
+        initial_capital=loan.initial_capital,
+        start_year=loan.start_year,
+        year=year,
+        outstanding=outstanding,
+        capital_repaid=capital_repaid,
+        interest=interest,
+    )
+    figures = {"outstanding": outstanding, "capital_repaid": capital_repaid, "interest": interest}
+    existing = LoanYear.objects.filter(loan=loan, year=year).first()
+    if existing is None:
+        return model_create(actor=actor, model=LoanYear, data={"loan": loan, "year": year, **figures}, via=via)
+    model_update(actor=actor, instance=existing, data=figures, fields=list(figures), via=via)
+    return existing
+
+
 # -- contributions ------------------------------------------------------------------------------
+def _check_call_splits(call: ContributionCall, *, field: str = "key") -> None:
+    """Called inside the writing transaction: raising rolls it back, so no call exists that cannot
+    produce its statements."""
+    from mutualis.finance.selectors import contributions_of
+
+    try:
+        contributions_of(call)
+    except calc.FinanceInputError as error:
+        raise ValidationError(
+            {field: gettext("l'appel « %(c)s » ne peut pas être réparti : %(e)s") % {"c": call.label, "e": error}}
+        ) from None
+
+
 def contribution_key_create(
     *,
     actor: Any,
@@ -231,6 +342,11 @@ def contribution_call_create(
     from mutualis.finance.selectors import contributions_of
 
     _require_finance_writer(actor)
+    # The pages find a call by its year: a second one the same year would hide one of them.
+    if ContributionCall.objects.filter(budget_year__year=budget_year.year).exists():
+        raise ValidationError(
+            {"budget_year": gettext("un appel de contributions existe déjà pour %(y)d") % {"y": budget_year.year}}
+        )
     with transaction.atomic():
         call = model_create(
             actor=actor,
@@ -259,6 +375,95 @@ def contribution_call_create(
     return call
 
 
+def contribution_key_update(
+    *,
+    actor: Any,
+    key: ContributionKey,
+    name: str,
+    population_weight: Decimal,
+    agents_weight: Decimal,
+    applications_weight: Decimal,
+    via: str = "web",
+) -> ContributionKey:
+    """Change a key's weights; refused when they do not add up to 100 % or when a call using the
+    key could no longer be split (a member without the population it now needs, say)."""
+    _require_finance_writer(actor)
+    with transaction.atomic():
+        model_update(
+            actor=actor,
+            instance=key,
+            data={
+                "name": name,
+                "population_weight": population_weight,
+                "agents_weight": agents_weight,
+                "applications_weight": applications_weight,
+            },
+            fields=["name", "population_weight", "agents_weight", "applications_weight"],
+            via=via,
+        )
+        for call in key.calls.select_related("budget_year", "key"):
+            _check_call_splits(call, field=NON_FIELD_ERRORS)
+    return key
+
+
+def contribution_call_update(
+    *,
+    actor: Any,
+    call: ContributionCall,
+    label: str,
+    mutualised_amount: Decimal,
+    key: ContributionKey,
+    note: str = "",
+    via: str = "web",
+) -> ContributionCall:
+    """Change a call's amount or key; the statements are recomputed from it, so a key that cannot
+    split it is refused."""
+    _require_finance_writer(actor)
+    with transaction.atomic():
+        model_update(
+            actor=actor,
+            instance=call,
+            data={"label": label, "mutualised_amount": mutualised_amount, "key": key, "note": note},
+            fields=["label", "mutualised_amount", "key", "note"],
+            via=via,
+        )
+        _check_call_splits(call)
+    return call
+
+
+def application_prices_set(
+    *,
+    actor: Any,
+    call: ContributionCall,
+    prices: dict[Application, Decimal | None],
+    via: str = "web",
+) -> ContributionCall:
+    """Set the personalised part of a call: a price per subscribed application (None removes it).
+    Every created, changed or removed price is audited."""
+    _require_finance_writer(actor)
+    negative = [a.name for a, p in prices.items() if p is not None and p < 0]
+    if negative:
+        raise ValidationError(gettext("prix négatif : %(a)s") % {"a": ", ".join(sorted(negative))})
+    existing = {p.application_id: p for p in call.prices.all()}
+    with transaction.atomic():
+        for application, price in prices.items():
+            current = existing.get(application.pk)
+            if current is None and price is not None:
+                model_create(
+                    actor=actor,
+                    model=ApplicationPrice,
+                    data={"call": call, "application": application, "price": price},
+                    via=via,
+                )
+            elif current is not None and price is None:
+                audit_delete(actor=actor, obj=current, via=via)
+                current.delete()
+            elif current is not None and price is not None:
+                model_update(actor=actor, instance=current, data={"price": price}, fields=["price"], via=via)
+        _check_call_splits(call, field=NON_FIELD_ERRORS)
+    return call
+
+
 def cofinancing_set(
     *,
     actor: Any,
@@ -277,7 +482,10 @@ def cofinancing_set(
     except calc.FinanceInputError as error:
         raise ValidationError({"shares": str(error)}) from None
     with transaction.atomic():
-        Cofinancing.objects.filter(budget_year=budget_year).delete()
+        previous = Cofinancing.objects.filter(budget_year=budget_year).first()
+        if previous is not None:
+            audit_delete(actor=actor, obj=previous, via=via)
+            previous.delete()
         cofinancing = model_create(
             actor=actor,
             model=Cofinancing,

@@ -1,6 +1,7 @@
 """Finance pages: budgets, results and their allocation, five-year tables, debt, contributions.
 Every signed-in account reads the operator's accounts; a member reads only its own statement;
-operator staff import and record loans (others get 404)."""
+operator staff import, record loans and set up contributions and co-financing (others get 404;
+a read-only operator account reads the forms but cannot post them)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,16 @@ from mutualis.core.tenancy import is_operator, require_operator_staff, require_w
 from mutualis.finance import exports, selectors, services
 from mutualis.finance.computations import FinanceInputError
 from mutualis.finance.enums import Section, Side
-from mutualis.finance.forms import ExecutionImportForm, LoanForm, PeriodForm
+from mutualis.finance.forms import (
+    ApplicationPricesForm,
+    CofinancingForm,
+    CofinancingShareFormSet,
+    ContributionCallForm,
+    ContributionKeyForm,
+    ExecutionImportForm,
+    LoanForm,
+    PeriodForm,
+)
 
 
 def _can_write(user: Any) -> bool:
@@ -267,6 +277,8 @@ def contributions(request: HttpRequest, year: int) -> HttpResponse:
             "error": error,
             "total": sum((c.total for c in rows.values()), start=call.mutualised_amount * 0),
             "everyone": is_operator(request.user),
+            "can_write": _can_write(request.user),
+            "annex_years": selectors.annex_years(year=year) if is_operator(request.user) else [],
         },
     )
 
@@ -319,3 +331,186 @@ def statement_pdf(request: HttpRequest, year: int, org: str) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="releve-{organisation.slug}-{year}.pdf"'
     return response
+
+
+# -- settings the operator edits: keys, calls, prices, co-financing, loans ------------------------
+def _form_page(request: HttpRequest, form: Any, title: str, **extra: Any) -> HttpResponse:
+    return render(request, "finance/form.html", {"form": form, "title": title, **extra})
+
+
+@login_required
+def contribution_keys(request: HttpRequest) -> HttpResponse:
+    require_operator_staff(request.user)
+    return render(
+        request,
+        "finance/contribution_keys.html",
+        {
+            "keys": selectors.contribution_key_list(),
+            "years": selectors.contribution_years(),
+            "can_write": _can_write(request.user),
+        },
+    )
+
+
+@login_required
+def contribution_key_create(request: HttpRequest) -> HttpResponse:
+    require_operator_staff(request.user)
+    form = ContributionKeyForm(request.POST or None)
+    if request.method == "POST":
+        require_writer(request.user)
+        if form.is_valid():
+            try:
+                services.contribution_key_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Clé de répartition enregistrée."))
+                return redirect("finance:keys")
+    return _form_page(request, form, _("Nouvelle clé de répartition"))
+
+
+@login_required
+def contribution_key_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    key = selectors.contribution_key_get(slug=slug)
+    initial = {"name": key.name, **{f"{k}_weight": v for k, v in key.weights.items()}}
+    form = ContributionKeyForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST":
+        require_writer(request.user)
+        if form.is_valid():
+            try:
+                services.contribution_key_update(actor=request.user, key=key, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Clé de répartition modifiée : les contributions sont recalculées."))
+                return redirect("finance:keys")
+    return _form_page(request, form, _("Modifier la clé « %(k)s »") % {"k": key.name})
+
+
+@login_required
+def contribution_call_create(request: HttpRequest) -> HttpResponse:
+    require_operator_staff(request.user)
+    form = ContributionCallForm(request.POST or None, budget_years=selectors.call_budget_years())
+    if request.method == "POST":
+        require_writer(request.user)
+        if form.is_valid():
+            try:
+                call = services.contribution_call_create(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Appel de contributions ouvert."))
+                return redirect("finance:contributions", year=call.budget_year.year)
+    return _form_page(request, form, _("Ouvrir un appel de contributions"))
+
+
+@login_required
+def contribution_call_edit(request: HttpRequest, year: int) -> HttpResponse:
+    require_operator_staff(request.user)
+    call = selectors.contribution_call_get(year=year)
+    initial = {"label": call.label, "mutualised_amount": call.mutualised_amount, "key": call.key, "note": call.note}
+    form = ContributionCallForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        require_writer(request.user)
+        if form.is_valid():
+            try:
+                services.contribution_call_update(actor=request.user, call=call, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Appel de contributions modifié : les contributions sont recalculées."))
+                return redirect("finance:contributions", year=year)
+    return _form_page(request, form, _("Modifier l'appel « %(c)s »") % {"c": call.label})
+
+
+@login_required
+def application_prices(request: HttpRequest, year: int) -> HttpResponse:
+    require_operator_staff(request.user)
+    call = selectors.contribution_call_get(year=year)
+    form = ApplicationPricesForm(request.POST or None, rows=selectors.application_prices(call))
+    if request.method == "POST":
+        require_writer(request.user)
+        if form.is_valid():
+            try:
+                services.application_prices_set(actor=request.user, call=call, prices=form.prices())
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Prix des applications enregistrés : les relevés sont recalculés."))
+                return redirect("finance:contributions", year=year)
+    return _form_page(
+        request,
+        form,
+        _("Parts personnalisées — %(c)s") % {"c": call.label},
+        intro=_("Le prix d'une application est facturé à chaque adhérent qui y est abonné ; laissez vide pour aucun."),
+    )
+
+
+@login_required
+def cofinancing_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
+    require_operator_staff(request.user)
+    budget = selectors.budget_get(actor=request.user, slug=slug)
+    item = selectors.budget_year_get(budget=budget, year=year)
+    current = selectors.cofinancing_current(item)
+    form = CofinancingForm(request.POST or None, initial=current.get("initial"))
+    formset = CofinancingShareFormSet(request.POST or None, initial=current.get("shares"), prefix="parts")
+    if request.method == "POST":
+        require_writer(request.user)
+        if form.is_valid() and formset.is_valid():
+            try:
+                services.cofinancing_set(
+                    actor=request.user,
+                    budget_year=item,
+                    shares=formset.shares(),  # type: ignore[attr-defined]
+                    **form.cleaned_data,
+                )
+            except ValidationError as error:
+                # The service names the shares as a whole: the message goes above the form.
+                form.add_error(None, " ".join(error.messages))
+            else:
+                messages.success(request, _("Cofinancement enregistré."))
+                return redirect("finance:budget", slug=slug, year=year)
+    return render(
+        request,
+        "finance/cofinancing_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "budget": budget,
+            "item": item,
+            "title": _("Cofinancement — %(b)s %(y)d") % {"b": budget, "y": year},
+        },
+    )
+
+
+@login_required
+def loan_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    require_operator_staff(request.user)
+    budget = selectors.budget_get(actor=request.user, slug=slug)
+    loan = selectors.loan_get(budget=budget, pk=pk)
+    initial = {
+        "lender": loan.lender,
+        "label": loan.label,
+        "initial_capital": loan.initial_capital,
+        "rate": loan.rate,
+        "start_year": loan.start_year,
+    }
+    form = LoanForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST":
+        require_writer(request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.loan_update(
+                    actor=request.user,
+                    loan=loan,
+                    figures=form.year_figures(),
+                    **{k: data[k] for k in ("lender", "label", "initial_capital", "rate", "start_year")},
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, _("Emprunt modifié."))
+                return redirect("finance:debt", slug=slug)
+    return _form_page(request, form, _("Modifier l'emprunt %(l)s — %(b)s") % {"l": loan, "b": budget}, budget=budget)

@@ -11,9 +11,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve
 
+from mutualis.catalog.models import Application
 from mutualis.core.models import AuditEntry
 from mutualis.finance import services
-from mutualis.finance.models import BudgetYear
+from mutualis.finance.models import Budget, BudgetYear, ContributionKey, Loan
+from mutualis.members.models import Organisation
 from mutualis.testing import factories as f
 
 ROLES = ["operator_admin", "operator_staff", "member_manager", "member_agent", "elected"]
@@ -35,6 +37,21 @@ contributions      GET   /finances/contributions/2022/                      200 
 statement          GET   /finances/contributions/2022/{org}/                200 200 200 200 200   200 200 404 404 404
 statement csv      GET   /finances/contributions/2022/{org}/releve.csv      200 200 200 200 200   200 200 404 404 404
 statement pdf      GET   /finances/contributions/2022/{org}/releve.pdf      200 200 200 200 200   200 200 404 404 404
+keys               GET   /finances/contributions/cles/                      200 200 404 404 404     ·   ·   ·   ·   ·
+key create         GET   /finances/contributions/cles/nouvelle/             200 200 404 404 404     ·   ·   ·   ·   ·
+key create         POST  /finances/contributions/cles/nouvelle/             302 302 404 404 404     ·   ·   ·   ·   ·
+key edit           GET   /finances/contributions/cles/apps/modifier/        200 200 404 404 404     ·   ·   ·   ·   ·
+key edit           POST  /finances/contributions/cles/apps/modifier/        302 302 404 404 404     ·   ·   ·   ·   ·
+call create        GET   /finances/contributions/appel/nouveau/             200 200 404 404 404     ·   ·   ·   ·   ·
+call create        POST  /finances/contributions/appel/nouveau/             302 302 404 404 404     ·   ·   ·   ·   ·
+call edit          GET   /finances/contributions/2022/appel/modifier/       200 200 404 404 404     ·   ·   ·   ·   ·
+call edit          POST  /finances/contributions/2022/appel/modifier/       302 302 404 404 404     ·   ·   ·   ·   ·
+prices             GET   /finances/contributions/2022/appel/prix/           200 200 404 404 404     ·   ·   ·   ·   ·
+prices             POST  /finances/contributions/2022/appel/prix/           302 302 404 404 404     ·   ·   ·   ·   ·
+cofinancing        GET   /finances/budgets/principal/2022/cofinancement/    200 200 404 404 404     ·   ·   ·   ·   ·
+cofinancing        POST  /finances/budgets/principal/2022/cofinancement/    302 302 404 404 404     ·   ·   ·   ·   ·
+loan edit          GET   /finances/budgets/principal/emprunts/{loan}/modifier/ 200 200 404 404 404  ·   ·   ·   ·   ·
+loan edit          POST  /finances/budgets/principal/emprunts/{loan}/modifier/ 302 302 404 404 404  ·   ·   ·   ·   ·
 """
 
 
@@ -78,7 +95,23 @@ def finance(world, year_2022):
     services.contribution_call_create(
         actor=None, budget_year=year_2022, label="Participations 2022", mutualised_amount=Decimal(1000), key=key
     )
+    services.loan_create(
+        actor=None,
+        budget=year_2022.budget,
+        lender="Banque",
+        initial_capital=Decimal(100000),
+        rate=Decimal("1.5"),
+        start_year=2020,
+        years=[
+            {"year": 2021, "outstanding": Decimal(90000), "capital_repaid": Decimal(10000), "interest": Decimal(1300)}
+        ],
+    )
     return year_2022
+
+
+def _url(row: Row, side: str = "own") -> str:
+    loan = Loan.objects.first()
+    return row.path.format(org="alpha" if side == "own" else "bravo", loan=loan.pk if loan else 0)
 
 
 def _payload(row: Row) -> dict:
@@ -88,6 +121,47 @@ def _payload(row: Row) -> dict:
     if row.label == "loan create":
         return {
             "lender": "Banque",
+            "initial_capital": "100000",
+            "rate": "1.5",
+            "start_year": "2020",
+            "year": "2022",
+            "outstanding": "80000",
+            "capital_repaid": "10000",
+            "interest": "1200",
+        }
+    if row.label == "key create":
+        return {
+            "slug": "agents",
+            "name": "Agents",
+            "population_weight": "0",
+            "agents_weight": "100",
+            "applications_weight": "0",
+        }
+    if row.label == "key edit":
+        return {"name": "Applications", "population_weight": "0", "agents_weight": "0", "applications_weight": "100"}
+    if row.label in {"call create", "call edit"}:
+        budget_year = BudgetYear.objects.get_or_create(budget=Budget.objects.get(slug="principal"), year=2023)[0]
+        return {
+            "budget_year": budget_year.pk,
+            "label": "Participations",
+            "mutualised_amount": "2000",
+            "key": ContributionKey.objects.get(slug="apps").pk,
+        }
+    if row.label == "prices":
+        return {f"price_{application.pk}": "10.00" for application in Application.objects.all()}
+    if row.label == "cofinancing":
+        return {
+            "label": "Cofinancement",
+            "amount": "1000",
+            "called_in": "2023",
+            "parts-TOTAL_FORMS": "1",
+            "parts-INITIAL_FORMS": "0",
+            "parts-0-partner": Organisation.objects.get(slug="alpha").pk,
+            "parts-0-percent": "100",
+        }
+    if row.label == "loan edit":
+        return {
+            "lender": "Banque des territoires",
             "initial_capital": "100000",
             "rate": "1.5",
             "start_year": "2020",
@@ -106,7 +180,7 @@ def _writes() -> int:
 @pytest.mark.parametrize(("row", "role", "side", "expected"), CASES)
 def test_it_answers_each_role_as_the_matrix_says(client, world, finance, row, role, side, expected):
     client.force_login(world.by_role()[role])
-    url = row.path.format(org=(world.member_a if side == "own" else world.member_b).slug)
+    url = _url(row, side)
     before = _writes()
 
     response = client.get(url) if row.method == "GET" else client.post(url, _payload(row))
@@ -120,7 +194,7 @@ def test_it_answers_each_role_as_the_matrix_says(client, world, finance, row, ro
 
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r.method} {r.label}")
 def test_it_sends_anonymous_visitors_to_login(client, world, finance, row):
-    url = row.path.format(org=world.member_a.slug)
+    url = _url(row)
     before = _writes()
 
     response = client.get(url) if row.method == "GET" else client.post(url, _payload(row))
@@ -131,7 +205,7 @@ def test_it_sends_anonymous_visitors_to_login(client, world, finance, row):
 
 
 def test_it_has_a_line_for_every_finance_route(world):
-    tabled = {resolve(r.path.format(org="alpha")).view_name for r in ROWS}
+    tabled = {resolve(r.path.format(org="alpha", loan=1)).view_name for r in ROWS}
     routes = {
         f"{top.namespace}:{route.name}"
         for top in get_resolver().url_patterns
