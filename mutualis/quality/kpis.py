@@ -255,15 +255,16 @@ def _backlog(rows, row_for, by, months, start, scope, scope_params) -> None:  # 
     """backlog_end = tickets opened before the period's end and not solved by it: the backlog at the
     period's start plus, month after month, the opened minus the solved."""
     other = [k for k in by if k != "month"]
-    params: list[Any] = []
-    keys = _key_sql(other, "opened_at", months, params)
-    params += [start, start, *scope_params]
-    initial = {
-        tuple(v.get(f"k_{k}") for k in other): v["n"]
-        for v in _grouped(
-            "COUNT(*) AS n", keys, f"opened_at < %s AND (solved_at IS NULL OR solved_at >= %s){scope}", params
-        )
-    }
+    # Two index-friendly halves instead of one OR that scans every ticket opened before the
+    # period: tickets still unsolved (few) and tickets solved since the period's start (recent).
+    initial: dict[tuple[Any, ...], int] = {}
+    for condition in ("solved_at IS NULL", "solved_at >= %s"):
+        params: list[Any] = []
+        keys = _key_sql(other, "opened_at", months, params)
+        params += ([] if "%s" not in condition else [start]) + [start, *scope_params]
+        for v in _grouped("COUNT(*) AS n", keys, f"{condition} AND opened_at < %s{scope}", params):
+            key = tuple(v.get(f"k_{k}") for k in other)
+            initial[key] = initial.get(key, 0) + v["n"]
     if "month" not in by:
         # One period: initial backlog + opened − solved in it.
         for key_values in initial:
