@@ -8,14 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict, cast
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from mutualis.accounts.models import Role
+from mutualis.catalog.models import Application
 from mutualis.core.tenancy import is_operator
 from mutualis.helpdesk.enums import OPEN_STATUSES, Status
 from mutualis.helpdesk.models import Followup, Ticket
+from mutualis.members.models import Organisation
 
 
 def ticket_visible(actor: Any) -> QuerySet[Ticket]:
@@ -129,10 +131,12 @@ def ticket_queue(
         )
     elif view == "breached":
         qs = qs.filter(Q(tto_breached=True) | Q(ttr_breached=True), status__in=OPEN_STATUSES)
+    # The slug becomes the row's id through a scalar subquery (evaluated once), not a join: the
+    # database then reads the (collectivity|application, queue order) indexes in order.
     if collectivity:
-        qs = qs.filter(collectivity__slug=collectivity)
+        qs = qs.filter(collectivity_id=Subquery(Organisation.objects.filter(slug=collectivity).values("pk")[:1]))
     if application:
-        qs = qs.filter(application__slug=application)
+        qs = qs.filter(application_id=Subquery(Application.objects.filter(slug=application).values("pk")[:1]))
     if priority:
         qs = qs.filter(priority=priority)
     if status and status in Status.values:

@@ -5,15 +5,21 @@ services, one ticket at a time."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,8 +27,8 @@ from mutualis.catalog.models import Application
 from mutualis.core import services as core_services
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import require_operator_staff, require_writer
-from mutualis.helpdesk import selectors, services, sla
-from mutualis.helpdesk.enums import Actor, Clock, allowed_actions
+from mutualis.helpdesk import selectors, services
+from mutualis.helpdesk.enums import Actor, Clock, Status, allowed_actions
 from mutualis.helpdesk.forms_tickets import (
     VIEW_LABELS,
     AnswerTemplateForm,
@@ -38,7 +44,8 @@ from mutualis.helpdesk.forms_tickets import (
     TransitionForm,
 )
 from mutualis.helpdesk.models import AnswerTemplate, SavedView, Ticket
-from mutualis.helpdesk.views import paginate, query_without_page, report, ticket_url
+from mutualis.helpdesk.views import paginate, query_without_page, report, ticket_url, with_plain_widgets
+from mutualis.lib.business_offsets import OffsetTable
 from mutualis.members.models import Organisation
 
 
@@ -68,19 +75,62 @@ def queue(request: HttpRequest) -> HttpResponse:
         **selectors.period_filters(request.GET),
     )
     query = query_without_page(request)
+    page = paginate(request, tickets)
+    now = timezone.now()
     context = {
         "form": form,
         "view": view,
         "views": [(key, label, f"?view={key}") for key, label in VIEW_LABELS.items()],
-        "page": paginate(request, tickets),
+        "page": page,
+        "rows": queue_rows(page, now),
+        "labels": {"blocking": _("bloquant")},
         "query": query,
         "saved_views": SavedView.objects.filter(owner=request.user),
         "saved_view_form": SavedViewForm(initial={"query": query}),
         "bulk_form": BulkForm(),
         "can_write": not request.user.is_read_only,
-        "now": timezone.now(),
+        "now": now,
     }
-    return render(request, "helpdesk/queue.html", context)
+    return render(request, "helpdesk/queue.html", with_plain_widgets(context))
+
+
+STATUS_CLASSES = {Status.CLOSED: "ok", Status.SOLVED: "ok", Status.PENDING: "warn"}
+
+
+def queue_rows(page: Any, now: dt.datetime) -> list[dict[str, Any]]:
+    """What each row of the queue shows, computed here rather than by template logic per row."""
+    url = reverse("helpdesk:ticket", args=["REF"]).removesuffix("REF/")
+    breached, overdue = _("dépassé"), _("échu")
+    rows = []
+    for ticket in page:
+        technician, group = ticket.technician, ticket.group
+        late = ""
+        if ticket.ttr_breached or ticket.tto_breached:
+            late = breached
+        elif ticket.is_open and ticket.ttr_due_at and ticket.ttr_due_at < now:
+            late = overdue
+        rows.append(
+            {
+                "ticket": ticket,
+                "url": f"{url}{quote(ticket.reference)}/",
+                "select_label": _("Sélectionner %(ref)s") % {"ref": ticket.reference},
+                "collectivity": ticket.collectivity.label,
+                "application": ticket.application.name if ticket.application else "—",
+                "status": ticket.get_status_display(),
+                "status_class": STATUS_CLASSES.get(ticket.status, "info"),
+                "assignee": format_html(
+                    "{}{}<small>{}</small>{}",
+                    technician.display_name if technician else "",
+                    mark_safe("<br>") if technician and group else "",  # noqa: S308
+                    group.name if group else "",
+                    "" if technician or group else "—",
+                ),
+                "opened": date_filter(ticket.opened_at, "d/m/Y H:i"),
+                "due": date_filter(ticket.ttr_due_at, "d/m/Y H:i") if ticket.ttr_due_at else "—",
+                "late": late,
+            }
+        )
+    return rows
 
 
 @login_required
@@ -193,9 +243,27 @@ def duration(seconds: int | None) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
-def clocks(ticket: Ticket, spec: Any, now: Any) -> list[dict[str, Any]]:
+def clock_elapsed(ticket: Ticket, table: OffsetTable, clock: str, now: dt.datetime) -> int:
+    """sla.clock_elapsed by subtraction: the ticket's stored business offsets (or the calendar's
+    table for instants without one) instead of walking the calendar day by day."""
+
+    def offset(stored: int | None, instant: dt.datetime) -> int:
+        return stored if stored is not None else table.offset(instant)
+
+    opened = offset(ticket.opened_offset, ticket.opened_at)
+    if clock == Clock.TTO:
+        end = offset(ticket.taken_offset, ticket.taken_at) if ticket.taken_at else table.offset(now)
+        return max(0, end - opened)
+    end = offset(ticket.solved_offset, ticket.solved_at) if ticket.solved_at else table.offset(now)
+    waiting = ticket.waiting_seconds
+    if ticket.pending_since is not None and ticket.solved_at is None:
+        waiting += max(0, table.offset(now) - table.offset(ticket.pending_since))
+    return max(0, end - opened - waiting)
+
+
+def clocks(ticket: Ticket, table: OffsetTable, now: dt.datetime) -> list[dict[str, Any]]:
     """The two service-level clocks as the page shows them."""
-    result = []
+    result: list[dict[str, Any]] = []
     for clock, budget, due, breached, stopped_at in (
         (Clock.TTO, ticket.tto_budget_s, ticket.tto_due_at, ticket.tto_breached, ticket.taken_at),
         (Clock.TTR, ticket.ttr_budget_s, ticket.ttr_due_at, ticket.ttr_breached, ticket.solved_at),
@@ -203,7 +271,7 @@ def clocks(ticket: Ticket, spec: Any, now: Any) -> list[dict[str, Any]]:
         if not budget:
             result.append({"label": Clock(clock).label, "budget": None})
             continue
-        elapsed = sla.clock_elapsed(ticket, spec, clock, now)
+        elapsed = clock_elapsed(ticket, table, clock, now)
         percent = round(100 * elapsed / budget)
         paused = clock == Clock.TTR and ticket.pending_since is not None and stopped_at is None
         result.append(
@@ -223,7 +291,7 @@ def clocks(ticket: Ticket, spec: Any, now: Any) -> list[dict[str, Any]]:
     return result
 
 
-def staff_timeline(ticket: Ticket, followups: Any) -> list[dict[str, Any]]:
+def staff_timeline(ticket: Ticket, followups: Any, merged: Any = None) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = [{"kind": "followup", "at": f.created_at, "item": f} for f in followups]
     entries += [
         {"kind": "transition", "at": t.created_at, "item": t} for t in ticket.transitions.select_related("actor")
@@ -233,25 +301,29 @@ def staff_timeline(ticket: Ticket, followups: Any) -> list[dict[str, Any]]:
         {"kind": "attachment", "at": a.created_at, "item": a}
         for a in ticket.attachments.filter(followup__isnull=True).select_related("uploaded_by")
     ]
-    entries += [
-        {"kind": "merged", "at": t.closed_at or t.updated_at, "item": t}
-        for t in ticket.merged.only("reference", "title", "closed_at", "updated_at", "merged_into_id")
-    ]
+    if merged is None:
+        merged = ticket.merged.only("reference", "title", "closed_at", "updated_at", "merged_into_id")
+    entries += [{"kind": "merged", "at": t.closed_at or t.updated_at, "item": t} for t in merged]
     return sorted(entries, key=lambda e: (e["at"], e["kind"]))
 
 
 def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
     _staff(request)
     now = timezone.now()
-    spec = ticket.calendar.spec()
     followups = list(selectors.followups_for(actor=request.user, ticket=ticket))
-    timeline = staff_timeline(ticket, followups)
+    # The duplicates merged into this ticket and the requests following it up, in one query.
+    related = list(
+        Ticket.objects.filter(Q(merged_into=ticket) | Q(linked_to=ticket))
+        .only("reference", "title", "status", "closed_at", "updated_at", "merged_into_id", "linked_to_id")
+        .order_by("-opened_at", "-id")
+    )
+    timeline = staff_timeline(ticket, followups, [t for t in related if t.merged_into_id == ticket.pk])
     actions = allowed_actions(ticket.status, Actor.STAFF)
     tasks = [e["item"] for e in timeline if e["kind"] == "task"]
     context = {
         "ticket": ticket,
         "timeline": timeline,
-        "clocks": clocks(ticket, spec, now),
+        "clocks": clocks(ticket, ticket.calendar.offsets(), now),
         "time_spent": duration(sum(t.duration_seconds for t in tasks)),
         "can_write": not request.user.is_read_only,
         "actions": actions,
@@ -264,10 +336,10 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
         "requalify_form": forms.get("requalify_form") or RequalifyForm(initial=_ticket_initial(ticket)),
         "merge_form": forms.get("merge_form") or MergeForm(),
         "answer_templates": AnswerTemplate.objects.only("pk", "name"),
-        "linked": ticket.linked.only("reference", "title", "status", "linked_to_id"),
+        "linked": [t for t in related if t.linked_to_id == ticket.pk],
         "watchers": ticket.watchers.all(),
     }
-    return render(request, "helpdesk/staff_ticket.html", context)
+    return render(request, "helpdesk/staff_ticket.html", with_plain_widgets(context))
 
 
 def _ticket_initial(ticket: Ticket) -> dict[str, Any]:

@@ -1,0 +1,142 @@
+"""The queue at volume: a capped count for long lists, the filters by slug, the widgets rendered in
+Python exactly as Django's templates render them, and the clocks computed from business offsets."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from mutualis.catalog.models import Application
+from mutualis.helpdesk import selectors, services, sla, views
+from mutualis.helpdesk.enums import Action, Clock
+from mutualis.helpdesk.forms_tickets import AssignForm, BulkForm, FollowupForm, QueueFilterForm, RequalifyForm
+from mutualis.helpdesk.tests.ui_helpers import make_ticket
+from mutualis.helpdesk.views_staff import clock_elapsed
+from mutualis.members.models import Organisation
+from mutualis.testing import factories as f
+
+INDEX = "/assistance/"
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views.CappedPaginator, "cap", 3)
+
+
+def test_it_counts_exactly_up_to_the_cap(client, world, small_pages):
+    for i in range(3):
+        make_ticket(world, title=f"T{i}")
+    client.force_login(world.staff)
+
+    response = client.get(INDEX, {"view": "open"})
+    body = response.content.decode()
+
+    assert response.context["page"].paginator.count == 3
+    assert "3 tickets" in body and "Page 1 sur 2" in body
+
+
+def test_it_says_more_than_the_cap_and_pages_without_a_total(client, world, small_pages):
+    for i in range(5):
+        make_ticket(world, title=f"T{i}")
+    client.force_login(world.staff)
+
+    first = client.get(INDEX, {"view": "open"})
+    body = first.content.decode()
+    assert "plus de 3 tickets" in body
+    assert "Page 1<" in body and "sur" not in body.split('class="pagination"')[1].split("</nav>")[0]
+    assert "page=2" in body
+
+    seen = [t.title for t in first.context["page"]]
+    third = client.get(INDEX, {"view": "open", "page": 3})
+    seen += [t.title for t in client.get(INDEX, {"view": "open", "page": 2}).context["page"]]
+    seen += [t.title for t in third.context["page"]]
+    assert sorted(seen) == [f"T{i}" for i in range(5)]
+    assert not third.context["page"].has_next()
+    assert "Page suivante" not in third.content.decode()
+
+
+def test_it_sends_a_page_past_the_end_of_a_long_list_to_its_last_page(client, world, small_pages):
+    for i in range(5):
+        make_ticket(world, title=f"T{i}")
+    client.force_login(world.staff)
+
+    page = client.get(INDEX, {"view": "open", "page": 40}).context["page"]
+
+    assert page.number == 3 and len(page) == 1
+    assert client.get(INDEX, {"view": "open", "page": "x"}).context["page"].number == 1
+
+
+def test_it_caps_the_member_list_too(client, world, small_pages):
+    for i in range(5):
+        make_ticket(world, title=f"T{i}")
+    client.force_login(world.manager_a)
+
+    assert "plus de 3 demandes" in client.get(INDEX).content.decode()
+
+
+def test_it_filters_by_slug_and_finds_nothing_for_an_unknown_one(client, world):
+    app = f.ApplicationFactory(slug="urbanisme", name="Urbanisme")
+    make_ticket(world, title="Permis", application=app)
+    make_ticket(world, side="foreign", title="Ailleurs")
+    client.force_login(world.staff)
+
+    def titles(**query):
+        return {t.title for t in client.get(INDEX, {"view": "all", **query}).context["page"]}
+
+    assert titles(application="urbanisme") == {"Permis"}
+    assert titles(collectivity=world.member_b.slug) == {"Ailleurs"}
+    assert not selectors.ticket_queue(actor=world.staff, view="all", application="inconnue").exists()
+    assert not selectors.ticket_queue(actor=world.staff, view="all", collectivity="inconnue").exists()
+
+
+def test_it_renders_the_widgets_as_django_does(world):
+    f.ApplicationFactory(slug="voirie", name="Voirie <&>")
+    orgs = Organisation.objects.collectivities().order_by("name")
+    apps = Application.objects.order_by("name")
+    makers = [
+        lambda **k: QueueFilterForm(
+            {"view": "open", "collectivity": world.member_a.slug, "priority": "5", "search": 'a"<b'},
+            organisations=orgs,
+            applications=apps,
+            **k,
+        ),  # fmt: skip
+        lambda **k: QueueFilterForm(None, organisations=orgs, applications=apps, **k),
+        lambda **k: BulkForm({"operation": "assign"}, **k),
+        lambda **k: AssignForm(**k),
+        lambda **k: FollowupForm({"body": "x <y>"}, staff=True, **k),
+        lambda **k: RequalifyForm(initial={"title": "t", "urgency": 3, "blocking": True}, **k),
+    ]
+    for make in makers:
+        django_form, plain_form = make(), make(renderer=views.PLAIN_WIDGETS)
+        if django_form.is_bound:
+            django_form.is_valid()
+            plain_form.is_valid()
+        for name in django_form.fields:
+            assert str(plain_form[name]) == str(django_form[name]), name
+
+
+def test_it_computes_the_clocks_from_business_offsets(world):
+    ticket = make_ticket(world, blocking=True, urgency=5, impact=5)
+    now = ticket.opened_at + dt.timedelta(days=3, hours=2)
+    services.ticket_transition(actor=world.staff, ticket=ticket, action=Action.TAKE)
+    services.ticket_transition(actor=world.staff, ticket=ticket, action=Action.WAIT, pending_reason="vendor")
+    ticket.refresh_from_db()
+    spec, table = ticket.calendar.spec(), ticket.calendar.offsets()
+
+    for clock in (Clock.TTO, Clock.TTR):
+        assert abs(clock_elapsed(ticket, table, clock, now) - sla.clock_elapsed(ticket, spec, clock, now)) <= 2
+
+
+def test_it_shows_linked_and_merged_tickets_on_the_ticket_page(client, world):
+    ticket = make_ticket(world, title="Principal")
+    duplicate = make_ticket(world, title="Doublon")
+    services.ticket_merge(actor=world.staff, duplicate=duplicate, into=ticket)
+    client.force_login(world.staff)
+
+    response = client.get(reverse("helpdesk:ticket", args=[ticket.reference]))
+
+    assert response.context["linked"] == []
+    assert duplicate.reference in response.content.decode()
+    assert timezone.now() >= ticket.opened_at
