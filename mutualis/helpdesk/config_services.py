@@ -254,6 +254,9 @@ def calendar_recompute(*, calendar: Calendar) -> int:
     calendar_id = calendar.pk
     transaction.on_commit(lambda: cache.delete(f"helpdesk:calendar-spec:{calendar_id}"))
     cache.delete(f"helpdesk:calendar-spec:{calendar_id}")
+    # The policies cached for ticket creation hold their calendar, whose version just moved.
+    transaction.on_commit(sla.sla_config_changed)
+    sla.sla_config_changed()
     table = calendar.offsets()
     spec = calendar.spec()
     fields = ["opened_offset", "taken_offset", "solved_offset", "tto_due_at", "ttr_due_at"]

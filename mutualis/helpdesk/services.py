@@ -14,8 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,7 +40,6 @@ from mutualis.helpdesk.models import (
     Attachment,
     Category,
     Followup,
-    PriorityCell,
     SlaEvent,
     Ticket,
     TicketSequence,
@@ -79,8 +77,7 @@ FORBIDDEN_EXTENSIONS = {
 # -- helpers ------------------------------------------------------------------------------------
 def priority_for(urgency: int, impact: int) -> int:
     """The configured matrix (GLPI's default unless changed); the mean when a cell is missing."""
-    cell = PriorityCell.objects.filter(urgency=urgency, impact=impact).values_list("priority", flat=True).first()
-    return cell if cell is not None else round((urgency + impact) / 2)
+    return sla.priority_of(urgency, impact)
 
 
 def actor_kind(actor: Any, ticket: Ticket) -> str:
@@ -128,12 +125,24 @@ def check_upload(upload: UploadedFile) -> None:
 
 
 def _next_reference(year: int) -> str:
-    # select_for_update serialises concurrent creations on PostgreSQL; SQLite's IMMEDIATE
-    # transactions already do.
-    sequence, _created = TicketSequence.objects.select_for_update().get_or_create(year=year)
-    TicketSequence.objects.filter(pk=year).update(last=F("last") + 1)
-    sequence.refresh_from_db(fields=["last"])
-    return f"{year}-{sequence.last:06d}"
+    """The year's next number in one statement: the UPDATE holds the row's lock until the commit,
+    which serialises concurrent creations on PostgreSQL (SQLite's IMMEDIATE transactions already
+    do), and RETURNING gives the number without a second read. The year's row is created by its
+    first ticket."""
+    quote = connection.ops.quote_name
+    # Identifiers from the model, the year as a parameter.
+    sql = (
+        f"UPDATE {quote(TicketSequence._meta.db_table)} SET {quote('last')} = {quote('last')} + 1 "  # noqa: S608
+        f"WHERE {quote('year')} = %s RETURNING {quote('last')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+        if row is None:
+            TicketSequence.objects.get_or_create(year=year)
+            cursor.execute(sql, [year])
+            row = cursor.fetchone()
+    return f"{year}-{row[0]:06d}"
 
 
 def _log(ticket: Ticket, *, actor: Any, action: str, source: str, target: str, comment: str, at: dt.datetime) -> None:
@@ -198,7 +207,7 @@ def ticket_create(
     now = now or timezone.now()
     priority = priority_for(urgency, impact)
     policy = sla.policy_for(ticket_type=ticket_type, priority=priority, blocking=blocking)
-    calendar = policy.calendar if policy else sla.default_calendar()
+    calendar = policy.calendar if policy else sla.sla_config().default_calendar
     if group is None and category is not None:
         group = category.default_group
     if group is None and application is not None:
@@ -625,6 +634,7 @@ def sla_escalate(*, now: dt.datetime | None = None, tickets: Iterable[Ticket] | 
             if not budget or (clock == Clock.TTO and ticket.taken_at is not None):
                 continue
             percent = 100 * sla.clock_elapsed(ticket, spec, clock, now) / budget
+            assert ticket.policy is not None  # the queryset keeps tickets with a policy
             crossed = [level for level in ticket.policy.levels() if percent >= level and (clock, level) not in done]
             if not crossed:
                 continue

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
+import uuid
+from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from mutualis.helpdesk.enums import DurationUnit
-from mutualis.helpdesk.models import Calendar, Closure, OpeningInterval, SlaPolicy, Ticket
+from mutualis.helpdesk.models import Calendar, Closure, OpeningInterval, PriorityCell, SlaPolicy, Ticket
 from mutualis.lib.business_time import (
     DEFAULT_HOURS,
     CalendarSpec,
@@ -64,19 +67,90 @@ for _model in (Calendar, OpeningInterval, Closure):
     post_delete.connect(_calendar_changed, sender=_model, dispatch_uid=f"helpdesk-spec-delete-{_model.__name__}")
 
 
+# What ticket creation reads on every request and the operator rarely changes — the priority
+# matrix, the active policies with their calendars, the default calendar — is kept per process
+# under a version token held in Django's cache. A change to a policy, a matrix cell or a calendar
+# (signals below, and config_services.calendar_recompute, which bumps a calendar's version by an
+# UPDATE) drops the token, so this process reloads at once; with an in-process cache, other
+# processes reload within CONFIG_TTL_S at worst, as for the calendar spec. The instances held
+# are shared between requests: read them, never change them.
+CONFIG_TTL_S = SPEC_TTL_S
+_CONFIG_VERSION_KEY = "helpdesk:sla-config-version"
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    version: str
+    loaded_at: float
+    matrix: dict[tuple[int, int], int]
+    policies: tuple[SlaPolicy, ...]
+    default_calendar: Calendar
+
+
+_config: SlaConfig | None = None
+
+
+def _config_version() -> str:
+    version = cache.get(_CONFIG_VERSION_KEY)
+    if version is None:
+        cache.add(_CONFIG_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(_CONFIG_VERSION_KEY) or ""
+    return str(version)
+
+
+def sla_config() -> SlaConfig:
+    """The matrix, the active policies and the default calendar, cached (see above)."""
+    global _config
+    version = _config_version()
+    config = _config
+    if config is None or config.version != version or time.monotonic() - config.loaded_at > CONFIG_TTL_S:
+        config = SlaConfig(
+            version=version,
+            loaded_at=time.monotonic(),
+            matrix={(u, i): p for u, i, p in PriorityCell.objects.values_list("urgency", "impact", "priority")},
+            policies=tuple(SlaPolicy.objects.filter(active=True).select_related("calendar").order_by("pk")),
+            default_calendar=default_calendar(),
+        )
+        _config = config
+    return config
+
+
+def sla_config_changed() -> None:
+    """Forget the cached configuration, here at once and in every process sharing the cache."""
+    global _config
+    _config = None
+    cache.delete(_CONFIG_VERSION_KEY)
+
+
+def _config_changed(sender: type, **kwargs: object) -> None:
+    sla_config_changed()
+    # Also after the commit: a process that reloaded meanwhile read the rows before the change.
+    transaction.on_commit(sla_config_changed)
+
+
+for _config_model in (SlaPolicy, PriorityCell, Calendar, OpeningInterval, Closure):
+    _name = _config_model.__name__
+    post_save.connect(_config_changed, sender=_config_model, dispatch_uid=f"helpdesk-config-save-{_name}")
+    post_delete.connect(_config_changed, sender=_config_model, dispatch_uid=f"helpdesk-config-delete-{_name}")
+
+
+def priority_of(urgency: int, impact: int) -> int:
+    """The configured matrix (GLPI's default unless changed); the mean when a cell is missing."""
+    cell = sla_config().matrix.get((urgency, impact))
+    return cell if cell is not None else round((urgency + impact) / 2)
+
+
 def policy_for(*, ticket_type: str, priority: int, blocking: bool) -> SlaPolicy | None:
     """The most specific active policy: a blocking-only policy beats a general one, a policy for
-    the type and priority beats one for any."""
-    candidates = SlaPolicy.objects.filter(active=True).filter(
-        Q(ticket_type="") | Q(ticket_type=ticket_type),
-        Q(priority__isnull=True) | Q(priority=priority),
-    )
-    if not blocking:
-        candidates = candidates.filter(blocking_only=False)
+    the type and priority beats one for any (the lowest id among equals)."""
     best: tuple[int, SlaPolicy] | None = None
-    for policy in candidates.select_related("calendar"):
+    for policy in sla_config().policies:  # in id order
+        if policy.ticket_type not in ("", ticket_type) or policy.priority not in (None, priority):
+            continue
+        if policy.blocking_only and not blocking:
+            continue
         score = 4 * policy.blocking_only + 2 * bool(policy.ticket_type) + (policy.priority is not None)
-        if best is None or score > best[0] or (score == best[0] and policy.pk < best[1].pk):
+        if best is None or score > best[0]:
             best = (score, policy)
     return best[1] if best else None
 

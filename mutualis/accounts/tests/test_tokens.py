@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from mutualis.accounts.models import ApiToken
-from mutualis.accounts.services import api_token_create
+from mutualis.accounts.services import api_token_authenticate, api_token_create
 from mutualis.core.models import AuditAction, AuditEntry
 
 
@@ -126,3 +128,27 @@ def test_it_refuses_token_pages_by_get(client, world):
 
     assert client.get(reverse("accounts:token_create")).status_code == 405
     assert client.get(reverse("accounts:token_revoke", args=[token.pk])).status_code == 405
+
+
+def test_it_records_a_tokens_use_at_most_once_a_minute(world, django_assert_num_queries):
+    token, secret = api_token_create(actor=world.agent_a, name="script")
+    assert api_token_authenticate(secret) == world.agent_a
+    token.refresh_from_db()
+    first = token.last_used_at
+    assert first is not None
+
+    with django_assert_num_queries(1):  # the lookup, no write
+        assert api_token_authenticate(secret) == world.agent_a
+    token.refresh_from_db()
+    assert token.last_used_at == first
+
+
+def test_it_records_a_tokens_use_again_after_a_minute(world):
+    token, secret = api_token_create(actor=world.agent_a, name="script")
+    old = timezone.now() - dt.timedelta(seconds=61)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=old)
+
+    assert api_token_authenticate(secret) == world.agent_a
+
+    token.refresh_from_db()
+    assert token.last_used_at > old + dt.timedelta(seconds=60)
