@@ -84,6 +84,12 @@ def months_between(first: Month, last: Month) -> list[Month]:
     return months
 
 
+def _db(instant: dt.datetime) -> Any:
+    """An instant as the database stores it: SQLite keeps naive UTC text, and a raw query's
+    aware datetime would be compared as text with its offset, misplacing night-time tickets."""
+    return connection.ops.adapt_datetimefield_value(instant)
+
+
 def _month_case(column: str, months: Sequence[Month], params: list[Any]) -> str:
     """The local month of `column` as 'YYYY-MM'. PostgreSQL converts the time zone natively;
     SQLite cannot, so there the month is a CASE over the months' UTC boundaries."""
@@ -92,7 +98,7 @@ def _month_case(column: str, months: Sequence[Month], params: list[Any]) -> str:
     parts = []
     for month in months:
         parts.append(f"WHEN {column} < %s THEN '{month}'")
-        params.append(month.next().start())
+        params.append(_db(month.next().start()))
     return "CASE " + " ".join(parts) + " END"
 
 
@@ -161,7 +167,7 @@ def compute(
     for event, column in (("opened", "opened_at"), ("closed", "closed_at")):
         params: list[Any] = []
         keys = _key_sql(by, column, months, params)
-        params += [start, end, *scope_params]
+        params += [_db(start), _db(end), *scope_params]
         for values in _grouped("COUNT(*) AS n", keys, f"{column} >= %s AND {column} < %s{scope}", params):
             row_for(values)[event] = values["n"]
 
@@ -177,7 +183,7 @@ def compute(
                tto_budget_s, ttr_budget_s, blocking, ticket_type, reopen_count, satisfaction
         FROM helpdesk_ticket
         WHERE solved_at >= %s AND solved_at < %s AND opened_offset IS NOT NULL{scope}"""
-    params += [start, end, *scope_params]
+    params += [_db(start), _db(end), *scope_params]
     ranked = f"""
         SELECT s.*,
                ROW_NUMBER() OVER ({partition} ORDER BY CASE WHEN tto IS NULL THEN 1 ELSE 0 END, tto) - 1 AS tto_rn,
@@ -261,7 +267,7 @@ def _backlog(rows, row_for, by, months, start, scope, scope_params) -> None:  # 
     for condition in ("solved_at IS NULL", "solved_at >= %s"):
         params: list[Any] = []
         keys = _key_sql(other, "opened_at", months, params)
-        params += ([] if "%s" not in condition else [start]) + [start, *scope_params]
+        params += ([] if "%s" not in condition else [_db(start)]) + [_db(start), *scope_params]
         for v in _grouped("COUNT(*) AS n", keys, f"{condition} AND opened_at < %s{scope}", params):
             key = tuple(v.get(f"k_{k}") for k in other)
             initial[key] = initial.get(key, 0) + v["n"]

@@ -141,3 +141,18 @@ def test_it_refuses_an_unknown_grouping_or_month(db):
         call_command("helpdesk_kpis", "--from", "2026-11", "--to", "2026-11", "--by", "colour")
     with pytest.raises(CommandError, match="mois invalide"):
         call_command("helpdesk_kpis", "--from", "2026-13", "--to", "2026-11")
+
+
+def test_it_puts_a_night_ticket_in_its_local_month(world):
+    # 1 December 2026 at 00:30 in Paris is still 30 November in UTC.
+    services.ticket_create(
+        actor=world.staff,
+        collectivity=world.member_a,
+        requester=world.agent_a,
+        ticket_type="request",
+        title="nuit",
+        description="d",
+        now=dt.datetime(2026, 12, 1, 0, 30, tzinfo=PARIS),
+    )
+    rows = compute(first=Month(2026, 11), last=Month(2026, 12), by=["month"])
+    assert {r["month"]: r["opened"] for r in rows} == {"2026-12": 1}
