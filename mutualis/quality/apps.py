@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,8 @@ class QualityConfig(AppConfig):
     name = "mutualis.quality"
     label = "quality"
     verbose_name = _("Qualité de service")
+
+    def ready(self) -> None:
+        from mutualis.quality.sqlite_functions import register
+
+        connection_created.connect(register, dispatch_uid="quality-sqlite-percentile")

@@ -1,10 +1,10 @@
 """Helpdesk indicators as set-based SQL: a few grouped queries whatever the number of tickets.
 
 Definitions are in docs/indicators.md. Durations come from the business-second offsets stored on
-each ticket (a subtraction); percentiles are linear interpolations between closest ranks, as
-PostgreSQL's percentile_cont, computed with window functions so SQLite and PostgreSQL agree.
-Months are local (Europe/Paris) months: their boundaries are computed here and the month of a
-row is a CASE over those boundaries, so no per-row time-zone conversion runs in the database.
+each ticket (a subtraction); percentiles are PostgreSQL's percentile_cont (on SQLite, an aggregate
+of the same definition registered on the connection). Months are local (Europe/Paris) months:
+PostgreSQL converts natively; on SQLite the month of a row is a CASE over the months' UTC
+boundaries computed here.
 """
 
 from __future__ import annotations
@@ -122,21 +122,6 @@ def _grouped(select: str, keys: list[tuple[str, str]], where: str, params: list[
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _interpolate(lo: Any, hi: Any, n: int | None, num: int, den: int) -> float | None:
-    if not n or lo is None:
-        return None
-    fraction = ((n - 1) * num % den) / den
-    return float(lo) + fraction * (float(hi if hi is not None else lo) - float(lo))
-
-
-def _rank_case(value: str, rank: str, count: str, num: int, den: int, upper: bool) -> str:
-    """The value at floor((n-1)·p) (or the next rank) for p = num/den, in integer arithmetic."""
-    position = f"(({count} - 1) * {num}) / {den}"
-    if upper:
-        position = f"({position} + CASE WHEN (({count} - 1) * {num}) %% {den} > 0 THEN 1 ELSE 0 END)"
-    return f"MAX(CASE WHEN {rank} = {position} THEN {value} END)"
-
-
 def compute(
     *,
     first: Month,
@@ -174,7 +159,6 @@ def compute(
     # durations and rates on the tickets solved in the period
     params = []
     keys = _key_sql(by, "solved_at", months, params)
-    partition = ("PARTITION BY " + ", ".join(f"k_{n}" for n, _ in keys)) if keys else ""
     key_cols = ", ".join(f"{expr} AS k_{name}" for name, expr in keys)
     inner = f"""
         SELECT {key_cols + "," if keys else ""}
@@ -184,34 +168,23 @@ def compute(
         FROM helpdesk_ticket
         WHERE solved_at >= %s AND solved_at < %s AND opened_offset IS NOT NULL{scope}"""
     params += [_db(start), _db(end), *scope_params]
-    ranked = f"""
-        SELECT s.*,
-               ROW_NUMBER() OVER ({partition} ORDER BY CASE WHEN tto IS NULL THEN 1 ELSE 0 END, tto) - 1 AS tto_rn,
-               COUNT(tto) OVER ({partition}) AS tto_n,
-               ROW_NUMBER() OVER ({partition} ORDER BY CASE WHEN ttr IS NULL THEN 1 ELSE 0 END, ttr) - 1 AS ttr_rn,
-               COUNT(ttr) OVER ({partition}) AS ttr_n
-        FROM ({inner}) s"""
     postgres = connection.vendor == "postgresql"
     percentiles = []
     for clock in ("tto", "ttr"):
-        for label, num, den in (("p50", 1, 2), ("p90", 9, 10)):
-            if postgres:
-                # Native and much faster than ranking windows; the same interpolation.
-                percentiles.append(
-                    f"percentile_cont({num / den}) WITHIN GROUP (ORDER BY {clock}) AS {clock}_{label}_lo, "
-                    f"NULL AS {clock}_{label}_hi"
-                )
-                continue
-            for side, upper in (("lo", False), ("hi", True)):
-                expr = _rank_case(clock, f"{clock}_rn", f"{clock}_n", num, den, upper)
-                percentiles.append(f"{expr} AS {clock}_{label}_{side}")
-    counts = "COUNT(tto) AS tto_n, COUNT(ttr) AS ttr_n" if postgres else "MAX(tto_n) AS tto_n, MAX(ttr_n) AS ttr_n"
-    source = f"({inner}) r" if postgres else f"({ranked}) r"
+        for label, fraction in (("p50", 0.5), ("p90", 0.9)):
+            # PostgreSQL's own ordered-set aggregate; on SQLite the aggregate of the same name
+            # registered by mutualis.quality.sqlite_functions.
+            expr = (
+                f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {clock})"
+                if postgres
+                else f"percentile_cont({clock}, {fraction})"
+            )
+            percentiles.append(f"{expr} AS {clock}_{label}")
     group = ", ".join(f"k_{n}" for n, _ in keys)
     sql = f"""
         SELECT {", ".join(f"k_{n}" for n, _ in keys) + "," if keys else ""}
                COUNT(*) AS solved,
-               AVG(tto) AS tto_mean, AVG(ttr) AS ttr_mean, {counts},
+               AVG(tto) AS tto_mean, AVG(ttr) AS ttr_mean,
                {", ".join(percentiles)},
                SUM(CASE WHEN tto_budget_s IS NOT NULL AND tto IS NOT NULL THEN 1 ELSE 0 END) AS tto_sla_n,
                SUM(CASE WHEN tto_budget_s IS NOT NULL AND tto <= tto_budget_s THEN 1 ELSE 0 END) AS tto_sla_ok,
@@ -222,7 +195,7 @@ def compute(
                    AS blocking_ok,
                SUM(CASE WHEN reopen_count > 0 THEN 1 ELSE 0 END) AS reopened,
                AVG(satisfaction) AS satisfaction_mean, COUNT(satisfaction) AS satisfaction_answers
-        FROM {source}
+        FROM ({inner}) r
         {("GROUP BY " + group) if keys else ""}"""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -234,17 +207,11 @@ def compute(
         row = row_for(values)
         row["solved"] = values["solved"]
         for clock in ("tto", "ttr"):
-            n = values[f"{clock}_n"]
-            row[f"{clock}_mean_s"] = (
-                round(float(values[f"{clock}_mean"]), 1) if values[f"{clock}_mean"] is not None else None
-            )
-            for label, name, num, den in (("p50", "median", 1, 2), ("p90", "p90", 9, 10)):
-                if postgres:
-                    lo = values[f"{clock}_{label}_lo"]
-                    value = float(lo) if lo is not None else None
-                else:
-                    value = _interpolate(values[f"{clock}_{label}_lo"], values[f"{clock}_{label}_hi"], n, num, den)
-                row[f"{clock}_{name}_s"] = round(value, 1) if value is not None else None
+            mean = values[f"{clock}_mean"]
+            row[f"{clock}_mean_s"] = round(float(mean), 1) if mean is not None else None
+            for label, name in (("p50", "median"), ("p90", "p90")):
+                value = values[f"{clock}_{label}"]
+                row[f"{clock}_{name}_s"] = round(float(value), 1) if value is not None else None
         row["sla_tto_pct"] = _pct(values["tto_sla_ok"], values["tto_sla_n"])
         row["sla_ttr_pct"] = _pct(values["ttr_sla_ok"], values["ttr_sla_n"])
         row["blocking_2d_pct"] = _pct(values["blocking_ok"], values["blocking_n"])
@@ -264,11 +231,13 @@ def _backlog(rows, row_for, by, months, start, scope, scope_params) -> None:  # 
     # Two index-friendly halves instead of one OR that scans every ticket opened before the
     # period: tickets still unsolved (few) and tickets solved since the period's start (recent).
     initial: dict[tuple[Any, ...], int] = {}
+    # "+opened_at" keeps SQLite's planner on the solved_at index (it has no statistics to choose).
+    opened = "opened_at" if connection.vendor == "postgresql" else "+opened_at"
     for condition in ("solved_at IS NULL", "solved_at >= %s"):
         params: list[Any] = []
         keys = _key_sql(other, "opened_at", months, params)
         params += ([] if "%s" not in condition else [_db(start)]) + [_db(start), *scope_params]
-        for v in _grouped("COUNT(*) AS n", keys, f"{condition} AND opened_at < %s{scope}", params):
+        for v in _grouped("COUNT(*) AS n", keys, f"{condition} AND {opened} < %s{scope}", params):
             key = tuple(v.get(f"k_{k}") for k in other)
             initial[key] = initial.get(key, 0) + v["n"]
     if "month" not in by:
