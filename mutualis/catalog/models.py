@@ -89,7 +89,9 @@ class Application(BaseModel):
     )
     licence = models.CharField(_("licence"), max_length=16, choices=Licence.choices, default=Licence.UNKNOWN)
     description = models.TextField(_("description"), blank=True)
-    url = models.URLField(_("adresse"), blank=True, help_text=_("Lien d'accès des agents (portail « Mes applications »)."))
+    url = models.URLField(
+        _("adresse"), blank=True, help_text=_("Lien d'accès des agents (portail « Mes applications »).")
+    )
     sso_protocol = models.CharField(
         _("authentification unique"), max_length=16, choices=SsoProtocol.choices, default=SsoProtocol.UNKNOWN
     )

@@ -191,9 +191,18 @@ def _ticket(world: World, org: Organisation) -> Any:
     from mutualis.accounts.models import Role
     from mutualis.helpdesk.services import ticket_create
 
-    requester = world.agent_a if org == world.member_a else f.UserFactory(username="agent-b", role=Role.MEMBER_AGENT, organisation=org)
+    requester = (
+        world.agent_a
+        if org == world.member_a
+        else f.UserFactory(username="agent-b", role=Role.MEMBER_AGENT, organisation=org)
+    )
     return ticket_create(
-        actor=requester, collectivity=org, requester=requester, ticket_type="request", title="Accès", description="Un compte"
+        actor=requester,
+        collectivity=org,
+        requester=requester,
+        ticket_type="request",
+        title="Accès",
+        description="Un compte",
     )
 
 
