@@ -232,12 +232,12 @@ def _backlog(rows, row_for, by, months, start, scope, scope_params) -> None:  # 
     # period: tickets still unsolved (few) and tickets solved since the period's start (recent).
     initial: dict[tuple[Any, ...], int] = {}
     # "+opened_at" keeps SQLite's planner on the solved_at index (it has no statistics to choose).
-    opened = "opened_at" if connection.vendor == "postgresql" else "+opened_at"
+    opened_column = "opened_at" if connection.vendor == "postgresql" else "+opened_at"
     for condition in ("solved_at IS NULL", "solved_at >= %s"):
         params: list[Any] = []
         keys = _key_sql(other, "opened_at", months, params)
         params += ([] if "%s" not in condition else [_db(start)]) + [_db(start), *scope_params]
-        for v in _grouped("COUNT(*) AS n", keys, f"{condition} AND {opened} < %s{scope}", params):
+        for v in _grouped("COUNT(*) AS n", keys, f"{condition} AND {opened_column} < %s{scope}", params):
             key = tuple(v.get(f"k_{k}") for k in other)
             initial[key] = initial.get(key, 0) + v["n"]
     if "month" not in by:
