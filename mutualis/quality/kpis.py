@@ -105,7 +105,14 @@ def _month_case(column: str, months: Sequence[Month], params: list[Any]) -> str:
 def _key_sql(by: Sequence[str], column: str, months: Sequence[Month], params: list[Any]) -> list[tuple[str, str]]:
     keys = []
     for key in by:
-        expression = _month_case(column, months, params) if key == "month" else COLUMNS[key]
+        if key == "month":
+            expression = _month_case(column, months, params)
+        elif connection.vendor == "sqlite":
+            # A no-op "+" so SQLite does not scan a whole index to group by it instead of
+            # using the date range (it has no statistics to weigh the two).
+            expression = f"+{COLUMNS[key]}"
+        else:
+            expression = COLUMNS[key]
         keys.append((key, expression))
     return keys
 
