@@ -101,6 +101,11 @@ else:
         )
     if not DATABASES["default"].get("ENGINE"):
         raise _fail(ConfigError("DATABASE_URL", "unknown database scheme"))
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django reads choice lists (ModelChoiceField) with .iterator(), which on PostgreSQL opens a
+        # server-side cursor: DECLARE, FETCH and CLOSE, three round trips for a 40-row list. Our
+        # lists are small and bounded; plain cursors also keep a transaction-mode pooler possible.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # --- Secret key -----------------------------------------------------------------------------
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()

@@ -8,13 +8,14 @@ transaction, the stored business offsets of its tickets and the due dates of its
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -277,7 +278,7 @@ def calendar_recompute(*, calendar: Calendar) -> int:
     )
     changed = 0
     batch: list[Ticket] = []
-    for ticket in tickets.iterator(chunk_size=RECOMPUTE_CHUNK):
+    for ticket in _in_chunks(tickets):
         before = [getattr(ticket, name) for name in fields]
         ticket.opened_offset = table.offset(ticket.opened_at)
         ticket.taken_offset = table.offset(ticket.taken_at) if ticket.taken_at else None
@@ -294,6 +295,18 @@ def calendar_recompute(*, calendar: Calendar) -> int:
         Ticket.objects.bulk_update(batch, fields)
         changed += len(batch)
     return changed
+
+
+def _in_chunks(tickets: QuerySet[Ticket]) -> Iterator[Ticket]:
+    """Every ticket of `tickets` (ordered by pk), RECOMPUTE_CHUNK rows per query by keyset: no
+    server-side cursor (settings disable them on PostgreSQL) and never the whole table in memory."""
+    last = 0
+    while True:
+        chunk = list(tickets.filter(pk__gt=last)[:RECOMPUTE_CHUNK])
+        yield from chunk
+        if len(chunk) < RECOMPUTE_CHUNK:
+            return
+        last = chunk[-1].pk
 
 
 # -- service-level policies ---------------------------------------------------------------------

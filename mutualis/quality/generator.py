@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from mutualis.accounts.models import OPERATOR_ROLES, Role, User
@@ -345,10 +346,13 @@ def _forget(now: dt.datetime) -> int:
     """Delete the previous generation (and only it); give back its reference numbers when nothing
     was numbered after them."""
     generated = Ticket.objects.filter(external_id__startswith=PREFIX)
-    last_by_year: dict[int, str] = {}
-    for reference in generated.values_list("reference", flat=True).iterator():
-        year = int(reference[:4])
-        last_by_year[year] = max(reference, last_by_year.get(year, ""))
+    last_by_year = {
+        int(year): last
+        for year, last in generated.annotate(year=Substr("reference", 1, 4))
+        .values("year")
+        .annotate(last=Max("reference"))
+        .values_list("year", "last")
+    }
     count = generated.count()
     ids = generated.values("pk")
     # Straight DELETEs: the collector would load every row of every related table first.
