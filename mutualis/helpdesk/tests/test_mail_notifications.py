@@ -160,12 +160,33 @@ def test_it_queues_the_mail_as_a_task_on_the_database_backend(people, settings, 
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ticket = open_ticket(people)
-        assert not DBTaskResult.objects.exists()
+    # An outbox: the job row is written in the ticket's own transaction, not after its commit.
+    assert callbacks == []
     job = DBTaskResult.objects.get()
     assert job.task_path == "mutualis.helpdesk.tasks.send_notification"
     assert job.args_kwargs["args"] == [ticket.pk, "created", f"Nouveau ticket {ticket.reference}"]
+
+
+def test_a_rolled_back_write_leaves_no_job_on_the_database_backend(people, settings):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from mutualis.helpdesk.models import Ticket
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+    class Undo(Exception):
+        pass
+
+    tickets = Ticket.objects.count()
+    with pytest.raises(Undo), transaction.atomic():
+        open_ticket(people)
+        assert DBTaskResult.objects.count() == 1
+        raise Undo
+    assert not DBTaskResult.objects.exists()
+    assert Ticket.objects.count() == tickets
 
 
 # The worker closes stale connections between tasks: it needs real commits, not the test's
