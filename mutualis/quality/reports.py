@@ -185,12 +185,14 @@ class RunSummary:
 
 
 def monthly_reports_run(*, month: Month | None = None, force: bool = False, today: dt.date | None = None) -> RunSummary:
-    """What the daily scheduled run does: on the first working day of a month (or for the month
-    given), each member's report for the previous month, once."""
+    """What the daily scheduled run does: from the first working day of a month on (or for the
+    month given), each member's report for the previous month, once. A run missed on the first
+    working day (server down, scheduler late) is caught up by the next one; the reports already
+    archived are left alone."""
     if month is None:
         today = today or timezone.localdate()
-        if today != first_working_day(today.year, today.month):
-            return RunSummary(month=None, reason="not_first_working_day")
+        if today < first_working_day(today.year, today.month):
+            return RunSummary(month=None, reason="before_first_working_day")
         month = month_shift(Month(today.year, today.month), -1)
     end = month.next().start().date() - dt.timedelta(days=1)
     summary = RunSummary(month=month)

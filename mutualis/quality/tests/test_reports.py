@@ -43,11 +43,23 @@ def test_it_finds_the_first_working_day():
     assert first_working_day(2026, 6) == dt.date(2026, 6, 1)
 
 
-def test_it_acts_only_on_the_first_working_day(world, django_capture_on_commit_callbacks):
+def test_it_acts_from_the_first_working_day_on(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        assert monthly_reports_run(today=dt.date(2026, 12, 2)).month is None
+        # 1 January 2027 is a holiday: the first working day is Monday 4 January.
+        assert monthly_reports_run(today=dt.date(2027, 1, 1)).month is None
+        assert monthly_reports_run(today=dt.date(2027, 1, 3)).month is None
         assert not MonthlyReport.objects.exists()
         summary = monthly_reports_run(today=dt.date(2026, 12, 1))
+    assert summary.month == Month(2026, 11)
+    assert sorted(r.collectivity.slug for r in summary.created) == ["alpha", "bravo"]
+    # The next days find them archived and produce nothing.
+    again = monthly_reports_run(today=dt.date(2026, 12, 2))
+    assert (again.month, again.created, again.skipped) == (Month(2026, 11), [], 2)
+
+
+def test_a_missed_first_working_day_is_caught_up(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = monthly_reports_run(today=dt.date(2026, 12, 3))  # the 1st and the 2nd were missed
     assert summary.month == Month(2026, 11)
     assert sorted(r.collectivity.slug for r in summary.created) == ["alpha", "bravo"]
 

@@ -1,5 +1,6 @@
-"""Monthly service reports: run it every day from cron; it acts on the first working day of the
-month (or for --month), archives each member's report for the previous month and mails it."""
+"""Monthly service reports: run it every day from cron; from the first working day of the month on
+(or for --month), it archives each member's report for the previous month and mails it, once: a
+missed day is caught up by the next run."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         summary = monthly_reports_run(month=month, force=options["force"])
         if summary.month is None:
-            self.stdout.write("rapports mensuels : pas le premier jour ouvré du mois, rien à faire")
+            self.stdout.write("rapports mensuels : avant le premier jour ouvré du mois, rien à faire")
             return
         for report in summary.created:
             self.stdout.write(f"  {report.collectivity.slug} {report.month} v{report.version} {report.sha256[:12]}")
