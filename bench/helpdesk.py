@@ -84,7 +84,11 @@ class Measure:
         if self.missing:
             return
         before = self.count() if self.count else 0
-        self.rounds.append(hd_load.run_wrk(self.base, self.requests, seconds=seconds, connections=connections))
+        result = hd_load.run_wrk(self.base, self.requests, seconds=seconds, connections=connections)
+        self.rounds.append(result)
+        # Requests still in the workers when wrk stops (the peer's staff list takes over a second)
+        # would run into the next round, on the other side: let them drain first.
+        time.sleep(min(5.0, 0.5 + 2 * result.p99_ms / 1000))
         self.rows += self.count() - before if self.count else 0
 
     def summary(self) -> str:
