@@ -135,7 +135,7 @@ local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) ok = 0; bad = 0; bad_status = 0; bad_body = "" end
 function response(status, headers, body)
-  if status >= 200 and status < 300 then ok = ok + 1 else
+  if status >= 200 and status < ok_below then ok = ok + 1 else
     bad = bad + 1; bad_status = status
     if bad_body == "" and body then bad_body = string.sub(body, 1, 300) end
   end
@@ -159,8 +159,10 @@ end
 """
 
 
-def lua_script(requests: Sequence[Request]) -> str:
-    lines = ["local reqs = {}"]
+def lua_script(requests: Sequence[Request], *, redirect_ok: bool = False) -> str:
+    """The requests in turn; answers 2xx count as right, and 3xx too with `redirect_ok` (a form
+    answering its POST with a redirect to what it created)."""
+    lines = [f"local ok_below = {400 if redirect_ok else 300}", "local reqs = {}"]
     for n, r in enumerate(requests, start=1):
         headers = ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in r.headers.items())
         body = _lua_string(r.body) if r.body is not None else "nil"
@@ -172,10 +174,18 @@ def wrk_available() -> str | None:
     return shutil.which("wrk")
 
 
-def run_wrk(base: str, requests: Sequence[Request], *, seconds: int, connections: int = 8, threads: int = 2) -> Result:
+def run_wrk(
+    base: str,
+    requests: Sequence[Request],
+    *,
+    seconds: int,
+    connections: int = 8,
+    threads: int = 2,
+    redirect_ok: bool = False,
+) -> Result:
     """`wrk -t2 -c8 -d30s --latency` over the requests, in turn; figures from the script's line."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua_script(requests))
+        script.write(lua_script(requests, redirect_ok=redirect_ok))
     try:
         completed = subprocess.run(  # noqa: S603
             [

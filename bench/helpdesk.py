@@ -42,6 +42,7 @@ PEER_RATIO_TARGET = 5.0
 CEILING_SHARE_TARGET = 0.5
 QUEUE_P95_TARGET = 150.0
 PAGE_P95_TARGET = 100.0
+WARM_UP_S = 2
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -57,6 +58,7 @@ class Measure:
     rounds: list[Result] = field(default_factory=list)
     rows: int = 0  # tickets actually created (creation runs)
     missing: str = ""  # why it was not measured
+    redirect_ok: bool = False  # a form answering with a redirect to what it created
 
     @property
     def result(self) -> Result | None:
@@ -84,12 +86,20 @@ class Measure:
         if self.missing:
             return
         before = self.count() if self.count else 0
-        result = hd_load.run_wrk(self.base, self.requests, seconds=seconds, connections=connections)
+        result = hd_load.run_wrk(
+            self.base, self.requests, seconds=seconds, connections=connections, redirect_ok=self.redirect_ok
+        )
         self.rounds.append(result)
         # Requests still in the workers when wrk stops (the peer's staff list takes over a second)
         # would run into the next round, on the other side: let them drain first.
         time.sleep(min(5.0, 0.5 + 2 * result.p99_ms / 1000))
         self.rows += self.count() - before if self.count else 0
+
+    def warm_up(self, connections: int) -> None:
+        hd_load.run_wrk(
+            self.base, self.requests, seconds=WARM_UP_S, connections=connections, redirect_ok=self.redirect_ok
+        )
+        time.sleep(1)
 
     def summary(self) -> str:
         result = self.result
@@ -123,6 +133,8 @@ def interleave(
 ) -> None:
     """Every measure for `seconds` in all, cut into `rounds` taken in turn."""
     ready = [m for m in measures if m.check(say)]
+    for m in ready:  # each worker's first requests (templates, caches) are not the figure
+        m.warm_up(connections)
     for _ in range(rounds):
         for m in ready:
             m.run_round(max(1, round(seconds / rounds)), connections)
@@ -293,6 +305,9 @@ def run(args: argparse.Namespace, say: Callable[[str], None], work: str) -> list
             m["peer_queue_busy"] = Measure(f"peer staff list, {conns} clients", theirs.base, peer.list_requests())
             m["peer_page_busy"] = Measure(f"peer ticket page, {conns} clients", theirs.base, peer.page_requests())
             m["peer_create"] = Measure("peer API creation", theirs.base, peer.create_requests(), peer.count_tickets)
+            m["peer_form"] = Measure(
+                "peer form creation (session)", theirs.base, peer.form_requests(), peer.count_tickets, redirect_ok=True
+            )
         # A page's response time is measured with as many clients as workers (each request is
         # served as it arrives), then with the creation's 8 clients, where each request also
         # waits for the ones queued before it (about 4 × the service time on 2 workers).
@@ -300,7 +315,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None], work: str) -> list
         groups = [("queue", "peer_queue", get_seconds, page_conns), ("page", "peer_page", get_seconds, page_conns),
                   ("queue_busy", "peer_queue_busy", get_seconds, conns),
                   ("page_busy", "peer_page_busy", get_seconds, conns),
-                  ("ceiling", "create", "peer_create", seconds, conns)]  # fmt: skip
+                  ("ceiling", "create", "peer_create", "peer_form", seconds, conns)]  # fmt: skip
         for *keys, duration, clients in groups:
             interleave([m[k] for k in keys if k in m], seconds=duration, rounds=rounds, connections=clients, say=say)
         for server in (ours, theirs):
@@ -341,6 +356,9 @@ def report(m: dict[str, Measure], *, peer_present: bool, page_conns: int, conns:
     none = Measure("skipped", missing="skipped")
     create, ceiling = m["create"], m["ceiling"]
     p_create, p_queue, p_page = (m.get(k, none) for k in ("peer_create", "peer_queue", "peer_page"))
+    p_form = m.get("peer_form", none)
+    # The ratio's target is held against the peer's faster creation path, whichever it is.
+    p_best = max((p_create, p_form), key=lambda x: x.rate if x.result else -1.0)
     p_queue_busy, p_page_busy = (m.get(k, none) for k in ("peer_queue_busy", "peer_page_busy"))
 
     def times(peer: float, ours: float) -> str:
@@ -352,9 +370,14 @@ def report(m: dict[str, Measure], *, peer_present: bool, page_conns: int, conns:
     lines = [
         Line("creation through the API, tickets/s", _rate(create), _rate(p_create), times(create.rate, p_create.rate),
              f"≥ {CREATE_RATE_TARGET:.0f}/s", verdict(create.result is not None and create.rate >= CREATE_RATE_TARGET)),
-        Line("  speed-up over django-helpdesk", "", "", times(create.rate, p_create.rate), f"≥ × {PEER_RATIO_TARGET:.0f}",  # noqa: E501
-             verdict(create.rate >= PEER_RATIO_TARGET * p_create.rate if p_create.result and create.result else
+        Line("  speed-up over django-helpdesk (its faster path)", _rate(create), _rate(p_best),
+             times(create.rate, p_best.rate), f"≥ × {PEER_RATIO_TARGET:.0f}",
+             verdict(create.rate >= PEER_RATIO_TARGET * p_best.rate if p_best.result and create.result else
                      (False if create.result is None else None))),
+        Line("    peer's REST API (DRF token)", _rate(create), _rate(p_create), times(create.rate, p_create.rate),
+             "(information)"),
+        Line("    peer's staff form (session)", _rate(create), _rate(p_form), times(create.rate, p_form.rate),
+             "(information)"),
         Line("  share of the ceiling (bare inserts)", _rate(create), _rate(ceiling),
              f"{create.rate / ceiling.rate:.0%}" if ceiling.rate and create.result else "",
              f"≥ {CEILING_SHARE_TARGET:.0%}", verdict(bool(ceiling.rate) and create.rate >= CEILING_SHARE_TARGET * ceiling.rate)),  # noqa: E501
@@ -374,7 +397,7 @@ def report(m: dict[str, Measure], *, peer_present: bool, page_conns: int, conns:
              times(p_page_busy.result.p95_ms, m["page_busy"].result.p95_ms)
              if p_page_busy.result and m["page_busy"].result else "", "(information)"),
         Line("every answer 2xx, no socket error", "yes" if clean(create, ceiling, m["queue"], m["page"]) else "NO",
-             ("yes" if clean(p_create, p_queue, p_page) else "NO") if peer_present else "", "", "yes",
+             ("yes" if clean(p_create, p_form, p_queue, p_page) else "NO") if peer_present else "", "", "yes",
              verdict(clean(create, ceiling, m["queue"], m["page"]))),
     ]  # fmt: skip
     return lines
