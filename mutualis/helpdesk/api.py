@@ -16,7 +16,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from mutualis.accounts.models import User
 from mutualis.api.schemas import ErrorOut
-from mutualis.catalog.models import Application
+from mutualis.catalog.cache import application_by_slug
 from mutualis.core.tenancy import is_operator, require_writer
 from mutualis.helpdesk import services
 from mutualis.helpdesk.enums import allowed_actions
@@ -171,11 +171,11 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
     group = None
     if payload.group and staff:
         group = _get(OperatorService, "group", {"slug": payload.group}, "groupe")
-    application = (
-        _get(Application, "application", {"slug": payload.application}, "application", related=("support_group",))
-        if payload.application
-        else None
-    )
+    application = None
+    if payload.application:
+        application = application_by_slug(payload.application)
+        if application is None:
+            raise ValidationError({"application": f"application inconnu(e) : {payload.application!r}"})
     category = (
         _get(Category, "category", {"slug": payload.category}, "catégorie", related=("default_group",))
         if payload.category
