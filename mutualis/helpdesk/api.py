@@ -98,6 +98,7 @@ class TransitionIn(Schema):
     action: str
     comment: str = ""
     pending_reason: str = ""
+    is_private: bool = Field(False, description="commentaire privé (opérateur seulement ; pas pour une solution)")
 
 
 class AssignmentIn(Schema):
@@ -236,6 +237,7 @@ def transition_ticket(request: HttpRequest, reference: str, payload: TransitionI
         action=payload.action,
         comment=payload.comment,
         pending_reason=payload.pending_reason,
+        is_private=payload.is_private,
         via="api",
     )
     return _detail(request, ticket_get(actor=request.user, reference=reference))

@@ -142,6 +142,10 @@ class TransitionForm(forms.Form):
     )  # fmt: skip
     comment = forms.CharField(label=_("Commentaire"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                               help_text=_("obligatoire pour résoudre : c'est la solution proposée"))  # fmt: skip
+    is_private = forms.BooleanField(
+        label=_("Commentaire privé (invisible pour la collectivité)"), required=False,
+        help_text=_("pas pour une solution, adressée au demandeur"),
+    )  # fmt: skip
 
     def __init__(self, *args: Any, actions: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

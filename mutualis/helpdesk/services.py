@@ -430,13 +430,23 @@ def ticket_transition(
     action: str,
     comment: str = "",
     pending_reason: str = "",
+    is_private: bool = False,
     now: dt.datetime | None = None,
     via: str = "web",
 ) -> Ticket:
-    """The one way a ticket's status changes. Solving needs the solution; refusing it needs why."""
+    """The one way a ticket's status changes. Solving needs the solution; refusing it needs why.
+    The comment becomes a followup; operator staff may keep it private (waiting for the vendor,
+    say), except a solution, which is addressed to the requester."""
     if actor is not None:
         require_writer(actor)
     comment = _check_text("comment", comment, required=action in {Action.SOLVE, Action.REFUSE})
+    if is_private:
+        if actor is None or not is_operator(actor):
+            raise PermissionDenied(_("seuls les agents de l'opérateur écrivent des notes privées"))
+        if action == Action.SOLVE:
+            raise ValidationError(
+                {"is_private": _("la solution est adressée au demandeur : elle ne peut pas être privée")}
+            )
     now = now or timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().select_related("calendar").get(pk=ticket.pk)
@@ -448,13 +458,16 @@ def ticket_transition(
                 ticket=ticket,
                 author=actor if getattr(actor, "is_authenticated", False) else None,
                 body=comment,
+                is_private=is_private,
                 is_solution=action == Action.SOLVE,
             )
         audit_record(
             actor=actor, action=AuditAction.UPDATE, obj=ticket, changes=diff(before, snapshot(ticket)), via=via
         )
         if action in EVENT_OF:
-            notifications.notify(ticket, EVENT_OF[Action(action)], summary=comment[:500])
+            # A private comment stays out of the mail, which also reaches the requester.
+            summary = "" if is_private else comment[:500]
+            notifications.notify(ticket, EVENT_OF[Action(action)], summary=summary)
     return ticket
 
 

@@ -361,6 +361,7 @@ def ticket_transition(request: HttpRequest, reference: str) -> HttpResponse:
             action=action,
             comment=comment,
             pending_reason=request.POST.get("pending_reason", ""),
+            is_private=request.POST.get("is_private") == "on",
         )
     except ValidationError as error:
         report(request, error)

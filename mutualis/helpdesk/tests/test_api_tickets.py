@@ -296,3 +296,23 @@ def test_it_describes_the_ticket_paths_in_openapi(client, world):
         "/api/v1/tickets/{reference}/assignment",
     } <= set(paths)
     assert set(paths["/api/v1/tickets/"]) == {"get", "post"}
+
+
+def test_a_private_transition_comment_through_the_api(client, world, tickets):
+    ref = tickets["alpha"].reference
+    client.force_login(world.staff)
+    _post(client, f"/api/v1/tickets/{ref}/assignment", {"technician": "staff"})
+    body = {"action": "wait", "pending_reason": "vendor", "comment": "ticket éditeur 4711", "is_private": True}
+    assert _post(client, f"/api/v1/tickets/{ref}/transitions", body).status_code == 200
+    private = _post(client, f"/api/v1/tickets/{ref}/transitions", {"action": "resume"})
+    assert private.status_code == 200
+    refused = _post(
+        client, f"/api/v1/tickets/{ref}/transitions", {"action": "solve", "comment": "fait", "is_private": True}
+    )
+    assert refused.status_code == 422 and "is_private" in refused.json()["errors"]
+
+    staff_view = client.get(f"/api/v1/tickets/{ref}/followups").json()
+    client.force_login(world.agent_a)
+    member_view = client.get(f"/api/v1/tickets/{ref}/followups").json()
+    assert ("ticket éditeur 4711", True) in [(f["body"], f["is_private"]) for f in staff_view]
+    assert "ticket éditeur 4711" not in [f["body"] for f in member_view]

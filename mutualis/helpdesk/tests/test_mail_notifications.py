@@ -204,3 +204,44 @@ def test_it_sends_the_queued_mail_when_the_worker_runs(people, settings, smtp_se
     (sent,) = smtp_server.messages
     assert sent.subject.startswith(f"[{ticket.reference}]")
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_a_private_transition_comment_stays_with_the_operator(people, smtp_server, django_capture_on_commit_callbacks):
+    from mutualis.helpdesk import selectors
+    from mutualis.helpdesk.enums import Action
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket = open_ticket(people)
+        services.ticket_assign(actor=people.staff, ticket=ticket, group=None, technician=people.staff)
+    smtp_server.clear()
+    secret = "Ticket éditeur 4711 : correctif attendu vendredi"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_transition(
+            actor=people.staff,
+            ticket=ticket,
+            action=Action.WAIT,
+            pending_reason="vendor",
+            comment=secret,
+            is_private=True,
+        )
+    # The staff see it; the collectivity neither on the ticket nor in any mail.
+    assert [f.body for f in selectors.followups_for(actor=people.staff, ticket=ticket)][-1] == secret
+    assert secret not in [f.body for f in selectors.followups_for(actor=people.agent_a, ticket=ticket)]
+    assert all(secret not in message.text for message in smtp_server.messages)
+
+
+def test_a_solution_cannot_be_private_nor_a_member_write_a_private_comment(people):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from mutualis.helpdesk.enums import Action
+
+    ticket = open_ticket(people)
+    services.ticket_assign(actor=people.staff, ticket=ticket, group=None, technician=people.staff)
+    with pytest.raises(ValidationError, match="ne peut pas être privée"):
+        services.ticket_transition(
+            actor=people.staff, ticket=ticket, action=Action.SOLVE, comment="Redémarré", is_private=True
+        )
+    with pytest.raises(PermissionDenied):
+        services.ticket_transition(
+            actor=people.agent_a, ticket=ticket, action=Action.WAIT, comment="x", is_private=True
+        )

@@ -223,6 +223,18 @@ def test_it_needs_a_reason_to_put_a_ticket_pending(client, world):
     assert (ticket.status, ticket.pending_reason) == (Status.PENDING, "requester")
 
 
+def test_it_keeps_a_transition_comment_private_when_asked(client, world):
+    ticket = make_ticket(world)
+    client.force_login(world.staff)
+    page_html = client.get(page(ticket)).content.decode()
+    assert "Commentaire privé (invisible pour la collectivité)" in page_html
+    url = reverse("helpdesk:transition", args=[ticket.reference])
+    client.post(url, {"action": "wait", "pending_reason": "vendor", "comment": "Éditeur relancé", "is_private": "on"})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING
+    assert ticket.followups.get().is_private is True
+
+
 def test_it_offers_only_the_allowed_actions(client, world):
     ticket = make_ticket(world)
     client.force_login(world.staff)
