@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
-import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from mutualis.core.process_cache import ProcessCache
 from mutualis.helpdesk.enums import DurationUnit
 from mutualis.helpdesk.models import Calendar, Closure, OpeningInterval, PriorityCell, SlaPolicy, Ticket
 from mutualis.lib.business_time import (
@@ -69,69 +67,38 @@ for _model in (Calendar, OpeningInterval, Closure):
 
 # What ticket creation reads on every request and the operator rarely changes — the priority
 # matrix, the active policies with their calendars, the default calendar — is kept per process
-# under a version token held in Django's cache. A change to a policy, a matrix cell or a calendar
-# (signals below, and config_services.calendar_recompute, which bumps a calendar's version by an
-# UPDATE) drops the token, so this process reloads at once; with an in-process cache, other
-# processes reload within CONFIG_TTL_S at worst, as for the calendar spec. The instances held
-# are shared between requests: read them, never change them.
+# (core.process_cache). A change to a policy, a matrix cell or a calendar (signals, and
+# config_services.calendar_recompute, which bumps a calendar's version by an UPDATE) drops it.
 CONFIG_TTL_S = SPEC_TTL_S
-_CONFIG_VERSION_KEY = "helpdesk:sla-config-version"
 
 
 @dataclass(frozen=True)
 class SlaConfig:
-    version: str
-    loaded_at: float
     matrix: dict[tuple[int, int], int]
     policies: tuple[SlaPolicy, ...]
     default_calendar: Calendar
 
 
-_config: SlaConfig | None = None
+def _load_config() -> SlaConfig:
+    return SlaConfig(
+        matrix={(u, i): p for u, i, p in PriorityCell.objects.values_list("urgency", "impact", "priority")},
+        policies=tuple(SlaPolicy.objects.filter(active=True).select_related("calendar").order_by("pk")),
+        default_calendar=default_calendar(),
+    )
 
 
-def _config_version() -> str:
-    version = cache.get(_CONFIG_VERSION_KEY)
-    if version is None:
-        cache.add(_CONFIG_VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(_CONFIG_VERSION_KEY) or ""
-    return str(version)
+_config = ProcessCache("helpdesk:sla-config-version", _load_config, ttl_s=CONFIG_TTL_S)
+_config.forget_on_change(SlaPolicy, PriorityCell, Calendar, OpeningInterval, Closure)
 
 
 def sla_config() -> SlaConfig:
-    """The matrix, the active policies and the default calendar, cached (see above)."""
-    global _config
-    version = _config_version()
-    config = _config
-    if config is None or config.version != version or time.monotonic() - config.loaded_at > CONFIG_TTL_S:
-        config = SlaConfig(
-            version=version,
-            loaded_at=time.monotonic(),
-            matrix={(u, i): p for u, i, p in PriorityCell.objects.values_list("urgency", "impact", "priority")},
-            policies=tuple(SlaPolicy.objects.filter(active=True).select_related("calendar").order_by("pk")),
-            default_calendar=default_calendar(),
-        )
-        _config = config
-    return config
+    """The matrix, the active policies and the default calendar, kept per process (see above)."""
+    return _config.get()
 
 
 def sla_config_changed() -> None:
-    """Forget the cached configuration, here at once and in every process sharing the cache."""
-    global _config
-    _config = None
-    cache.delete(_CONFIG_VERSION_KEY)
-
-
-def _config_changed(sender: type, **kwargs: object) -> None:
-    sla_config_changed()
-    # Also after the commit: a process that reloaded meanwhile read the rows before the change.
-    transaction.on_commit(sla_config_changed)
-
-
-for _config_model in (SlaPolicy, PriorityCell, Calendar, OpeningInterval, Closure):
-    _name = _config_model.__name__
-    post_save.connect(_config_changed, sender=_config_model, dispatch_uid=f"helpdesk-config-save-{_name}")
-    post_delete.connect(_config_changed, sender=_config_model, dispatch_uid=f"helpdesk-config-delete-{_name}")
+    """Forget the configuration, here at once and in every process sharing the cache."""
+    _config.forget()
 
 
 def priority_of(urgency: int, impact: int) -> int:
