@@ -8,10 +8,21 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import translation
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from mutualis.accounts.models import Role, User
 from mutualis.members.models import Organisation
 from mutualis.testing import factories as f
+
+# Property tests run beside others on shared cores (`make test` is `pytest -n 2`): the time
+# Hypothesis takes to generate an example measures the machine, not the code, so neither a
+# per-example deadline nor the "too slow" health check may fail a run. What each property checks,
+# and how many examples it draws, stay as each test sets them.
+hypothesis_settings.register_profile(
+    "mutualis", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+hypothesis_settings.load_profile("mutualis")
 
 
 @dataclass
