@@ -27,8 +27,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "Mutualis: http://$(HOST):$(PORT)/  (demo mode: second factor off for operator staff, mail printed here)"
-	@echo "  log in as admin / Mutualis-demo-2026 (operator admin), support / Mutualis-demo-2026 (support),"
-	@echo "  or dsi-<member> / Mutualis-demo-2026, e.g. dsi-venissieux (a member's IT director)"
+	@$(BIN)/mutualis load_demo --accounts
 	@echo ""
 	MUTUALIS_REQUIRE_2FA=$${MUTUALIS_REQUIRE_2FA:-false} MUTUALIS_TASKS_BACKEND=$${MUTUALIS_TASKS_BACKEND:-immediate} \
 		$(BIN)/mutualis runserver $(HOST):$(PORT)

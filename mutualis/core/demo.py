@@ -410,35 +410,61 @@ class _Loader:
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:
-        operator = self.orgs["SITIV"]
         services = {s.slug: s for s in OperatorService.objects.all()}
-        accounts = [
-            ("admin", "Administratrice", "Mutualis", Role.OPERATOR_ADMIN, operator, services.get("pole-ressources")),
-            ("support", "Agent", "Support", Role.OPERATOR_STAFF, operator, services.get("relations-adherents")),
-        ]
-        for city in self.data["member_cities"]:
-            org = self.orgs[city["id"]]
-            accounts.append((f"dsi-{org.slug}", "DSI", org.label, Role.MEMBER_MANAGER, org, None))
-        venissieux = self.orgs.get("venissieux")
-        if venissieux is not None:
-            accounts.append(("elu-venissieux", "Élu", "Vénissieux", Role.ELECTED, venissieux, None))
-        for username, first, last, role, org, service in accounts:
+        for account in demo_accounts(self.data):
+            org = self.orgs[account.organisation]
             user, created = User.objects.update_or_create(
-                username=username,
+                username=account.username,
                 defaults={
-                    "first_name": first,
-                    "last_name": last,
-                    "role": role,
+                    "first_name": account.first_name,
+                    "last_name": account.last_name or org.label,
+                    "role": account.role,
                     "organisation": org,
-                    "service": service,
-                    "email": f"{username}@demo.mutualis.test",
-                    "is_staff": role == Role.OPERATOR_ADMIN,
+                    "service": services.get(account.service) if account.service else None,
+                    "email": f"{account.username}@demo.mutualis.test",
+                    "is_staff": account.role == Role.OPERATOR_ADMIN,
                     "is_active": True,
                 },
             )
             if created or not user.has_usable_password():
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    first_name: str
+    last_name: str
+    role: Role
+    organisation: str  # the key of the organisation in the data set ("SITIV" or a member's id)
+    service: str = ""
+
+
+def demo_accounts(data: dict[str, Any]) -> list[DemoAccount]:
+    """The demo's accounts, derived from the data set: one list both creates them and prints them."""
+    accounts = [
+        DemoAccount("admin", "Administratrice", "Mutualis", Role.OPERATOR_ADMIN, "SITIV", "pole-ressources"),
+        DemoAccount("support", "Agent", "Support", Role.OPERATOR_STAFF, "SITIV", "relations-adherents"),
+    ]
+    member_ids = [city["id"] for city in data["member_cities"]]
+    accounts += [DemoAccount(f"dsi-{slug}", "DSI", "", Role.MEMBER_MANAGER, slug) for slug in member_ids]
+    if "venissieux" in member_ids:
+        accounts.append(DemoAccount("elu-venissieux", "Élu", "Vénissieux", Role.ELECTED, "venissieux"))
+    return accounts
+
+
+def demo_accounts_text(data: dict[str, Any] | None = None) -> str:
+    """Every demo account with its role and organisation, as `load_demo` and `make run` print them."""
+    data = data if data is not None else read(DEFAULT_FILE)
+    names = {"SITIV": data["sitiv"]["acronym"]} | {city["id"]: city["name"] for city in data["member_cities"]}
+    accounts = demo_accounts(data)
+    width = max(len(account.username) for account in accounts)
+    lines = [f"Comptes de démonstration (mot de passe {DEMO_PASSWORD}) :"]
+    lines += [
+        f"  {account.username:<{width}}  {account.role.label}, {names[account.organisation]}" for account in accounts
+    ]
+    return "\n".join(lines)
 
 
 def _url(value: str) -> str:
