@@ -27,6 +27,9 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("import")
     TOKEN_CREATE = "token_create", _("jeton créé")
     TOKEN_REVOKE = "token_revoke", _("jeton révoqué")
+    LOGIN_FAILED = "login_failed", _("échec de connexion")
+    PASSWORD_RESET_REQUEST = "password_reset_request", _("réinitialisation de mot de passe demandée")
+    PASSWORD_RESET = "password_reset", _("mot de passe réinitialisé")
 
 
 class AuditEntry(models.Model):
