@@ -7,14 +7,14 @@ transition log where the status moves; mail leaves after the commit."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -628,41 +628,79 @@ def satisfaction_record(*, ticket: Ticket, rating: int, comment: str = "", now: 
 
 
 # -- service-level escalation ---------------------------------------------------------------------
-def sla_escalate(*, now: dt.datetime | None = None, tickets: Iterable[Ticket] | None = None) -> int:
+# Tickets are swept in batches, each batch in its own short transaction that locks its rows
+# (SKIP LOCKED): an overlapping run (cron and a task worker, two timers) passes over the tickets
+# another run holds instead of waiting or telling the group twice. SQLite ignores the lock; there
+# the event's unique constraint alone decides.
+ESCALATION_BATCH = 200
+
+
+def sla_escalate(*, now: dt.datetime | None = None, batch_size: int = ESCALATION_BATCH) -> int:
     """Tell each open ticket's group when a clock crosses 50/75/100 % (configurable per policy) of
-    its budget, once per level, and mark breaches. Returns the number of events recorded."""
+    its budget, once per level, and mark breaches. Returns the number of events recorded.
+
+    A level's mail is queued only when this run inserted its event: whatever another run already
+    recorded, even a moment ago in a transaction this one could not see, is never told again."""
     now = now or timezone.now()
-    if tickets is None:
-        tickets = Ticket.objects.filter(status__in=OPEN_STATUSES, policy__isnull=False).select_related(
-            "policy", "calendar", "group", "technician"
-        )
+    candidates = Ticket.objects.filter(status__in=OPEN_STATUSES, policy__isnull=False)
     specs: dict[int, Any] = {}
     recorded = 0
-    for ticket in tickets:
-        spec = specs.get(ticket.calendar_id)
-        if spec is None:
-            spec = specs[ticket.calendar_id] = ticket.calendar.spec()
-        done = set(ticket.sla_events.values_list("clock", "percent"))
-        for clock, budget in ((Clock.TTO, ticket.tto_budget_s), (Clock.TTR, ticket.ttr_budget_s)):
-            if not budget or (clock == Clock.TTO and ticket.taken_at is not None):
-                continue
-            percent = 100 * sla.clock_elapsed(ticket, spec, clock, now) / budget
-            assert ticket.policy is not None  # the queryset keeps tickets with a policy
-            crossed = [level for level in ticket.policy.levels() if percent >= level and (clock, level) not in done]
-            if not crossed:
-                continue
-            with transaction.atomic():
-                SlaEvent.objects.bulk_create(
-                    [SlaEvent(ticket=ticket, clock=clock, percent=level) for level in crossed], ignore_conflicts=True
-                )
-                if percent >= 100:
-                    field = "tto_breached" if clock == Clock.TTO else "ttr_breached"
-                    Ticket.objects.filter(pk=ticket.pk).update(**{field: True})
-                notifications.notify(
-                    ticket,
-                    "escalated",
-                    summary=_("Délai de %(clock)s consommé à %(pct)d %%")
-                    % {"clock": Clock(clock).label, "pct": max(crossed)},
-                )
-            recorded += len(crossed)
+    after = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                candidates.filter(pk__gt=after)
+                .select_related("policy", "calendar")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                break
+            after = batch[-1].pk
+            done: set[tuple[int, str, int]] = set(
+                SlaEvent.objects.filter(ticket__in=[t.pk for t in batch]).values_list("ticket_id", "clock", "percent")
+            )
+            for ticket in batch:
+                spec = specs.get(ticket.calendar_id)
+                if spec is None:
+                    spec = specs[ticket.calendar_id] = sla.calendar_spec(ticket.calendar)
+                recorded += _escalate_ticket(ticket, spec=spec, now=now, done=done)
     return recorded
+
+
+def _escalate_ticket(ticket: Ticket, *, spec: Any, now: dt.datetime, done: set[tuple[int, str, int]]) -> int:
+    """Record the levels `ticket` has newly crossed (locked by the caller) and queue one mail per
+    clock for the levels actually recorded."""
+    assert ticket.policy is not None  # the sweep keeps tickets with a policy
+    recorded = 0
+    for clock, budget in ((Clock.TTO, ticket.tto_budget_s), (Clock.TTR, ticket.ttr_budget_s)):
+        if not budget or (clock == Clock.TTO and ticket.taken_at is not None):
+            continue
+        percent = 100 * sla.clock_elapsed(ticket, spec, clock, now) / budget
+        field = "tto_breached" if clock == Clock.TTO else "ttr_breached"
+        if percent >= 100 and not getattr(ticket, field):
+            Ticket.objects.filter(pk=ticket.pk).update(**{field: True})
+            setattr(ticket, field, True)
+        crossed = [
+            level for level in ticket.policy.levels() if percent >= level and (ticket.pk, clock, level) not in done
+        ]
+        new = [level for level in crossed if _sla_event_insert(ticket=ticket, clock=clock, percent=level)]
+        if new:
+            notifications.notify(
+                ticket,
+                "escalated",
+                summary=_("Délai de %(clock)s consommé à %(pct)d %%") % {"clock": Clock(clock).label, "pct": max(new)},
+            )
+            recorded += len(new)
+    return recorded
+
+
+def _sla_event_insert(*, ticket: Ticket, clock: str, percent: int) -> bool:
+    """Insert one level's event; False when it exists already (the unique constraint, in a
+    savepoint so the batch's transaction goes on)."""
+    try:
+        with transaction.atomic():
+            SlaEvent.objects.create(ticket=ticket, clock=clock, percent=percent)
+    except IntegrityError:
+        return False
+    return True
