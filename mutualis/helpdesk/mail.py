@@ -11,9 +11,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.template.loader import render_to_string
-from django.utils import translation
+from django.urls import reverse
 
+from mutualis.core.mail import absolute_url, header_text, mail_render
 from mutualis.helpdesk import notifications
 
 logger = logging.getLogger("mutualis.helpdesk.mail")
@@ -34,12 +34,12 @@ SUBJECTS = {
 
 
 def ticket_url(ticket: Any) -> str:
-    return f"{settings.MUTUALIS_BASE_URL}/assistance/tickets/{ticket.reference}/"
+    return absolute_url(reverse("helpdesk:ticket", kwargs={"reference": ticket.reference}))
 
 
 def subject_for(ticket: Any, event: str) -> str:
-    title = " ".join(ticket.title.split())  # no header folding tricks from a title
-    return f"[{ticket.reference}] {SUBJECTS[event]} : {title}"[:250]
+    # header_text: no header folding or injection, no bidi trick from a title.
+    return header_text(f"[{ticket.reference}] {SUBJECTS[event]} : {ticket.title}")
 
 
 def survey_link(ticket: Any) -> str | None:
@@ -55,7 +55,7 @@ def survey_link(ticket: Any) -> str | None:
     url = make(ticket)
     if not url:
         return None
-    return f"{settings.MUTUALIS_BASE_URL}{url}" if str(url).startswith("/") else str(url)
+    return absolute_url(url) if str(url).startswith("/") else str(url)
 
 
 @dataclass
@@ -80,7 +80,9 @@ def batches(ticket: Any, event: str) -> list[Batch]:
 
 
 def render(ticket: Any, event: str, summary: str, extra: dict[str, Any] | None = None) -> tuple[str, str, str]:
-    """(subject, text, html) in French whatever language the worker runs in."""
+    """(subject, text, html) in French whatever language the worker runs in, through the one
+    mail rendering path (mutualis/core/mail.py): what users wrote is sanitised Markdown in the
+    HTML part and plain words in the text part."""
     context = {
         "ticket": ticket,
         "event": event,
@@ -89,10 +91,9 @@ def render(ticket: Any, event: str, summary: str, extra: dict[str, Any] | None =
         "base_url": settings.MUTUALIS_BASE_URL,
         **(extra or {}),
     }
-    with translation.override(settings.LANGUAGE_CODE):
-        text = render_to_string(f"helpdesk/mail/{event}.txt", context)
-        html = render_to_string("helpdesk/mail/message.html", {**context, "text": text})
-        return subject_for(ticket, event), text, html
+    subject = subject_for(ticket, event)
+    text, html = mail_render(template=f"helpdesk/mail/{event}.txt", context=context, title=subject)
+    return subject, text, html
 
 
 def deliver(ticket_id: int, event: str, summary: str = "") -> int:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from mutualis.core.mail import absolute_url
 from mutualis.helpdesk.models import Ticket
 
 SALT = "mutualis.helpdesk.survey"
@@ -30,7 +31,7 @@ def survey_token(ticket: Ticket) -> str:
 def survey_url(ticket: Ticket) -> str:
     """The absolute link the closure mail carries."""
     path = reverse("helpdesk:survey", kwargs={"token": survey_token(ticket)})
-    return f"{settings.MUTUALIS_BASE_URL}{path}"
+    return absolute_url(path)
 
 
 def survey_ticket(token: str) -> Ticket:
