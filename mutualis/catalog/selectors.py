@@ -228,3 +228,31 @@ def deployment_matrix(
     return Matrix(
         members=member_list, groups=groups, column_totals=column_totals, statuses=statuses, all_members=all_members
     )
+
+
+# What a member's ticket may name: an application it has or is getting (deploying, in production),
+# the catalogue's own meaning of "subscribes" (the matrix and the demo history use it too).
+TICKET_STATUSES = ACTIVE_STATUSES
+
+
+def applications_subscribed(*, collectivity_id: int | None) -> QuerySet[Application]:
+    """The applications a collectivity subscribes to, by name: the choices of a ticket's
+    application. No collectivity (a builder's preview): every application of the catalogue."""
+    qs = Application.objects.select_related("support_group")
+    if collectivity_id is not None:
+        qs = qs.filter(
+            subscriptions__collectivity_id=collectivity_id, subscriptions__status__in=TICKET_STATUSES
+        ).distinct()
+    return qs.order_by("name")
+
+
+def subscription_pairs(*, statuses: Sequence[str] = TICKET_STATUSES) -> set[tuple[int, int]]:
+    """Every (collectivity id, application id) subscribed with one of `statuses`, in one query:
+    a bulk import checks its rows against it."""
+    return set(Subscription.objects.filter(status__in=statuses).values_list("collectivity_id", "application_id"))
+
+
+def is_subscribed(*, collectivity_id: int, application_id: int) -> bool:
+    return Subscription.objects.filter(
+        collectivity_id=collectivity_id, application_id=application_id, status__in=TICKET_STATUSES
+    ).exists()

@@ -13,13 +13,20 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
+from mutualis.api.errors import ERRORS
+from mutualis.core.tenancy import is_operator
 from mutualis.helpdesk import form_selectors, form_services
-from mutualis.helpdesk.form_models import FormQuestion, RequestForm
+from mutualis.helpdesk.form_models import CHOICE_KINDS, FormQuestion, RequestForm
 
 
 class ConditionOut(Schema):
     question: str
     value: str
+
+
+class OptionOut(Schema):
+    value: str
+    label: str
 
 
 class QuestionOut(Schema):
@@ -28,7 +35,10 @@ class QuestionOut(Schema):
     kind: str
     required: bool
     help_text: str
+    # The values to answer with; `options` gives each its label (an application's slug and name).
     choices: list[str]
+    options: list[OptionOut]
+    ticket_field: str
     condition: ConditionOut | None
 
 
@@ -57,22 +67,36 @@ class FiledOut(Schema):
     url: str
 
 
-def _question(question: FormQuestion) -> dict[str, Any]:
+def _collectivity_id(request: HttpRequest) -> int | None:
+    user: Any = request.user
+    return None if is_operator(user) else user.organisation_id
+
+
+def _question(question: FormQuestion, collectivity_id: int | None) -> dict[str, Any]:
     condition = None
     if question.condition_question is not None:
         condition = {"question": question.condition_question.key, "value": question.condition_value}
+    options = (
+        form_services.question_choices(question, collectivity_id=collectivity_id)
+        if question.kind in CHOICE_KINDS
+        else []
+    )
     return {
         "key": question.key,
         "label": question.label,
         "kind": question.kind,
         "required": question.required,
         "help_text": question.help_text,
-        "choices": question.choice_list(),
+        "choices": [value for value, _label in options],
+        "options": [{"value": value, "label": label} for value, label in options],
+        "ticket_field": question.ticket_field,
         "condition": condition,
     }
 
 
-def _form(form: RequestForm, questions: list[FormQuestion] | None = None) -> dict[str, Any]:
+def _form(
+    form: RequestForm, questions: list[FormQuestion] | None = None, *, collectivity_id: int | None
+) -> dict[str, Any]:
     if questions is None:  # prefetched by the list
         sections = sorted(form.sections.all(), key=lambda s: (s.position, s.pk))
         by_section = {s.pk: sorted(s.questions.all(), key=lambda q: (q.position, q.pk)) for s in sections}
@@ -89,7 +113,7 @@ def _form(form: RequestForm, questions: list[FormQuestion] | None = None) -> dic
             {
                 "title": s.title,
                 "description": s.description,
-                "questions": [_question(q) for q in by_section[s.pk]],
+                "questions": [_question(q, collectivity_id) for q in by_section[s.pk]],
             }
             for s in sections
         ],
@@ -99,17 +123,21 @@ def _form(form: RequestForm, questions: list[FormQuestion] | None = None) -> dic
 def build_router() -> Router:
     router = Router(tags=["formulaires"])
 
-    @router.get("/", response=list[RequestFormOut])
+    @router.get("/", response={200: list[RequestFormOut], **ERRORS})
     def list_forms(request: HttpRequest) -> Any:
         """The published forms of the "Nouvelle demande" catalogue, with their questions."""
-        return [_form(f) for f in form_selectors.active_forms_with_questions(actor=request.user)]
+        collectivity_id = _collectivity_id(request)
+        return [
+            _form(f, collectivity_id=collectivity_id)
+            for f in form_selectors.active_forms_with_questions(actor=request.user)
+        ]
 
-    @router.get("/{slug}", response={200: RequestFormOut, 404: dict})
+    @router.get("/{slug}", response={200: RequestFormOut, **ERRORS})
     def get_form(request: HttpRequest, slug: str) -> Any:
         form = form_selectors.form_active_get(actor=request.user, slug=slug)
-        return _form(form, form_services.questions_of(form))
+        return _form(form, form_services.questions_of(form), collectivity_id=_collectivity_id(request))
 
-    @router.post("/{slug}/submit", response={201: FiledOut, 403: dict, 404: dict, 422: dict})
+    @router.post("/{slug}/submit", response={201: FiledOut, **ERRORS})
     def submit_form(request: HttpRequest, slug: str, payload: AnswersIn) -> Any:
         """Answers by question key (a list for a multiple choice); hidden questions' answers are
         ignored, required ones are required only when shown. Creates the ticket."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from mutualis.catalog.models import Application
 from mutualis.helpdesk.enums import TicketType
-from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm
+from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm, TicketField
 from mutualis.helpdesk.models import Category
 from mutualis.members.models import OperatorService
 
@@ -80,6 +80,8 @@ FORMS: list[dict[str, Any]] = [
         "urgency": 4,
         "group": "systemes-information",
         "title_template": "Incident {application} : {resume}",
+        # Answers that fill the ticket's fields: the application, and blocking for the service levels.
+        "bindings": {"application": TicketField.APPLICATION, "bloquant": TicketField.BLOCKING},
         "sections": [
             (
                 "L'incident",
@@ -89,8 +91,8 @@ FORMS: list[dict[str, Any]] = [
                         "Application concernée",
                         K.CHOICE,
                         True,
-                        "",
-                        ["Messagerie", "Finances", "Ressources humaines", "État civil", "Enfance", "Autre"],
+                        "Les applications auxquelles votre collectivité est abonnée.",
+                        [],  # the member's subscriptions (bound below)
                         None,
                     ),
                     ("resume", "En une phrase", K.TEXT, True, "", [], None),
@@ -103,7 +105,8 @@ FORMS: list[dict[str, Any]] = [
                         [],
                         None,
                     ),
-                    ("bloquant", "Le travail est-il bloqué ?", K.CHOICE, True, "", ["Oui", "Non"], None),
+                    # « Oui » / « Non » come from the binding to the ticket's blocking flag.
+                    ("bloquant", "Le travail est-il bloqué ?", K.CHOICE, True, "", [], None),
                     ("agents", "Combien d'agents sont bloqués ?", K.NUMBER, True, "", [], ("bloquant", "Oui")),
                     ("capture", "Capture d'écran", K.FILE, False, "Image ou PDF, 10 Mo au plus.", [], None),
                 ],
@@ -180,6 +183,7 @@ def load_forms(data: dict[str, Any]) -> None:
                         "help_text": help_text,
                         "choices": "\n".join(choices),
                         "position": q_position,
+                        "ticket_field": spec.get("bindings", {}).get(key, ""),
                     },
                 )
                 questions[key] = question

@@ -14,7 +14,7 @@ from mutualis.core.models import BaseModel
 from mutualis.helpdesk.enums import TicketType
 from mutualis.helpdesk.models import Category
 
-__all__ = ["CHOICE_KINDS", "FormQuestion", "FormSection", "QuestionKind", "RequestForm"]
+__all__ = ["CHOICE_KINDS", "FormQuestion", "FormSection", "QuestionKind", "RequestForm", "TicketField"]
 
 SCALE = [MinValueValidator(1), MaxValueValidator(5)]
 
@@ -30,6 +30,25 @@ class QuestionKind(models.TextChoices):
 
 
 CHOICE_KINDS = (QuestionKind.CHOICE, QuestionKind.MULTIPLE_CHOICE)
+
+
+class TicketField(models.TextChoices):
+    """The ticket field a question's answer fills. Its choices come from the ticket, not from the
+    builder: the application from the member's subscriptions, the category from the categories,
+    urgency and impact from their scale, blocking from yes or no. The service levels read these
+    fields, so a bound answer reaches the ticket before its due dates are computed."""
+
+    APPLICATION = "application", _("application")
+    BLOCKING = "blocking", _("bloquant")
+    URGENCY = "urgency", _("urgence")
+    IMPACT = "impact", _("impact")
+    CATEGORY = "category", _("catégorie")
+
+
+# The answers of a question bound to `blocking` (kept in French: a condition compares them).
+BLOCKING_YES, BLOCKING_NO = "Oui", "Non"
+# Fields whose choices are fixed (the same for every member): a condition may name one of them.
+STATIC_CHOICES = {TicketField.BLOCKING, TicketField.URGENCY, TicketField.IMPACT}
 
 
 class RequestForm(BaseModel):
@@ -139,17 +158,42 @@ class FormQuestion(BaseModel):
         related_name="dependents",
     )
     condition_value = models.CharField(_("a pour réponse"), max_length=200, blank=True)
+    ticket_field = models.CharField(
+        _("renseigne le champ du ticket"),
+        max_length=16,
+        choices=TicketField.choices,
+        blank=True,
+        help_text=_(
+            "La réponse devient ce champ du ticket (et compte pour ses délais) ; question à choix unique "
+            "dont les choix viennent du ticket : pour l'application, celles auxquelles la collectivité est abonnée."
+        ),
+    )
 
     class Meta:
         verbose_name = _("question de formulaire")
         verbose_name_plural = _("questions de formulaire")
         ordering = ["section__position", "section_id", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["form", "key"], name="form_question_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["form", "key"], name="form_question_key_unique"),
+            models.UniqueConstraint(
+                fields=["form", "ticket_field"],
+                condition=~models.Q(ticket_field=""),
+                name="form_question_ticket_field_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.label
 
     def choice_list(self) -> list[str]:
+        """The values offered; a bound question's fixed ones, or none when they depend on the
+        member (application) or on the configuration (category): see form_services.question_choices."""
+        if self.ticket_field == TicketField.BLOCKING:
+            return [BLOCKING_YES, BLOCKING_NO]
+        if self.ticket_field in {TicketField.URGENCY, TicketField.IMPACT}:
+            return [str(level) for level in range(5, 0, -1)]
+        if self.ticket_field:
+            return []
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
 
     def _condition_loops(self) -> bool:
@@ -163,7 +207,21 @@ class FormQuestion(BaseModel):
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
-        if self.kind in CHOICE_KINDS and not self.choice_list():
+        if self.ticket_field:
+            if self.kind != QuestionKind.CHOICE:
+                errors["kind"] = _("une question qui renseigne un champ du ticket est à choix unique")
+            elif self.choices.strip():
+                errors["choices"] = _(
+                    "les choix d'une question qui renseigne un champ du ticket viennent du ticket : laissez-les vides"
+                )
+            twin = (
+                FormQuestion.objects.filter(form_id=self.form_id, ticket_field=self.ticket_field)
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if twin is not None:
+                errors["ticket_field"] = _("« %(label)s » renseigne déjà ce champ du ticket") % {"label": twin.label}
+        elif self.kind in CHOICE_KINDS and not self.choice_list():
             errors["choices"] = _("indiquez au moins un choix, un par ligne")
         if self.kind not in CHOICE_KINDS and self.choices.strip():
             errors["choices"] = _("seules les questions à choix ont des choix")
@@ -181,7 +239,11 @@ class FormQuestion(BaseModel):
                 errors["condition_question"] = _("une condition ne peut porter sur un fichier")
             elif not self.condition_value.strip():
                 errors["condition_value"] = _("indiquez la réponse qui affiche cette question")
-            elif other.kind in CHOICE_KINDS and self.condition_value.strip() not in other.choice_list():
+            elif (
+                other.kind in CHOICE_KINDS
+                and (not other.ticket_field or other.ticket_field in STATIC_CHOICES)
+                and self.condition_value.strip() not in other.choice_list()
+            ):
                 errors["condition_value"] = _("« %(value)s » n'est pas un des choix de « %(label)s »") % {
                     "value": self.condition_value,
                     "label": other.label,

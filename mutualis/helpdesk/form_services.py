@@ -18,12 +18,22 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from mutualis.catalog.models import Application
+from mutualis.catalog.selectors import applications_subscribed
 from mutualis.core.services import model_create, model_delete, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.helpdesk import services
 from mutualis.helpdesk.enums import Source
-from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm
-from mutualis.helpdesk.models import Ticket
+from mutualis.helpdesk.form_models import (
+    BLOCKING_NO,
+    BLOCKING_YES,
+    FormQuestion,
+    FormSection,
+    QuestionKind,
+    RequestForm,
+    TicketField,
+)
+from mutualis.helpdesk.models import Category, Ticket
 
 FORM_FIELDS = (
     "slug",
@@ -51,6 +61,7 @@ QUESTION_FIELDS = (
     "position",
     "condition_question",
     "condition_value",
+    "ticket_field",
 )
 
 
@@ -208,13 +219,85 @@ def visible_answers(questions: Iterable[FormQuestion], answers: Mapping[str, Any
     return {q.key: answers.get(q.key) for q in questions if is_shown(q, answers, by_id)}
 
 
+def _level_labels() -> dict[str, str]:
+    return {
+        "5": _("5 — très haute"),
+        "4": _("4 — haute"),
+        "3": _("3 — moyenne"),
+        "2": _("2 — basse"),
+        "1": _("1 — très basse"),
+    }
+
+
+def question_choices(question: FormQuestion, *, collectivity_id: int | None) -> list[tuple[str, str]]:
+    """(value, label) offered by a choice question. A question bound to the ticket's application
+    offers the applications the collectivity subscribes to (every one in a builder's preview,
+    where there is no collectivity); to its category, the categories; urgency and impact their
+    scale; blocking yes or no."""
+    field = question.ticket_field
+    if field == TicketField.APPLICATION:
+        return list(applications_subscribed(collectivity_id=collectivity_id).values_list("slug", "name"))
+    if field == TicketField.CATEGORY:
+        return list(Category.objects.order_by("position", "name").values_list("slug", "name"))
+    if field in {TicketField.URGENCY, TicketField.IMPACT}:
+        labels = _level_labels()
+        return [(value, labels[value]) for value in question.choice_list()]
+    if field == TicketField.BLOCKING:
+        return [(BLOCKING_YES, _("Oui")), (BLOCKING_NO, _("Non"))]
+    return [(choice, choice) for choice in question.choice_list()]
+
+
+def _bound_value(question: FormQuestion, value: str, *, collectivity_id: int | None) -> tuple[Any, str]:
+    """The ticket field's value named by a bound question's answer, and the label kept in the
+    answers (the application's name rather than its slug)."""
+    field = question.ticket_field
+    if field == TicketField.APPLICATION:
+        application = (
+            Application.objects.select_related("support_group").filter(slug=value).first()
+            if collectivity_id is None
+            else applications_subscribed(collectivity_id=collectivity_id).filter(slug=value).first()
+        )
+        if application is None:
+            raise ValidationError(
+                _("« %(value)s » n'est pas une application à laquelle votre collectivité est abonnée")
+                % {"value": value}
+            )
+        return application, application.name
+    if field == TicketField.CATEGORY:
+        category = Category.objects.select_related("default_group").filter(slug=value).first()
+        if category is None:
+            raise ValidationError(_("« %(value)s » n'est pas un des choix proposés") % {"value": value})
+        return category, category.name
+    if value not in question.choice_list():
+        raise ValidationError(_("« %(value)s » n'est pas un des choix proposés") % {"value": value})
+    if field == TicketField.BLOCKING:
+        return value == BLOCKING_YES, value
+    return int(value), _level_labels()[value]
+
+
 def check_answers(
-    form: RequestForm, answers: Mapping[str, Any], files: Mapping[str, UploadedFile] | None = None
+    form: RequestForm,
+    answers: Mapping[str, Any],
+    files: Mapping[str, UploadedFile] | None = None,
+    *,
+    collectivity_id: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
     """Validate typed answers (as a Django form's cleaned_data or a JSON body gives them) against
     the questions: hidden ones dropped, required only when shown, choices among those offered,
     files within the attachment limits. Returns the kept answers and files; raises
     ValidationError keyed by question key."""
+    kept, kept_files, _fields = _checked(form, answers, files, collectivity_id=collectivity_id)
+    return kept, kept_files
+
+
+def _checked(
+    form: RequestForm,
+    answers: Mapping[str, Any],
+    files: Mapping[str, UploadedFile] | None,
+    *,
+    collectivity_id: int | None,
+) -> tuple[dict[str, Any], dict[str, UploadedFile], dict[str, Any]]:
+    """check_answers, plus the ticket fields filled by the bound questions' answers."""
     questions = questions_of(form)
     files = dict(files or {})
     merged = {**answers, **{k: v for k, v in files.items() if v}}
@@ -222,6 +305,7 @@ def check_answers(
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
     kept_files: dict[str, UploadedFile] = {}
+    fields: dict[str, Any] = {}
     for question in questions:
         if question.key not in kept:
             continue
@@ -240,6 +324,10 @@ def check_answers(
                     raise ValidationError(" ".join(error.messages)) from None
                 kept_files[question.key] = value
                 clean[question.key] = value.name
+            elif question.ticket_field:
+                fields[question.ticket_field], clean[question.key] = _bound_value(
+                    question, _as_text(value), collectivity_id=collectivity_id
+                )
             else:
                 clean[question.key] = _typed(question, value)
         except ValidationError as error:
@@ -249,7 +337,7 @@ def check_answers(
         errors["__all__"] = _("questions inconnues : %(keys)s") % {"keys": ", ".join(sorted(unknown))}
     if errors:
         raise ValidationError(errors)
-    return clean, kept_files
+    return clean, kept_files, fields
 
 
 def _empty(value: Any) -> bool:
@@ -360,13 +448,21 @@ def form_submit(
     via: str = "web",
 ) -> Ticket:
     """A member's (or staff's, for a member) answers become a ticket with the form's type,
-    category, application, urgency and group; file answers become its attachments."""
+    category, application, urgency and group; file answers become its attachments. The answers
+    of questions bound to a ticket field (application, blocking, urgency, impact, category)
+    replace the form's defaults before the ticket is created, so its service levels use them."""
     if not form.active:
         raise Http404(_("formulaire introuvable"))
     require_writer(actor)
     if actor.organisation_id is None or actor.organisation.is_operator:
         raise ValidationError(_("seul un compte d'une collectivité adhérente dépose une demande"))
-    kept, kept_files = check_answers(form, answers, files)
+    kept, kept_files, bound = _checked(form, answers, files, collectivity_id=actor.organisation_id)
+    fields: dict[str, Any] = {
+        "application": form.application,
+        "category": form.ticket_category or form.catalogue_category,
+        "urgency": form.urgency,
+        **bound,
+    }
     with transaction.atomic():
         ticket = services.ticket_create(
             actor=actor,
@@ -375,14 +471,12 @@ def form_submit(
             ticket_type=form.ticket_type,
             title=render_title(form, kept),
             description=render_description(form, kept),
-            application=form.application,
-            category=form.ticket_category or form.catalogue_category,
-            urgency=form.urgency,
             group=form.group,
             source=Source.FORM,
             attachments=list(kept_files.values()),
             now=now,
             via=via,
+            **fields,
         )
         ticket.form_answers = {"form": form.slug, "answers": kept}
         Ticket.objects.filter(pk=ticket.pk).update(form_answers=ticket.form_answers)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mutualis.catalog.models import Application
 from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm
-from mutualis.helpdesk.form_services import is_shown
+from mutualis.helpdesk.form_services import is_shown, question_choices
 from mutualis.helpdesk.models import Category
 from mutualis.members.models import OperatorService
 
@@ -76,6 +76,7 @@ class QuestionForm(_ServiceValidated):
             "choices",
             "condition_question",
             "condition_value",
+            "ticket_field",
         ]
         widgets = {"choices": forms.Textarea(attrs={"rows": 4})}
 
@@ -93,9 +94,10 @@ class MoveForm(forms.Form):
 
 
 # -- answering ------------------------------------------------------------------------------------
-def _field(question: FormQuestion) -> forms.Field:
+def _field(question: FormQuestion, collectivity_id: int | None) -> forms.Field:
     """A field per kind; never required here: whether an answer is required depends on whether
-    its question is shown, which AnswerForm.full_clean and the service decide."""
+    its question is shown, which AnswerForm.full_clean and the service decide. A question bound
+    to a ticket field offers the ticket's choices (the collectivity's applications)."""
     common: dict[str, Any] = {"label": question.label, "help_text": question.help_text, "required": False}
     kind = question.kind
     if kind == QuestionKind.TEXT:
@@ -106,7 +108,7 @@ def _field(question: FormQuestion) -> forms.Field:
         return forms.DecimalField(max_digits=20, decimal_places=6, localize=True, **common)
     if kind == QuestionKind.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
-    choices = [(c, c) for c in question.choice_list()]
+    choices = question_choices(question, collectivity_id=collectivity_id)
     if kind == QuestionKind.CHOICE:
         if len(choices) <= 6:
             return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
@@ -120,12 +122,14 @@ class AnswerForm(forms.Form):
     """The questions of a request form as fields named by their keys. Only the questions shown by
     the submitted answers are validated and kept: a hidden question's answer is ignored."""
 
-    def __init__(self, *args: Any, questions: list[FormQuestion], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, questions: list[FormQuestion], collectivity_id: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.questions = questions
         self.by_key = {q.key: q for q in questions}
         for question in questions:
-            self.fields[question.key] = _field(question)
+            self.fields[question.key] = _field(question, collectivity_id)
 
     def _raw_answers(self) -> dict[str, Any]:
         raw: dict[str, Any] = {}

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mutualis.accounts.models import OPERATOR_ROLES, User
 from mutualis.catalog.models import Application
+from mutualis.catalog.selectors import applications_subscribed
 from mutualis.core.widgets import LongChoiceField
 from mutualis.helpdesk.enums import Action, PendingReason, Status, TicketType
 from mutualis.helpdesk.models import Category
@@ -169,9 +170,15 @@ class RequalifyForm(forms.Form):
     blocking = forms.BooleanField(label=_("Bloquant"), required=False)
     vendor_reference = forms.CharField(label=_("Référence chez l'éditeur"), max_length=100, required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, ticket: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["application"].queryset = Application.objects.select_related("domain")
+        # The applications the ticket's collectivity subscribes to (the service refuses others),
+        # and the ticket's own even if no longer subscribed, so requalifying keeps it.
+        subscribed = applications_subscribed(collectivity_id=ticket.collectivity_id)
+        current = Application.objects.filter(pk=ticket.application_id)
+        self.fields["application"].queryset = Application.objects.filter(
+            pk__in=[*subscribed.values_list("pk", flat=True), *current.values_list("pk", flat=True)]
+        ).order_by("name")
         self.fields["category"].queryset = Category.objects.all()
 
 

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mutualis.accounts.models import OPERATOR_ROLES, User
-from mutualis.catalog.models import Application
+from mutualis.catalog.models import Application, SubscriptionStatus
+from mutualis.catalog.selectors import TICKET_STATUSES, subscription_pairs
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
 from mutualis.helpdesk import sla
@@ -141,6 +142,8 @@ class _Lookup:
             lambda u: [u.username],
             lambda u: [u.email],
         )
+        # History may name an application the member has since withdrawn, never one it never had.
+        self.subscriptions = subscription_pairs(statuses=[*TICKET_STATUSES, SubscriptionStatus.WITHDRAWN])
 
 
 def _index(objects: Iterable[Any], exact: Any, loose: Any) -> tuple[dict[str, Any], dict[str, list[Any]]]:
@@ -261,6 +264,14 @@ class _RowChecker:
             _("collectivité inconnue « %(value)s » (identifiant, nom ou code INSEE d'un adhérent)"),
         )
         values["collectivity"] = collectivity
+        application = values["application"]
+        pair = (collectivity.pk if collectivity else None, application.pk if application else None)
+        if None not in pair and pair not in self.lookup.subscriptions:
+            self.error(
+                "application",
+                _("%(org)s n'est pas abonnée à l'application « %(app)s »")
+                % {"org": collectivity.name, "app": application.name},
+            )
         values["group"] = self._ref(
             "group", cells["group"], self.lookup.groups, _("groupe inconnu « %(value)s » (service de l'opérateur)")
         )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from mutualis.accounts.models import User
 from mutualis.catalog.models import Application
+from mutualis.catalog.selectors import is_subscribed
 from mutualis.core.audit import audit_create, audit_record, diff, snapshot
 from mutualis.core.models import AuditAction
 from mutualis.core.tenancy import is_operator, require_operator_staff, require_writer
@@ -157,6 +158,18 @@ def _log(ticket: Ticket, *, actor: Any, action: str, source: str, target: str, c
     )
 
 
+def application_error(*, collectivity: Organisation, application: Application | None) -> str | None:
+    """Why a ticket of `collectivity` may not name `application` (None when it may): a member's
+    ticket concerns an application it subscribes to in the catalogue, or none. Every channel
+    (request forms, pages, API, mail, import) reaches this one rule through the services."""
+    if application is None or is_subscribed(collectivity_id=collectivity.pk, application_id=application.pk):
+        return None
+    message = _(
+        "%(org)s n'est pas abonnée à l'application « %(app)s » : choisissez une application de ses abonnements."
+    )
+    return message % {"org": collectivity, "app": application}
+
+
 # -- creation -----------------------------------------------------------------------------------
 def ticket_create(
     *,
@@ -198,6 +211,9 @@ def ticket_create(
     for name, value in (("urgency", urgency), ("impact", impact)):
         if not 1 <= int(value) <= 5:
             errors[name] = _("entre 1 et 5")
+    refused = application_error(collectivity=collectivity, application=application)
+    if refused:
+        errors["application"] = refused
     if errors:
         raise ValidationError(errors)
     title = _check_text("title", title).strip()[:250]
@@ -287,11 +303,16 @@ def ticket_update(*, actor: Any, ticket: Ticket, data: dict[str, Any], via: str 
     if unknown:
         raise ValidationError(_("champs non modifiables : %(f)s") % {"f": ", ".join(sorted(unknown))})
     before = snapshot(ticket)
+    previous_application = ticket.application_id
     for name, value in data.items():
         setattr(ticket, name, value)
     if "title" in data:
         ticket.title = _check_text("title", ticket.title).strip()[:250]
     ticket.priority = priority_for(ticket.urgency, ticket.impact)
+    if ticket.application_id != previous_application:  # a legacy ticket's application may stay
+        refused = application_error(collectivity=ticket.collectivity, application=ticket.application)
+        if refused:
+            raise ValidationError({"application": refused})
     ticket.full_clean(exclude=["calendar", "collectivity"])
     changes = diff(before, snapshot(ticket))
     if changes:

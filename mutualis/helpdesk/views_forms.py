@@ -43,7 +43,14 @@ def form_fill(request: HttpRequest, slug: str) -> HttpResponse:
     form = selectors.form_active_get(actor=request.user, slug=slug)
     questions = services.questions_of(form)
     posted = request.method == "POST"
-    answer_form = AnswerForm(request.POST if posted else None, request.FILES if posted else None, questions=questions)
+    # The member's own applications are offered; operator staff (who cannot file) see them all.
+    collectivity_id = None if is_operator(request.user) else request.user.organisation_id
+    answer_form = AnswerForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        questions=questions,
+        collectivity_id=collectivity_id,
+    )
     if request.method == "POST" and answer_form.is_valid():
         answers, files = answer_form.answers()
         try:
@@ -68,7 +75,7 @@ def _fill_context(form: RequestForm, answer_form: AnswerForm, *, preview: bool =
                 "field": answer_form[question.key],
                 "hidden": question.key not in shown,
                 "grouped": question.kind in {"choice", "multiple_choice"}
-                and len(question.choice_list()) <= 6
+                and len(answer_form.fields[question.key].choices) <= 6  # type: ignore[attr-defined]
                 or question.kind == "multiple_choice",
             }
         )

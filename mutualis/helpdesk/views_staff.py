@@ -343,7 +343,9 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
         "followup_form": forms.get("followup_form") or FollowupForm(staff=True),
         "task_form": forms.get("task_form") or TaskForm(initial={"done_on": timezone.localdate()}),
         "attachment_form": AttachmentForm(),
-        "requalify_form": forms.get("requalify_form") or RequalifyForm(initial=_ticket_initial(ticket)),
+        "requalify_form": forms.get("requalify_form") or RequalifyForm(
+            initial=_ticket_initial(ticket), ticket=ticket
+        ),
         "merge_form": forms.get("merge_form") or MergeForm(),
         "answer_templates": AnswerTemplate.objects.only("pk", "name"),
         "linked": [t for t in related if t.linked_to_id == ticket.pk],
@@ -418,7 +420,7 @@ def task_create(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def ticket_requalify(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = _staff_ticket(request, reference)
-    form = RequalifyForm(request.POST)
+    form = RequalifyForm(request.POST, ticket=ticket)
     if form.is_valid():
         try:
             changes = services.ticket_update(actor=request.user, ticket=ticket, data=form.cleaned_data)

@@ -1,8 +1,10 @@
 """The demo's request forms: loaded by load_demo, idempotent, and usable end to end."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from mutualis.accounts.models import Role, User
+from mutualis.catalog.selectors import applications_subscribed
 from mutualis.core.demo import load_demo
 from mutualis.helpdesk import form_services
 from mutualis.helpdesk.form_models import FormQuestion, RequestForm
@@ -33,20 +35,34 @@ def test_it_loads_the_demo_forms_and_their_categories_once():
 
 def test_it_files_a_request_with_a_demo_form():
     load_demo()
-    member = Organisation.objects.members().first()
+    member = Organisation.objects.members().filter(subscriptions__status="production").first()
     agent = User.objects.create(username="agent-demo", role=Role.MEMBER_AGENT, organisation=member)
     form = RequestForm.objects.get(slug="incident-application")
+    # The application question offers the member's subscriptions; « bloqué : Oui » makes the
+    # ticket blocking, so the blocking rule gives it a due date.
+    application = applications_subscribed(collectivity_id=member.pk).first()
     ticket = form_services.form_submit(
         actor=agent,
         form=form,
         answers={
-            "application": "Finances",
+            "application": application.slug,
             "resume": "Mandats bloqués",
             "description": "Erreur à la validation",
             "bloquant": "Oui",
             "agents": 3,
         },
     )
-    assert ticket.title == "Incident Finances : Mandats bloqués"
+    assert ticket.title == f"Incident {application.name} : Mandats bloqués"
     assert ticket.ticket_type == "incident" and ticket.urgency == 4
+    assert ticket.application == application
+    assert ticket.blocking and ticket.ttr_due_at is not None
     assert ticket.group.slug == "systemes-information"
+    other = Organisation.objects.members().exclude(subscriptions__application=application).first()
+    if other is not None:  # an application the member does not have is not one of its choices
+        outsider = User.objects.create(username="agent-autre", role=Role.MEMBER_AGENT, organisation=other)
+        with pytest.raises(ValidationError):
+            form_services.form_submit(
+                actor=outsider,
+                form=form,
+                answers={"application": application.slug, "resume": "x", "description": "y", "bloquant": "Non"},
+            )

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 
+from mutualis.catalog.models import SubscriptionStatus
 from mutualis.core.models import AuditAction, AuditEntry
 from mutualis.helpdesk.enums import Source, Status
 from mutualis.helpdesk.importer import COLUMNS, ImportRejected, ticket_import
@@ -51,7 +52,11 @@ def csv_bytes(*rows: str, header: str = HEADER) -> bytes:
 
 @pytest.fixture
 def history(world):
-    f.ApplicationFactory(slug="paie", name="Paie")
+    paie = f.ApplicationFactory(slug="paie", name="Paie")
+    # History may name an application the member has since withdrawn (Alpha's Paie), not one it
+    # never had (Voirie, Bravo's only).
+    f.SubscriptionFactory(collectivity=world.member_a, application=paie, status=SubscriptionStatus.WITHDRAWN)
+    f.SubscriptionFactory(collectivity=world.member_b, application=f.ApplicationFactory(slug="voirie", name="Voirie"))
     world.member_a.insee_code = "69123"
     world.member_a.save()
     world.agent_a.email = "agent@alpha.fr"
@@ -154,6 +159,7 @@ def test_it_computes_due_dates_and_marks_a_resolution_after_the_due_date(history
 
 BAD_ROWS = [
     (row(application="Foo"), "ligne 2, colonne application : application inconnue « Foo »"),
+    (row(application="voirie"), "ligne 2, colonne application : Alpha n'est pas abonnée à l'application « Voirie »"),
     (row(collectivity="Zulu"), "ligne 2, colonne collectivity : collectivité inconnue « Zulu »"),
     (row(opened_at="04/03/2024"), "ligne 2, colonne opened_at : date illisible « 04/03/2024 »"),
     (

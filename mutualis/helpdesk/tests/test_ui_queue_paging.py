@@ -92,7 +92,9 @@ def test_it_filters_by_slug_and_finds_nothing_for_an_unknown_one(client, world):
 
 
 def test_it_renders_the_widgets_as_django_does(world):
-    f.ApplicationFactory(slug="voirie", name="Voirie <&>")
+    voirie = f.ApplicationFactory(slug="voirie", name="Voirie <&>")
+    f.SubscriptionFactory(collectivity=world.member_a, application=voirie)
+    ticket = make_ticket(world)
     orgs = Organisation.objects.collectivities().order_by("name")
     apps = Application.objects.order_by("name")
     makers = [
@@ -106,7 +108,7 @@ def test_it_renders_the_widgets_as_django_does(world):
         lambda **k: BulkForm({"operation": "assign"}, **k),
         lambda **k: AssignForm(**k),
         lambda **k: FollowupForm({"body": "x <y>"}, staff=True, **k),
-        lambda **k: RequalifyForm(initial={"title": "t", "urgency": 3, "blocking": True}, **k),
+        lambda **k: RequalifyForm(initial={"title": "t", "urgency": 3, "blocking": True}, ticket=ticket, **k),
     ]
     for make in makers:
         django_form, plain_form = make(), make(renderer=views.PLAIN_WIDGETS)

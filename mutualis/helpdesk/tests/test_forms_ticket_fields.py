@@ -1,0 +1,192 @@
+"""Request-form questions bound to ticket fields: the answers become the ticket's application,
+blocking flag, urgency, impact and category before its service levels are computed, and the
+application question offers only the member's subscriptions."""
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from mutualis.catalog.models import SubscriptionStatus
+from mutualis.helpdesk import form_services
+from mutualis.helpdesk.form_models import FormQuestion
+from mutualis.helpdesk.forms_builder import AnswerForm
+from mutualis.helpdesk.models import Category, Ticket
+from mutualis.testing import factories as f
+from mutualis.testing.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bound(world):
+    """An incident form whose « Application » and « Bloqué ? » questions fill the ticket; Alpha
+    subscribes to Paie (in production) and Voirie (only planned), Bravo to État civil."""
+    apps = {
+        slug: f.ApplicationFactory(slug=slug, name=name)
+        for slug, name in [("paie", "Paie"), ("voirie", "Voirie"), ("etat-civil", "État civil")]
+    }
+    f.SubscriptionFactory(collectivity=world.member_a, application=apps["paie"])
+    f.SubscriptionFactory(collectivity=world.member_a, application=apps["voirie"], status=SubscriptionStatus.PLANNED)
+    f.SubscriptionFactory(collectivity=world.member_b, application=apps["etat-civil"])
+    staff = world.staff
+    form = form_services.form_create(
+        actor=staff,
+        data={"slug": "incident", "name": "Incident", "active": True, "ticket_type": "incident", "urgency": 3},
+    )
+    section = form_services.section_add(actor=staff, form=form, data={"title": "Incident"})
+    add = form_services.question_add
+    add(actor=staff, section=section, data={"key": "resume", "label": "Résumé", "kind": "text", "required": True})
+    add(
+        actor=staff,
+        section=section,
+        data={"key": "application", "label": "Application", "kind": "choice", "ticket_field": "application"},
+    )
+    blocking = add(
+        actor=staff,
+        section=section,
+        data={
+            "key": "bloque",
+            "label": "Le travail est-il bloqué ?",
+            "kind": "choice",
+            "required": True,
+            "ticket_field": "blocking",
+        },
+    )
+    add(
+        actor=staff,
+        section=section,
+        data={
+            "key": "agents",
+            "label": "Combien d'agents ?",
+            "kind": "number",
+            "condition_question": blocking,
+            "condition_value": "Oui",
+        },
+    )
+    return form, apps
+
+
+def submit(world, form, **answers):
+    return form_services.form_submit(actor=world.agent_a, form=form, answers={"resume": "Mandats", **answers})
+
+
+def test_it_makes_a_blocking_ticket_with_due_dates_and_the_chosen_application(world, bound):
+    form, apps = bound
+
+    ticket = submit(world, form, application="paie", bloque="Oui", agents=3)
+
+    ticket.refresh_from_db()
+    assert ticket.blocking is True
+    assert ticket.application == apps["paie"]
+    assert ticket.policy is not None and ticket.policy.blocking_only
+    assert ticket.ttr_due_at is not None  # the blocking rule: solved within 2 working days
+    # The answers keep what the member read: the application's name.
+    assert ticket.form_answers["answers"]["application"] == "Paie"
+    assert ticket.form_answers["answers"]["bloque"] == "Oui"
+
+
+def test_it_makes_a_non_blocking_ticket_when_the_answer_is_no(world, bound):
+    form, _apps = bound
+
+    ticket = submit(world, form, bloque="Non")
+
+    assert ticket.blocking is False
+    assert ticket.application is None
+    assert ticket.policy is None or not ticket.policy.blocking_only
+
+
+def test_it_sets_urgency_impact_and_category_from_bound_answers(world):
+    category = Category.objects.create(slug="reseau", name="Réseau", position=1)
+    staff = world.staff
+    form = form_services.form_create(
+        actor=staff, data={"slug": "niveaux", "name": "Niveaux", "active": True, "ticket_type": "request"}
+    )
+    section = form_services.section_add(actor=staff, form=form, data={"title": "Niveaux"})
+    for key in ("urgency", "impact", "category"):
+        form_services.question_add(
+            actor=staff, section=section, data={"key": key, "label": key, "kind": "choice", "ticket_field": key}
+        )
+
+    ticket = form_services.form_submit(
+        actor=world.agent_a, form=form, answers={"urgency": "5", "impact": "4", "category": "reseau"}
+    )
+
+    assert (ticket.urgency, ticket.impact, ticket.category) == (5, 4, category)
+    assert ticket.priority == form_services.services.priority_for(5, 4)
+
+
+def test_it_offers_only_the_applications_the_member_subscribes_to(world, bound):
+    form, _apps = bound
+    questions = form_services.questions_of(form)
+
+    alpha = AnswerForm(questions=questions, collectivity_id=world.member_a.pk)
+    bravo = AnswerForm(questions=questions, collectivity_id=world.member_b.pk)
+
+    assert [value for value, _label in alpha.fields["application"].choices if value] == ["paie"]
+    assert [value for value, _label in bravo.fields["application"].choices if value] == ["etat-civil"]
+    assert [value for value, _label in alpha.fields["bloque"].choices] == ["Oui", "Non"]
+
+
+def test_it_offers_the_members_applications_on_the_page_and_over_the_api(client, world, bound):
+    form, _apps = bound
+    assert client.login(username=world.agent_a.username, password=PASSWORD)
+
+    page = client.get(reverse("helpdesk:form_fill", kwargs={"slug": form.slug})).content.decode()
+    api = client.get(f"/api/v1/forms/{form.slug}").json()
+
+    assert 'value="paie"' in page and "Paie" in page
+    assert 'value="etat-civil"' not in page and 'value="voirie"' not in page
+    question = next(q for s in api["sections"] for q in s["questions"] if q["key"] == "application")
+    assert question["ticket_field"] == "application"
+    assert question["choices"] == ["paie"]
+    assert question["options"] == [{"value": "paie", "label": "Paie"}]
+
+
+@pytest.mark.parametrize("slug", ["etat-civil", "voirie", "inconnue"], ids=["other-member", "planned", "unknown"])
+def test_it_refuses_an_application_the_member_does_not_subscribe_to(world, bound, slug):
+    form, _apps = bound
+
+    with pytest.raises(ValidationError) as refused:
+        submit(world, form, application=slug, bloque="Non")
+
+    message = " ".join(refused.value.message_dict["application"])
+    assert f"« {slug} » n'est pas une application à laquelle votre collectivité est abonnée" in message
+    assert not Ticket.objects.exists()
+
+
+def test_it_refuses_a_foreign_application_on_the_form_page_and_the_api(client, world, bound):
+    form, _apps = bound
+    assert client.login(username=world.agent_a.username, password=PASSWORD)
+
+    page = client.post(
+        reverse("helpdesk:form_fill", kwargs={"slug": form.slug}),
+        {"resume": "Mandats", "application": "etat-civil", "bloque": "Non"},
+    )
+    api = client.post(
+        f"/api/v1/forms/{form.slug}/submit",
+        json.dumps({"answers": {"resume": "Mandats", "application": "etat-civil", "bloque": "Non"}}),
+        content_type="application/json",
+    )
+
+    assert page.status_code == 200  # the page again, with the field's error
+    assert api.status_code == 422
+    assert "application" in api.json()["errors"]
+    assert not Ticket.objects.exists()
+
+
+def test_it_refuses_a_binding_the_builder_cannot_honour(world, bound):
+    form, _apps = bound
+    section = form.sections.get()
+    add = form_services.question_add
+
+    def refused(data):
+        with pytest.raises(ValidationError) as error:
+            add(actor=world.staff, section=section, data={"label": "Q", **data})
+        return error.value.message_dict
+
+    assert "kind" in refused({"key": "texte", "kind": "text", "ticket_field": "urgency"})
+    assert "choices" in refused({"key": "propres", "kind": "choice", "choices": "A\nB", "ticket_field": "impact"})
+    assert "ticket_field" in refused({"key": "encore", "kind": "choice", "ticket_field": "blocking"})
+    assert FormQuestion.objects.filter(form=form, ticket_field="blocking").count() == 1
