@@ -7,6 +7,7 @@ The README lists every variable.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -45,14 +46,31 @@ try:
     MUTUALIS_BASE_URL = os.environ.get("MUTUALIS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     HELPDESK_MAX_ATTACHMENT_BYTES = env_int("MUTUALIS_HELPDESK_MAX_ATTACHMENT_MB", 10, minimum=1) * 1024 * 1024
     HELPDESK_MAX_TEXT_BYTES = 1024 * 1024
+    # A request body above this is refused (413) before it is read; a few attachments plus the form.
+    MAX_REQUEST_BYTES = (
+        env_int("MUTUALIS_MAX_REQUEST_MB", HELPDESK_MAX_ATTACHMENT_BYTES // (1024 * 1024) + 1, minimum=1) * 1024 * 1024
+    )
+    # Persistent connections, checked before each request reuses one (a restarted or killed database
+    # connection then costs a reconnection, not a 500).
+    CONN_MAX_AGE = env_int("MUTUALIS_DB_CONN_MAX_AGE", 60, minimum=0)
+    HSTS_SECONDS = env_int("MUTUALIS_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
     HELPDESK_REOPEN_DAYS = env_int("MUTUALIS_HELPDESK_REOPEN_DAYS", 7, minimum=0)
     HELPDESK_SURVEY_DAYS = env_int("MUTUALIS_HELPDESK_SURVEY_DAYS", 30, minimum=1)
     # Helpdesk mail: the mailbox `mutualis helpdesk_poll_imap` reads (imaps://user:pass@host:993/INBOX),
     # and the address members' replies should go to (that mailbox's), empty: DEFAULT_FROM_EMAIL.
     HELPDESK_IMAP = parse_imap_url("MUTUALIS_HELPDESK_IMAP_URL", os.environ.get("MUTUALIS_HELPDESK_IMAP_URL", ""))
     HELPDESK_REPLY_TO = os.environ.get("MUTUALIS_HELPDESK_REPLY_TO", "").strip()
+    # The authserv-ids (RFC 8601) of the receiving mail servers whose Authentication-Results
+    # headers inbound mail believes; empty: none, so no operator account acts by mail.
+    HELPDESK_TRUSTED_AUTHSERV_IDS = env_list("MUTUALIS_HELPDESK_TRUSTED_AUTHSERV_IDS", [])
     # Background work (Django's tasks API): "database" needs a `mutualis db_worker` process.
     TASKS = tasks_setting("MUTUALIS_TASKS_BACKEND", os.environ.get("MUTUALIS_TASKS_BACKEND", "database"))
+    # A job still "running" this many seconds after a worker took it is deemed lost with its worker
+    # and requeued once (mutualis/core/jobs.py): longer than the longest task ever runs.
+    TASKS_STALE_AFTER = env_int("MUTUALIS_TASKS_STALE_AFTER", 1800, minimum=1)
+    # A notification mail that fails is tried again after 1 min, 5 min, 30 min, 2 h (then every 2 h),
+    # up to this many tries in all; then operator admins see it as failed (/assistance/notifications/echecs/).
+    HELPDESK_MAIL_MAX_TRIES = env_int("MUTUALIS_MAIL_MAX_TRIES", 5, minimum=1)
     # Contracts at or above this amount (€ HT) are published as open data (DECP).
     DECP_THRESHOLD = env_int("MUTUALIS_DECP_THRESHOLD", 40000, minimum=0)
     # Who receives renewal and end alerts; empty: the accounts of the "pole-ressources" service.
@@ -65,6 +83,13 @@ try:
         "MUTUALIS_DIRECTORY_MAX_DEACTIVATION", os.environ.get("MUTUALIS_DIRECTORY_MAX_DEACTIVATION", "10")
     )
     GENERIC_ACCOUNT_PATTERNS = env_list("MUTUALIS_GENERIC_ACCOUNT_PATTERNS", DEFAULT_GENERIC_PATTERNS)
+    # Accounts: password guesses allowed per account, per address and per pair before a lockout of
+    # LOGIN_COOLOFF_MINUTES (django-axes); reset mails one address or one account may ask per hour;
+    # how many reverse proxies stand in front (each appends to X-Forwarded-For), 0: none.
+    LOGIN_FAILURE_LIMIT = env_int("MUTUALIS_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+    LOGIN_COOLOFF_MINUTES = env_int("MUTUALIS_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+    PASSWORD_RESET_PER_HOUR = env_int("MUTUALIS_PASSWORD_RESET_PER_HOUR", 5, minimum=1)
+    REVERSE_PROXY_COUNT = env_int("MUTUALIS_REVERSE_PROXY_COUNT", 0, minimum=0)
     _oidc = oidc_settings(os.environ)
     _email = parse_email_url("EMAIL_URL", os.environ.get("EMAIL_URL", "console://"))
     _storage_url = os.environ.get("STORAGE_URL", "").strip()
@@ -92,7 +117,11 @@ if EMBEDDED:
     }
 else:
     try:
-        DATABASES = {"default": dict(dj_database_url.parse(_database_url, conn_max_age=60))}
+        DATABASES = {
+            "default": dict(
+                dj_database_url.parse(_database_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
+            )
+        }
     except Exception as error:  # dj_database_url raises bare ValueError/KeyError
         raise _fail(ConfigError("DATABASE_URL", f"cannot be read ({error})")) from None
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -133,8 +162,9 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "ninja",
     "django_tasks",
-    "django_tasks_db",
     "mutualis.core",
+    # After mutualis.core, whose `db_worker` (the library's, plus the stale-job reaper) wins.
+    "django_tasks_db",
     "mutualis.accounts",
     "mutualis.members",
     "mutualis.governance",
@@ -145,20 +175,25 @@ INSTALLED_APPS = [
     "mutualis.quality",
     "mutualis.identity",
     "mutualis.api",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mutualis.core.middleware.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "mutualis.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mutualis.core.middleware.SecurityHeadersMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "mutualis.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -228,6 +263,11 @@ SESSION_COOKIE_AGE = 60 * 60 * 10
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# HSTS once the site runs behind HTTPS (the cookies say so); SecurityHeadersMiddleware sends it.
+SECURE_HSTS_SECONDS = HSTS_SECONDS if SECURE_COOKIES else 0
+# Form and JSON bodies held in memory at most (files go to disk, capped by MAX_REQUEST_BYTES):
+# a ticket's text (HELPDESK_MAX_TEXT_BYTES) with its escaping fits.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * HELPDESK_MAX_TEXT_BYTES
 OTP_TOTP_ISSUER = os.environ.get("MUTUALIS_OTP_ISSUER", "Mutualis")
 
 LOGGING = {
@@ -240,7 +280,24 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = API_PAGE_SIZE
 
-AUTHENTICATION_BACKENDS = ["mutualis.accounts.backends.AccountBackend"]
+# The throttle first: it refuses a locked-out password before any backend checks it.
+AUTHENTICATION_BACKENDS = ["mutualis.accounts.backends.LoginThrottleBackend", "mutualis.accounts.backends.AccountBackend"]
 globals().update(_oidc)
 if _oidc["OIDC_ENABLED"]:
     AUTHENTICATION_BACKENDS.append("mutualis.identity.oidc.DirectoryOIDCBackend")
+
+# --- Password guessing (django-axes) ---------------------------------------------------------
+# Locked when the account, the address, or the two together reach the limit: the pair alone
+# lets a spread attack through, the account alone lets one address try every name.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = dt.timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_CLIENT_IP_CALLABLE = "mutualis.accounts.throttle.client_ip"
+AXES_WHITELIST_CALLABLE = "mutualis.accounts.throttle.not_a_password_attempt"
+AXES_LOCKOUT_CALLABLE = "mutualis.accounts.views.locked_out"
+AXES_ENABLE_ADMIN = False
+# Failures are in the audit log; axes' own start-up banner and lines would only add noise to commands.
+AXES_VERBOSE = False
+# A success would clear every failure from its address too: a guesser with one good account
+# could wipe the count it is building against others.
+AXES_RESET_ON_SUCCESS = False

@@ -18,3 +18,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# JSON under /api/, Django's pages elsewhere.
+handler400 = "mutualis.core.errors.bad_request"
+handler403 = "mutualis.core.errors.permission_denied"
+handler404 = "mutualis.core.errors.page_not_found"
+handler500 = "mutualis.core.errors.server_error"

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import NinjaAPI, Query, Router, Status, Swagger
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from mutualis.api.auth import BrowserSession, TokenAuth
+from mutualis.api.errors import ERRORS
+from mutualis.api.errors import install as install_error_handlers
+from mutualis.api.pagination import PagePagination
 from mutualis.api.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -21,7 +24,6 @@ from mutualis.api.schemas import (
     CollectivityIn,
     CollectivityOut,
     CollectivityPatch,
-    ErrorOut,
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionPatch,
@@ -48,24 +50,7 @@ api = NinjaAPI(
     docs=Swagger(settings={"validatorUrl": None}),
 )
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-
-
-@api.exception_handler(ValidationError)
-def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
-    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    detail = "; ".join(f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in errors.items())
-    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
-
-
-@api.exception_handler(Http404)
-def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
-    return api.create_response(request, {"detail": str(error) or "introuvable"}, status=404)
-
-
-@api.exception_handler(PermissionDenied)
-def _forbidden(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
-    return api.create_response(request, {"detail": str(error) or "action non autorisée"}, status=403)
+install_error_handlers(api)
 
 
 def _by_slug(model: Any, slug: str | None, field: str) -> Any:
@@ -92,8 +77,8 @@ def _patch(payload: Any) -> dict[str, Any]:
 collectivities = Router(tags=["collectivités"])
 
 
-@collectivities.get("/", response=list[CollectivityOut])
-@paginate(PageNumberPagination)
+@collectivities.get("/", response={200: list[CollectivityOut], **ERRORS})
+@paginate(PagePagination)
 def list_collectivities(request: HttpRequest, kind: str | None = None) -> Any:
     return collectivity_list(actor=request.user, kind=kind)
 
@@ -121,8 +106,8 @@ def update_collectivity(request: HttpRequest, slug: str, payload: CollectivityPa
 applications = Router(tags=["applications"])
 
 
-@applications.get("/", response=list[ApplicationOut])
-@paginate(PageNumberPagination)
+@applications.get("/", response={200: list[ApplicationOut], **ERRORS})
+@paginate(PagePagination)
 def list_applications(
     request: HttpRequest,
     domain: str | None = None,
@@ -171,8 +156,8 @@ def update_application(request: HttpRequest, slug: str, payload: ApplicationPatc
 subscriptions = Router(tags=["abonnements"])
 
 
-@subscriptions.get("/", response=list[SubscriptionOut])
-@paginate(PageNumberPagination)
+@subscriptions.get("/", response={200: list[SubscriptionOut], **ERRORS})
+@paginate(PagePagination)
 def list_subscriptions(
     request: HttpRequest,
     collectivity: str | None = None,

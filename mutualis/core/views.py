@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mutualis.catalog.selectors import application_list, service_commitment_list, subscription_list
 from mutualis.core.models import AuditAction
+from mutualis.core.pagination import page_or_404
 from mutualis.core.selectors import audit_entry_list
 from mutualis.members.models import Organisation
 from mutualis.members.selectors import collectivity_list
@@ -54,7 +55,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     entries = audit_entry_list(actor=request.user, **{k: v for k, v in filters.items() if v})
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    page = page_or_404(Paginator(entries, 50), request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "core/audit.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -12,10 +12,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from mutualis.accounts.models import User
-from mutualis.api.schemas import ErrorOut
+from mutualis.api.errors import ERRORS
+from mutualis.api.pagination import PagePagination
 from mutualis.catalog.cache import application_by_slug
 from mutualis.core.tenancy import is_operator, require_writer
 from mutualis.helpdesk import services
@@ -23,8 +24,6 @@ from mutualis.helpdesk.enums import allowed_actions
 from mutualis.helpdesk.models import Category, Ticket
 from mutualis.helpdesk.selectors import QUEUE_VIEWS, followups_for, ticket_get, ticket_queue
 from mutualis.members.models import OperatorService, Organisation
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 router = Router(tags=["tickets"])
 
@@ -125,8 +124,8 @@ def _detail(request: HttpRequest, ticket: Ticket) -> Ticket:
     return ticket
 
 
-@router.get("/", response=list[TicketOut])
-@paginate(PageNumberPagination)
+@router.get("/", response={200: list[TicketOut], **ERRORS})
+@paginate(PagePagination)
 def list_tickets(
     request: HttpRequest,
     view: str = "all",

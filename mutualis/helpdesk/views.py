@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from mutualis.catalog.models import Application
 from mutualis.core.forms import add_service_errors
+from mutualis.core.pagination import page_or_404
 from mutualis.core.tenancy import is_operator, require_writer
 from mutualis.helpdesk import selectors, services
 from mutualis.helpdesk.enums import Action, Actor, Status, allowed_actions
@@ -135,6 +136,8 @@ def with_plain_widgets(context: dict[str, Any]) -> dict[str, Any]:
 
 # -- pagination without counting a million rows -------------------------------------------------
 COUNT_CAP = 10_000
+# Beyond this an OFFSET overflows SQLite's 64-bit integer: no list is that long anyway.
+OFFSET_MAX = 2**62
 
 
 class OpenEndedPage(Page):
@@ -178,6 +181,8 @@ class CappedPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
         if value < 1:
             raise EmptyPage(self.error_messages["min_page"])
+        if (value - 1) * self.per_page > OFFSET_MAX:
+            raise EmptyPage(self.error_messages["no_results"])
         return value
 
     def page(self, number: Any) -> Page:
@@ -190,22 +195,9 @@ class CappedPaginator(Paginator):
             raise EmptyPage(self.error_messages["no_results"])
         return OpenEndedPage(rows[: self.per_page], number, self, has_more=len(rows) > self.per_page)
 
-    def get_page(self, number: Any) -> Page:
-        try:
-            return self.page(number)
-        except PageNotAnInteger:
-            return self.page(1)
-        except EmptyPage:
-            if not self.capped:
-                return self.page(self.num_pages)
-            # Past the end of a long list (a hand-made URL): its last page, counted this once.
-            total = self.object_list.order_by().values("pk").count()  # type: ignore[attr-defined]
-            last = max(1, -(-total // self.per_page))
-            return self.page(last) if last < int(number) else self.page(1)
-
 
 def paginate(request: HttpRequest, queryset: Any) -> Any:
-    return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return page_or_404(CappedPaginator(queryset, PAGE_SIZE), request.GET.get("page"))
 
 
 def query_without_page(request: HttpRequest) -> str:

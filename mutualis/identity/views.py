@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from mutualis.core.forms import add_service_errors
+from mutualis.core.pagination import page_or_404
 from mutualis.core.tenancy import is_operator, require_operator_staff
 from mutualis.identity import exports, selectors, services
 from mutualis.identity.forms import AgentFilterForm, AttributeReleaseForm
@@ -65,7 +66,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
         search=filters.get("q") or None,
         status=filters.get("statut") or None,
     )
-    page = Paginator(agents, 50).get_page(request.GET.get("page"))
+    page = page_or_404(Paginator(agents, 50), request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "identity/agent_list.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -57,15 +57,15 @@ def test_it_says_more_than_the_cap_and_pages_without_a_total(client, world, smal
     assert "Page suivante" not in third.content.decode()
 
 
-def test_it_sends_a_page_past_the_end_of_a_long_list_to_its_last_page(client, world, small_pages):
+def test_it_answers_a_page_past_the_end_or_not_a_number_with_404(client, world, small_pages):
     for i in range(5):
         make_ticket(world, title=f"T{i}")
     client.force_login(world.staff)
 
-    page = client.get(INDEX, {"view": "open", "page": 40}).context["page"]
-
-    assert page.number == 3 and len(page) == 1
-    assert client.get(INDEX, {"view": "open", "page": "x"}).context["page"].number == 1
+    assert client.get(INDEX, {"view": "open", "page": 3}).context["page"].number == 3
+    assert client.get(INDEX, {"view": "open", "page": 40}).status_code == 404
+    assert client.get(INDEX, {"view": "open", "page": "x"}).status_code == 404
+    assert client.get(INDEX, {"view": "open", "page": "999999999999999999999"}).status_code == 404
 
 
 def test_it_caps_the_member_list_too(client, world, small_pages):

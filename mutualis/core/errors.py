@@ -1,0 +1,34 @@
+"""Error pages that keep the caller's language: JSON in the API's error shape under /api/ (a client
+reading JSON must not get an HTML page for a URL no route matches, or for a crash), Django's
+templates elsewhere."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+
+from mutualis.core.middleware import is_api
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": "requête invalide"}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": str(exception) or "action non autorisée"}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": "introuvable"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": "erreur interne du serveur"}, status=500)
+    return defaults.server_error(request)
