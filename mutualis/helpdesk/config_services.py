@@ -8,7 +8,7 @@ transaction, the stored business offsets of its tickets and the due dates of its
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from mutualis.core.audit import audit_record
+from mutualis.core.models import AuditAction
 from mutualis.core.services import model_create, model_delete, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.helpdesk import sla
@@ -41,7 +43,6 @@ SPEC_FIELDS = ("timezone", "use_french_holidays")
 CALENDAR_FIELDS = ("name", "timezone", "use_french_holidays", "is_default")
 POLICY_FIELDS = (
     "name",
-    "commitment",
     "ticket_type",
     "priority",
     "blocking_only",
@@ -52,6 +53,8 @@ POLICY_FIELDS = (
     "ttr_unit",
     "escalation_percents",
 )
+# The catalogue's commitments a policy measures: a relation, saved beside the fields.
+POLICY_RELATIONS = ("commitments",)
 CATEGORY_FIELDS = ("name", "slug", "parent", "default_group", "position")
 
 
@@ -324,8 +327,8 @@ def _policy_data(data: Mapping[str, Any]) -> dict[str, Any]:
     if data["ticket_type"] and data["ticket_type"] not in TicketType.values:
         errors["ticket_type"] = _("type inconnu : %(value)s") % {"value": data["ticket_type"]}
     priority = data.get("priority")
-    if priority is not None and not 1 <= int(priority) <= 5:
-        errors["priority"] = _("une priorité entre 1 et 5, ou aucune pour toutes")
+    if priority is not None and not 1 <= int(priority) <= 6:
+        errors["priority"] = _("une priorité entre 1 et 6, ou aucune pour toutes")
     for prefix, label in (("tto", _("prise en compte")), ("ttr", _("résolution"))):
         value = data.get(f"{prefix}_value")
         if value is not None and int(value) < 1:
@@ -355,18 +358,41 @@ def _policy_data(data: Mapping[str, Any]) -> dict[str, Any]:
 def policy_create(*, actor: Any, data: Mapping[str, Any]) -> SlaPolicy:
     """A new policy; it applies to tickets opened from now on (existing tickets keep theirs)."""
     _guard(actor)
-    unknown = set(data) - set(POLICY_FIELDS)
+    unknown = set(data) - set(POLICY_FIELDS) - set(POLICY_RELATIONS)
     if unknown:
         raise ValidationError(_("champs non modifiables : %(fields)s") % {"fields": ", ".join(sorted(unknown))})
-    return model_create(actor=actor, model=SlaPolicy, data=_policy_data(data))
+    fields = {k: v for k, v in data.items() if k not in POLICY_RELATIONS}
+    with transaction.atomic():
+        policy = model_create(actor=actor, model=SlaPolicy, data=_policy_data(fields))
+        if "commitments" in data:
+            _policy_commitments_set(actor=actor, policy=policy, commitments=data["commitments"])
+    return policy
 
 
 def policy_update(*, actor: Any, policy: SlaPolicy, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _guard(actor)
+    fields = {k: v for k, v in data.items() if k not in POLICY_RELATIONS}
     merged = {name: getattr(policy, name) for name in POLICY_FIELDS}
-    merged.update(data)
+    merged.update(fields)
     clean = _policy_data(merged)
-    changes = model_update(actor=actor, instance=policy, data={k: clean[k] for k in data}, fields=POLICY_FIELDS)[1]
+    with transaction.atomic():
+        _, changes = model_update(
+            actor=actor, instance=policy, data={k: clean[k] for k in fields}, fields=POLICY_FIELDS
+        )
+        if "commitments" in data:
+            changes.update(_policy_commitments_set(actor=actor, policy=policy, commitments=data["commitments"]))
+    return changes
+
+
+def _policy_commitments_set(*, actor: Any, policy: SlaPolicy, commitments: Iterable[Any]) -> dict[str, list[Any]]:
+    """Name the catalogue's commitments the policy measures; the change goes to the audit log."""
+    before = sorted(policy.commitments.values_list("slug", flat=True))
+    policy.commitments.set(list(commitments or ()))
+    after = sorted(policy.commitments.values_list("slug", flat=True))
+    if before == after:
+        return {}
+    changes = {"commitments": [before, after]}
+    audit_record(actor=actor, action=AuditAction.UPDATE, obj=policy, changes=changes)
     return changes
 
 
@@ -458,9 +484,9 @@ def priority_matrix_update(*, actor: Any, cells: Mapping[tuple[int, int], Any]) 
                 value = int(raw)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 value = 0
-            if not 1 <= value <= 5:
+            if not 1 <= value <= 6:  # 6 is GLPI's « majeure »
                 errors.append(
-                    _("urgence %(u)d × impact %(i)d : une priorité entre 1 et 5") % {"u": urgency, "i": impact}
+                    _("urgence %(u)d × impact %(i)d : une priorité entre 1 et 6") % {"u": urgency, "i": impact}
                 )
             values[(urgency, impact)] = value
     if errors:

@@ -94,18 +94,21 @@ def _optional_int(value: str) -> int | None:
 
 class PolicyForm(forms.Form):
     name = forms.CharField(label=_lazy("Nom"), max_length=150)
-    commitment = forms.ModelChoiceField(
-        label=_lazy("Engagement de service"),
+    commitments = forms.ModelMultipleChoiceField(
+        label=_lazy("Engagements de service mesurés"),
         queryset=ServiceCommitment.objects.all(),
         required=False,
-        empty_label=_lazy("— aucun —"),
+        help_text=_lazy(
+            "Les engagements du catalogue dont cette politique mesure le respect (page Qualité) ; "
+            "plusieurs choix possibles."
+        ),
     )
     ticket_type = forms.ChoiceField(
         label=_lazy("Type de ticket"), choices=[("", _lazy("tous"))] + list(TicketType.choices), required=False
     )
     priority = forms.TypedChoiceField(
         label=_lazy("Priorité"),
-        choices=[("", _lazy("toutes"))] + [(n, str(n)) for n in range(1, 6)],
+        choices=[("", _lazy("toutes"))] + [(n, str(n)) for n in range(1, 7)],
         coerce=int,
         empty_value=None,
         required=False,
@@ -339,9 +342,16 @@ def closure_remove(request: HttpRequest, pk: int, closure: int) -> HttpResponse:
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    policies = SlaPolicy.objects.select_related("calendar", "commitment").order_by("-active", "name")
+    policies = (
+        SlaPolicy.objects.select_related("calendar")
+        .prefetch_related("commitments")
+        .order_by("-active", "ticket_type", "-blocking_only", "-priority", "name")
+    )
+    commitments = ServiceCommitment.objects.prefetch_related("sla_policies")
     return render(
-        request, "helpdesk/config/policies.html", {"policies": policies, "can_write": not request.user.is_read_only}
+        request,
+        "helpdesk/config/policies.html",
+        {"policies": policies, "commitments": commitments, "can_write": not request.user.is_read_only},
     )
 
 
@@ -365,11 +375,13 @@ def _preview(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _policy_initial(policy: SlaPolicy) -> dict[str, Any]:
-    return {name: getattr(policy, name) for name in services.POLICY_FIELDS}
+    initial = {name: getattr(policy, name) for name in services.POLICY_FIELDS}
+    initial["commitments"] = list(policy.commitments.all())
+    return initial
 
 
 def _policy_data(cleaned: dict[str, Any]) -> dict[str, Any]:
-    data = {name: cleaned.get(name) for name in services.POLICY_FIELDS}
+    data = {name: cleaned.get(name) for name in (*services.POLICY_FIELDS, *services.POLICY_RELATIONS)}
     data["ticket_type"] = data["ticket_type"] or ""
     return data
 
@@ -518,7 +530,7 @@ def priority_matrix(request: HttpRequest) -> HttpResponse:
     context = {
         "rows": rows,
         "impacts": list(SCALE),
-        "choices": [str(n) for n in range(1, 6)],
+        "choices": [str(n) for n in range(1, 7)],  # up to GLPI's 6, « majeure »
         "errors": errors,
         "is_glpi": all(current[(u, i)] == glpi[u][i] for u in SCALE for i in SCALE),
         "can_write": not request.user.is_read_only,

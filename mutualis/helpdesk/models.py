@@ -27,6 +27,9 @@ from mutualis.lib.business_time import CalendarSpec, spec_from_rows
 from mutualis.lib.lookups import InLiteral
 
 SCALE = [MinValueValidator(1), MaxValueValidator(5)]
+# GLPI's six priorities: the matrix gives 1 (très basse) to 5 (très haute) by default; 6
+# (majeure) is for the operator to put in the matrix, as GLPI allows.
+PRIORITY_SCALE = [MinValueValidator(1), MaxValueValidator(6)]
 
 
 class Category(BaseModel):
@@ -64,7 +67,7 @@ class PriorityCell(models.Model):
 
     urgency = models.PositiveSmallIntegerField(_("urgence"), validators=SCALE)
     impact = models.PositiveSmallIntegerField(_("impact"), validators=SCALE)
-    priority = models.PositiveSmallIntegerField(_("priorité"), validators=SCALE)
+    priority = models.PositiveSmallIntegerField(_("priorité"), validators=PRIORITY_SCALE)
 
     class Meta:
         verbose_name = _("case de la matrice de priorité")
@@ -163,20 +166,21 @@ class Closure(models.Model):
 
 
 class SlaPolicy(BaseModel):
-    """Times to own and to resolve for tickets of a commitment, priority, type (blank = any).
-    The most specific matching policy applies."""
+    """Times to own and to resolve for tickets of a type and priority (blank = any), blocking or
+    not; the most specific matching policy applies. Migration 0009 gives a fresh install one per
+    type and priority, and the tightest for blocking incidents."""
 
     name = models.CharField(_("nom"), max_length=150)
-    commitment = models.ForeignKey(
+    # A commitment of the catalogue is measured by the policies that name it (the quality pages'
+    # compliance per commitment); one policy may measure several commitments.
+    commitments = models.ManyToManyField(
         "catalog.ServiceCommitment",
-        verbose_name=_("engagement de service"),
-        null=True,
+        verbose_name=_("engagements de service mesurés"),
         blank=True,
-        on_delete=models.PROTECT,
         related_name="sla_policies",
     )
     ticket_type = models.CharField(_("type"), max_length=16, choices=TicketType.choices, blank=True)
-    priority = models.PositiveSmallIntegerField(_("priorité"), null=True, blank=True, validators=SCALE)
+    priority = models.PositiveSmallIntegerField(_("priorité"), null=True, blank=True, validators=PRIORITY_SCALE)
     blocking_only = models.BooleanField(_("incidents bloquants seulement"), default=False)
     calendar = models.ForeignKey(Calendar, verbose_name=_("calendrier"), on_delete=models.PROTECT)
     tto_value = models.PositiveIntegerField(_("délai de prise en compte"), null=True, blank=True)
@@ -254,7 +258,7 @@ class Ticket(BaseModel):
     description = models.TextField(_("description"))
     urgency = models.PositiveSmallIntegerField(_("urgence"), default=3, validators=SCALE)
     impact = models.PositiveSmallIntegerField(_("impact"), default=3, validators=SCALE)
-    priority = models.PositiveSmallIntegerField(_("priorité"), default=3, validators=SCALE)
+    priority = models.PositiveSmallIntegerField(_("priorité"), default=3, validators=PRIORITY_SCALE)
     blocking = models.BooleanField(_("bloquant"), default=False)
     status = models.CharField(_("statut"), max_length=16, choices=Status.choices, default=Status.NEW)
     group = models.ForeignKey(

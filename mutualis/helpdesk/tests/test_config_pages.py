@@ -37,7 +37,7 @@ def _more_policies(n: int) -> None:
             actor=None,
             data={
                 "name": f"P{k}",
-                "commitment": f.ServiceCommitmentFactory(),
+                "commitments": [f.ServiceCommitmentFactory()],
                 "calendar": calendar,
                 "ttr_value": 3,
                 "ttr_unit": "days",

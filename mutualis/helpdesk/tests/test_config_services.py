@@ -250,7 +250,7 @@ def test_it_recomputes_when_the_time_zone_changes(world):
 def _policy(**overrides):
     data = {
         "name": "Demandes standard",
-        "commitment": None,
+        "commitments": [],
         "ticket_type": "request",
         "priority": 3,
         "blocking_only": False,
@@ -267,9 +267,9 @@ def _policy(**overrides):
 
 def test_it_creates_a_policy_with_sorted_escalation_levels(world):
     commitment = f.ServiceCommitmentFactory()
-    policy = cs.policy_create(actor=world.staff, data=_policy(commitment=commitment))
+    policy = cs.policy_create(actor=world.staff, data=_policy(commitments=[commitment]))
     assert policy.escalation_percents == "50,75,100"
-    assert policy.commitment == commitment
+    assert list(policy.commitments.all()) == [commitment]
     assert AuditEntry.objects.filter(action="create", object_repr="Demandes standard").exists()
 
 
@@ -282,7 +282,7 @@ def test_it_creates_a_policy_with_sorted_escalation_levels(world):
         ({"tto_value": None, "ttr_value": None}, "ttr_value", "au moins un délai"),
         ({"ttr_value": 0}, "ttr_value", "au moins 1"),
         ({"tto_unit": "weeks"}, "tto_unit", "unité inconnue"),
-        ({"priority": 7}, "priority", "entre 1 et 5"),
+        ({"priority": 7}, "priority", "entre 1 et 6"),
         ({"name": " "}, "name", "nom"),
         ({"calendar": None}, "calendar", "calendrier"),
         ({"ticket_type": "problem"}, "ticket_type", "type inconnu"),
@@ -302,7 +302,8 @@ def test_it_updates_and_deactivates_a_policy_for_new_tickets_only(world):
     assert ticket.ttr_due_at == dt.datetime(2026, 3, 4, 10, 0, tzinfo=PARIS)
     assert _blocking_ticket(world).ttr_due_at == dt.datetime(2026, 3, 3, 10, 0, tzinfo=PARIS)
     cs.policy_set_active(actor=world.staff, policy=policy, active=False)
-    assert _blocking_ticket(world).policy is None
+    fallback = _blocking_ticket(world).policy  # the incidents' rule for its priority
+    assert fallback is not None and fallback != policy and not fallback.blocking_only
     assert AuditEntry.objects.filter(object_repr=policy.name, action="update").count() == 2
 
 
