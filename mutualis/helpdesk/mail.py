@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,37 +97,45 @@ def render(ticket: Any, event: str, summary: str, extra: dict[str, Any] | None =
     return subject, text, html
 
 
-def deliver(ticket_id: int, event: str, summary: str = "") -> int:
-    """Render and send `event`'s mail for ticket `ticket_id`; returns how many messages left."""
-    from mutualis.helpdesk.models import Ticket
-
-    ticket = (
-        Ticket.objects.select_related("requester", "technician", "group", "collectivity", "application")
-        .filter(pk=ticket_id)
-        .first()
+def message_for(ticket: Any, event: str, summary: str, batch: Batch) -> EmailMultiAlternatives:
+    """One batch's message, ready to send."""
+    subject, text, html = render(ticket, event, summary, batch.context)
+    message = EmailMultiAlternatives(
+        subject,
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        batch.to,
+        reply_to=[settings.HELPDESK_REPLY_TO] if settings.HELPDESK_REPLY_TO else None,
+        headers={
+            # RFC 3834: auto-responders must not answer, and our own inbound mail ignores it.
+            "Auto-Submitted": "auto-generated",
+            "X-Mutualis-Ticket": ticket.reference,
+        },
     )
-    if ticket is None:  # deleted since: nothing to say
-        return 0
-    messages = []
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def deliver(
+    ticket: Any, event: str, summary: str, *, skip: Iterable[str] = (), sent: Callable[[list[str]], None]
+) -> int:
+    """Send `event`'s mail for `ticket` to whoever is not in `skip`, batch after batch on one
+    SMTP connection; `sent(addresses)` is called as soon as each batch is accepted, so that a
+    failure on a later batch leaves a record of who already has it. Returns the messages sent;
+    an SMTP error propagates (the outbox retries)."""
+    done = set(skip)
+    pending = []
     for batch in batches(ticket, event):
-        subject, text, html = render(ticket, event, summary, batch.context)
-        message = EmailMultiAlternatives(
-            subject,
-            text,
-            settings.DEFAULT_FROM_EMAIL,
-            batch.to,
-            reply_to=[settings.HELPDESK_REPLY_TO] if settings.HELPDESK_REPLY_TO else None,
-            headers={
-                # RFC 3834: auto-responders must not answer, and our own inbound mail ignores it.
-                "Auto-Submitted": "auto-generated",
-                "X-Mutualis-Ticket": ticket.reference,
-            },
-        )
-        message.attach_alternative(html, "text/html")
-        messages.append(message)
-    if not messages:
+        to = [address for address in batch.to if address not in done]
+        if to:
+            pending.append(Batch(to, batch.context))
+    if not pending:
         return 0
+    count = 0
     with get_connection() as connection:
-        sent = connection.send_messages(messages) or 0
-    logger.info("ticket %s: %s mail sent (%d message(s))", ticket.reference, event, sent)
-    return sent
+        for batch in pending:
+            if connection.send_messages([message_for(ticket, event, summary, batch)]):
+                sent(batch.to)
+                count += 1
+    logger.info("ticket %s: %s mail sent (%d message(s))", ticket.reference, event, count)
+    return count

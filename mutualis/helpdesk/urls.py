@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("mutualis.helpdesk.urls_tickets")),
     path("", include("mutualis.helpdesk.urls_forms")),
     path("", include("mutualis.helpdesk.urls_config")),
+    path("", include("mutualis.helpdesk.urls_outbox")),
 ]

@@ -165,8 +165,10 @@ def test_it_queues_the_mail_as_a_task_on_the_database_backend(people, settings, 
     # An outbox: the job row is written in the ticket's own transaction, not after its commit.
     assert callbacks == []
     job = DBTaskResult.objects.get()
-    assert job.task_path == "mutualis.helpdesk.tasks.send_notification"
-    assert job.args_kwargs["args"] == [ticket.pk, "created", f"Nouveau ticket {ticket.reference}"]
+    assert job.task_path == "mutualis.helpdesk.tasks.deliver_notification"
+    (notification,) = ticket.notifications.all()  # the outbox row, in the same transaction
+    assert (notification.event, notification.summary) == ("created", f"Nouveau ticket {ticket.reference}")
+    assert job.args_kwargs["args"] == [notification.pk]
 
 
 def test_a_rolled_back_write_leaves_no_job_on_the_database_backend(people, settings):
