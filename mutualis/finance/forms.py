@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.catalog.models import Application
+from mutualis.core.uploads import validate_upload
 from mutualis.finance.computations import CofinancingShare
 from mutualis.finance.models import BudgetYear, ContributionKey
 from mutualis.members.models import Organisation
@@ -18,6 +19,7 @@ from mutualis.members.models import Organisation
 class ExecutionImportForm(forms.Form):
     file = forms.FileField(
         label=_("Fichier d'exécution"),
+        validators=[validate_upload],
         help_text=_(
             "CSV ou XLSX avec les colonnes annee, section, sens, chapitre, montant (libelle facultatif), "
             "ou fichier SCDL budget 0.8.3 d'un compte administratif."

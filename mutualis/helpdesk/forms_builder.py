@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.catalog.models import Application
+from mutualis.core.uploads import validate_upload
 from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm
 from mutualis.helpdesk.form_services import is_shown, question_choices
 from mutualis.helpdesk.models import Category
@@ -115,7 +116,7 @@ def _field(question: FormQuestion, collectivity_id: int | None) -> forms.Field:
         return forms.ChoiceField(choices=[("", "—"), *choices], **common)
     if kind == QuestionKind.MULTIPLE_CHOICE:
         return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
-    return forms.FileField(**common)
+    return forms.FileField(validators=[validate_upload], **common)
 
 
 class AnswerForm(forms.Form):

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from mutualis.accounts.models import User
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import is_subscribed
+from mutualis.core import uploads
 from mutualis.core.audit import audit_create, audit_record, diff, snapshot
 from mutualis.core.models import AuditAction
 from mutualis.core.tenancy import is_operator, require_operator_staff, require_writer
@@ -48,31 +49,6 @@ from mutualis.helpdesk.models import (
     TransitionLog,
 )
 from mutualis.members.models import OperatorService, Organisation
-
-FORBIDDEN_EXTENSIONS = {
-    ".exe",
-    ".bat",
-    ".cmd",
-    ".com",
-    ".msi",
-    ".scr",
-    ".pif",
-    ".cpl",
-    ".js",
-    ".jse",
-    ".vbs",
-    ".vbe",
-    ".wsf",
-    ".ps1",
-    ".sh",
-    ".jar",
-    ".dll",
-    ".app",
-    ".apk",
-    ".hta",
-    ".lnk",
-    ".reg",
-}
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -108,21 +84,8 @@ def _check_text(field: str, value: str, *, required: bool = True) -> str:
 
 
 def check_upload(upload: UploadedFile) -> None:
-    """Size and type limits; executables are refused whatever their name."""
-    name = PurePath(upload.name or "fichier").name
-    limit = settings.HELPDESK_MAX_ATTACHMENT_BYTES
-    if upload.size is not None and upload.size > limit:
-        raise ValidationError(
-            {
-                "attachments": _("« %(name)s » pèse %(size)d octets : la limite est %(max)d octets")
-                % {"name": name, "size": upload.size, "max": limit}
-            }
-        )
-    suffix = PurePath(name).suffix.lower()
-    head = upload.read(4)
-    upload.seek(0)
-    if suffix in FORBIDDEN_EXTENSIONS or head[:2] == b"MZ" or head == b"\x7fELF":
-        raise ValidationError({"attachments": _("« %(name)s » : les exécutables sont refusés") % {"name": name}})
+    """Size and type limits, the same for every upload path (mutualis.core.uploads)."""
+    uploads.check_upload(upload, field="attachments", max_bytes=settings.HELPDESK_MAX_ATTACHMENT_BYTES)
 
 
 def _next_reference(year: int) -> str:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from mutualis.catalog.models import Application, Vendor
+from mutualis.core.uploads import validate_upload
 from mutualis.governance.models import Body
 from mutualis.procurement.enums import Procedure, RenewalChoice
 from mutualis.procurement.models import Contract, Threshold
@@ -127,7 +128,7 @@ class RenewalForm(forms.Form):
 
 
 class DecpImportForm(forms.Form):
-    file = forms.FileField(label=_("Fichier DECP 2.0.3 (JSON)"))
+    file = forms.FileField(label=_("Fichier DECP 2.0.3 (JSON)"), validators=[validate_upload])
 
 
 class ThresholdForm(forms.ModelForm):
