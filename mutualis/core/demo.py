@@ -191,27 +191,34 @@ class _Loader:
                 "permanent_posts": staff.get("permanent_posts"),
                 "filled_posts": staff.get("filled_posts_approx"),
                 "fte": Decimal(str(staff["fte_approx"])) if staff.get("fte_approx") is not None else None,
-                "note": staff.get("note", ""),
+                "note": "",  # the data set's note is a curator's remark (in English): kept there, never shown
             },
         )
+        french_services = self.supplement.get("services", {})
         for service in self.data["services"]:
+            # The data set summarises each service in English: the page shows the French wording of
+            # the supplement, or nothing, never the summary itself.
+            french = french_services.get(service["id"], {})
             headcount = service.get("headcount")
             detail = ""
             if isinstance(headcount, dict):
-                detail = ", ".join(f"{k.replace('_', ' ')} : {v}" for k, v in headcount.items())
+                labels = french.get("headcount", {})
+                detail = ", ".join(f"{labels[k]} : {v}" for k, v in headcount.items() if k in labels)
                 headcount = sum(v for v in headcount.values() if isinstance(v, int))
             OperatorService.objects.update_or_create(
                 slug=service["id"],
                 defaults={
                     "organisation": operator,
                     "name": service["name"],
-                    "scope": service.get("scope", ""),
+                    "scope": french.get("scope", ""),
                     "headcount": headcount,
                     "headcount_detail": detail,
                 },
             )
         insee = self.supplement.get("insee_codes", {})
+        figures = self.supplement.get("members", {})
         for city in self.data["member_cities"]:
+            facts = figures.get(city["id"], {})
             org, _ = Organisation.objects.update_or_create(
                 slug=city["id"],
                 defaults={
@@ -219,7 +226,12 @@ class _Loader:
                     "short_name": city.get("table_column_label", ""),
                     "kind": OrganisationKind.COMMUNE,
                     "insee_code": insee.get(city["id"], ""),
-                    "notes": "\n".join(city.get("figures_and_facts", [])),
+                    "siren": facts.get("siren", ""),
+                    "population": facts.get("population"),
+                    "population_year": facts.get("population_year"),
+                    # `figures_and_facts` are the curator's reading notes (in English, with remarks on
+                    # the source's reliability): they stay in the data set and never reach a page.
+                    "notes": "",
                 },
             )
             self.orgs[org.slug] = org
@@ -265,20 +277,23 @@ class _Loader:
                         slug=slugify(facts["vendor"]), defaults={"name": facts["vendor"]}
                     )
                 confidence = row["confidence"]
-                note = row.get("evidence", "") if confidence != SourceConfidence.CERTAIN else ""
                 app, _ = Application.objects.update_or_create(
                     slug=slugify(row["label_fr"])[:80],
                     defaults={
                         "name": row["label_fr"],
                         "domain": domain,
-                        "software": row.get("software") or "",
+                        # Where the data set's software cell carries a curator's remark, the
+                        # supplement gives the plain French name.
+                        "software": facts.get("software", row.get("software") or ""),
                         "vendor": vendor,
                         "licence": facts.get("licence", Licence.UNKNOWN),
                         "support_group": support,
                         "position": a_position,
                         "source_confidence": confidence,
                         "source_reported_count": row["oui_count"],
-                        "source_note": note,
+                        # The confidence is shown as a French label; the curator's evidence (English
+                        # quotes and reasoning) stays in the data set.
+                        "source_note": "",
                     },
                 )
                 for city_id in row["cities"]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +20,7 @@ from mutualis.core.tenancy import get_scoped, require_operator_staff
 from mutualis.governance.selectors import mandates_of_organisation
 from mutualis.members import services
 from mutualis.members.forms import ContactForm, OrganisationCreateForm, OrganisationForm
-from mutualis.members.models import Contact, OrganisationKind
+from mutualis.members.models import MEMBER_KINDS, Contact, Organisation, OrganisationKind
 from mutualis.members.selectors import (
     collectivity_get,
     collectivity_list,
@@ -38,19 +41,67 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "members/list.html",
         {
             "collectivities": collectivities,
-            "totals": {
-                "count": len(collectivities),
-                "population": sum(c.population or 0 for c in collectivities),
-                "agents": sum(c.agents_count or 0 for c in collectivities),
-                "subscriptions": sum(c.active_subscriptions for c in collectivities),
-                "missing_population": sum(1 for c in collectivities if c.population is None),
-            },
+            "groups": _member_groups(collectivities),
             "kinds": [k for k in OrganisationKind.choices if k[0] != OrganisationKind.OPERATOR],
             "kind": kind,
             "operator": operator,
             "staff": operator_staff_figures(operator) if operator else None,
         },
     )
+
+
+def _member_groups(collectivities: list[Organisation]) -> list[dict[str, Any]]:
+    """The list's rows by standing, each group with its heading, a line saying what it is, and totals.
+
+    Members, partners and former members are not the same thing: summing a partner's population
+    with the members' would misstate who the operator serves.
+    """
+    today = timezone.localdate()
+    specs = [
+        (
+            "members",
+            _("Collectivités adhérentes"),
+            _("Communes, CCAS, EPCI et syndicats membres de l'opérateur : ils en financent les services."),
+            lambda c: c.kind in MEMBER_KINDS and not (c.left_on and c.left_on <= today),
+        ),
+        (
+            "partners",
+            _("Partenaires"),
+            _(
+                "Organisations avec lesquelles l'opérateur travaille sans qu'elles soient adhérentes "
+                "(par exemple une entente)."
+            ),
+            lambda c: c.kind == OrganisationKind.PARTNER,
+        ),
+        (
+            "former",
+            _("Anciens adhérents"),
+            _("Collectivités qui se sont retirées : leur historique reste consultable."),
+            lambda c: c.kind in MEMBER_KINDS and bool(c.left_on and c.left_on <= today),
+        ),
+    ]
+    groups = []
+    for key, title, description, belongs in specs:
+        rows = [c for c in collectivities if belongs(c)]
+        if not rows:
+            continue
+        groups.append(
+            {
+                "key": key,
+                "title": title,
+                "description": description,
+                "rows": rows,
+                "totals": {
+                    "count": len(rows),
+                    "population": sum(c.population or 0 for c in rows),
+                    "agents": sum(c.agents_count or 0 for c in rows),
+                    "subscriptions": sum(c.active_subscriptions for c in rows),
+                    "missing_population": sum(1 for c in rows if c.population is None),
+                    "missing_agents": sum(1 for c in rows if c.agents_count is None),
+                },
+            }
+        )
+    return groups
 
 
 @login_required

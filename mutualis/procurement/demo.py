@@ -73,9 +73,8 @@ def load_procurement(data: dict[str, Any]) -> int:
     for index, row in enumerate(rows):
         where = f"/procurement_2022/{index}"
         code = row["code"]
+        # A row's `note` is the curator's remark on the source (in English): it stays in the data set.
         notes = [DATE_NOTE]
-        if row.get("note"):
-            notes.append(row["note"])
         contract, _ = Contract.objects.update_or_create(
             code=code,
             defaults={
