@@ -7,6 +7,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.core.timefmt import local_datetime
+
 
 class BaseModel(models.Model):
     """Timestamps every table carries; writes go through services, never through save() hooks."""
@@ -71,4 +73,4 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+        return f"{local_datetime(self.created_at, 'Y-m-d H:i')} {self.actor_label} {self.action} {self.object_repr}"

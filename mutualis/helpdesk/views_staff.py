@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,6 +26,7 @@ from mutualis.catalog.models import Application
 from mutualis.core import services as core_services
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import require_operator_staff, require_writer
+from mutualis.core.timefmt import local_datetime
 from mutualis.helpdesk import selectors, services
 from mutualis.helpdesk.enums import Actor, Clock, Status, allowed_actions
 from mutualis.helpdesk.forms_tickets import (
@@ -135,8 +135,8 @@ def queue_rows(page: Any, now: dt.datetime) -> list[dict[str, Any]]:
                     group.name if group else "",
                     "" if technician or group else "—",
                 ),
-                "opened": date_filter(ticket.opened_at, "d/m/Y H:i"),
-                "due": date_filter(ticket.ttr_due_at, "d/m/Y H:i") if ticket.ttr_due_at else "—",
+                "opened": local_datetime(ticket.opened_at),
+                "due": local_datetime(ticket.ttr_due_at, empty="—"),
                 "late": late,
             }
         )
@@ -343,9 +343,7 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
         "followup_form": forms.get("followup_form") or FollowupForm(staff=True),
         "task_form": forms.get("task_form") or TaskForm(initial={"done_on": timezone.localdate()}),
         "attachment_form": AttachmentForm(),
-        "requalify_form": forms.get("requalify_form") or RequalifyForm(
-            initial=_ticket_initial(ticket), ticket=ticket
-        ),
+        "requalify_form": forms.get("requalify_form") or RequalifyForm(initial=_ticket_initial(ticket), ticket=ticket),
         "merge_form": forms.get("merge_form") or MergeForm(),
         "answer_templates": AnswerTemplate.objects.only("pk", "name"),
         "linked": [t for t in related if t.linked_to_id == ticket.pk],
