@@ -45,6 +45,7 @@ lint: $(STAMP)
 	$(BIN)/mypy mutualis/lib mutualis/core/services.py mutualis/core/audit.py mutualis/core/tenancy.py \
 		mutualis/members/services.py mutualis/catalog/services.py mutualis/governance/services.py \
 		mutualis/accounts/services.py mutualis/procurement/services.py mutualis/helpdesk/services.py \
+		mutualis/helpdesk/outbox.py mutualis/core/jobs.py \
 		mutualis/helpdesk/form_services.py mutualis/helpdesk/config_services.py mutualis/finance/services.py \
 		mutualis/finance/computations.py mutualis/identity/services.py mutualis/quality/kpis.py
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mutualis makemigrations --check --dry-run

@@ -209,3 +209,11 @@ def test_only_operator_admins_see_or_retry_failed_notifications(people, client, 
 def test_anonymous_visitors_are_sent_to_login(client):
     response = client.get(reverse("helpdesk:notification_failures"))
     assert response.status_code == 302 and "/comptes/connexion/" in response["Location"]
+
+
+def test_operator_admins_find_the_page_from_the_helpdesk_configuration(people, client):
+    link = reverse("helpdesk:notification_failures")
+    client.force_login(people.admin)
+    assert link in client.get(reverse("helpdesk:config")).content.decode()
+    client.force_login(people.staff)
+    assert link not in client.get(reverse("helpdesk:config")).content.decode()
