@@ -275,13 +275,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # axes says "login failed" at INFO for each failure: the audit log has them already.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = API_PAGE_SIZE
 
 # The throttle first: it refuses a locked-out password before any backend checks it.
-AUTHENTICATION_BACKENDS = ["mutualis.accounts.backends.LoginThrottleBackend", "mutualis.accounts.backends.AccountBackend"]
+AUTHENTICATION_BACKENDS = [
+    "mutualis.accounts.backends.LoginThrottleBackend",
+    "mutualis.accounts.backends.AccountBackend",
+]
 globals().update(_oidc)
 if _oidc["OIDC_ENABLED"]:
     AUTHENTICATION_BACKENDS.append("mutualis.identity.oidc.DirectoryOIDCBackend")

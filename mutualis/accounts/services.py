@@ -1,15 +1,27 @@
-"""Personal API tokens and second-factor enrolment."""
+"""Personal API tokens, second-factor enrolment, and password reset by mail for local accounts."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
+from functools import partial
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,6 +30,7 @@ from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
 
 TOKEN_PREFIX = "mtl_"
+logger = logging.getLogger(__name__)
 
 
 def _digest(secret: str) -> str:
@@ -59,9 +72,22 @@ def api_token_revoke(*, actor: User, token: ApiToken) -> None:
 LAST_USED_PRECISION = dt.timedelta(seconds=60)
 
 
+class TokenNeedsSecondFactor(PermissionDenied):
+    """A valid token of operator staff whose account has no confirmed second factor."""
+
+
+def api_token_needs_second_factor(user: Any) -> bool:
+    """When second factors are required (MUTUALIS_REQUIRE_2FA), operator staff's tokens work only
+    once the account has a confirmed TOTP device. A token stands in for a whole login, and one
+    made before the rule, while it was off, or in a single sign-on session whose factor the
+    provider proved once, would otherwise carry no second factor at all."""
+    return bool(settings.REQUIRE_2FA_FOR_STAFF and user.is_operator and not has_confirmed_device(user))
+
+
 def api_token_authenticate(secret: str) -> User | None:
     """The active account behind a token secret, or None. One indexed lookup by digest, plus an
-    UPDATE of `last_used_at` when the recorded use is older than LAST_USED_PRECISION."""
+    UPDATE of `last_used_at` when the recorded use is older than LAST_USED_PRECISION. Raises
+    TokenNeedsSecondFactor (a PermissionDenied: 403 in the API) for staff without a second factor."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     try:
@@ -72,6 +98,14 @@ def api_token_authenticate(secret: str) -> User | None:
         return None
     if token.revoked_at is not None or not token.user.is_active:
         return None
+    if api_token_needs_second_factor(token.user):
+        raise TokenNeedsSecondFactor(
+            gettext(
+                "Ce jeton appartient à un compte de l'opérateur sans second facteur confirmé : l'API "
+                "l'acceptera une fois un second facteur (application d'authentification) enregistré "
+                "sur la page « Mon compte »."
+            )
+        )
     now = timezone.now()
     stale = now - LAST_USED_PRECISION
     if token.last_used_at is None or token.last_used_at < stale:
@@ -108,3 +142,83 @@ def totp_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
 
 def has_confirmed_device(user: Any) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+# --- Password reset by mail (local accounts, single sign-on off) -----------------------------
+
+
+class PasswordResetThrottled(Exception):
+    """This address or this account asked for more reset mails this hour than allowed."""
+
+
+RESET_WINDOW_SECONDS = 3600
+
+
+def _quota_take(keys: list[str], *, limit: int) -> bool:
+    """Counts one request against each key (a fixed one-hour window from the first); False when
+    any key is over `limit`. Refused requests count too, so hammering does not reopen the door."""
+    allowed = True
+    for key in keys:
+        cache.add(key, 0, timeout=RESET_WINDOW_SECONDS)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=RESET_WINDOW_SECONDS)
+            count = 1
+        allowed = allowed and count <= limit
+    return allowed
+
+
+def password_reset_request(*, email: str, ip_address: str) -> None:
+    """Mails a reset link to each active account with a usable password at `email`; does the
+    same, visibly, whether or not one exists (the caller shows one message), so the form tells
+    nobody which addresses have an account. Counted per address and per account typed, existing
+    or not: over MUTUALIS_PASSWORD_RESET_PER_HOUR raises PasswordResetThrottled."""
+    email = email.strip()
+    keys = [f"password-reset:ip:{ip_address}", f"password-reset:account:{_digest(email.casefold())}"]
+    if not _quota_take(keys, limit=settings.PASSWORD_RESET_PER_HOUR):
+        raise PasswordResetThrottled
+    users = list(PasswordResetForm().get_users(email))
+    with transaction.atomic():
+        audit_record(
+            actor=None,
+            action=AuditAction.PASSWORD_RESET_REQUEST,
+            obj=users[0] if users else None,
+            object_repr=None if users else email,
+            changes={"email": [None, email], "ip_address": [None, ip_address]},
+        )
+        for user in users:
+            transaction.on_commit(partial(_password_reset_mail, user=user))
+
+
+def _password_reset_mail(*, user: User) -> None:
+    """The link is built on MUTUALIS_BASE_URL, never on the request's Host header (which whoever
+    asks the reset chooses). A mail server down must not tell the asker whether the mail left."""
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "link": f"{settings.MUTUALIS_BASE_URL}{path}",
+        "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("Mutualis : choisir un nouveau mot de passe")
+        body = render_to_string("accounts/mail/password_reset.txt", context)
+    try:
+        send_mail(subject, body, None, [user.email])
+    except Exception:
+        logger.exception("password reset mail to account %s not sent", user.pk)
+
+
+def password_reset_complete(*, user: User, password: str) -> None:
+    """Sets the password chosen through a valid reset link (which it consumes: the token depends
+    on the password hash)."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(actor=user, action=AuditAction.PASSWORD_RESET, obj=user)

@@ -1,4 +1,5 @@
-"""Login, logout, profile with API tokens, second factor (TOTP) verification and enrolment."""
+"""Login (throttled), logout, password reset by mail, profile with API tokens, second factor (TOTP)
+verification and enrolment."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -24,6 +26,7 @@ from django_otp import match_token
 from mutualis.accounts import services
 from mutualis.accounts.middleware import second_factor_url
 from mutualis.accounts.models import ApiToken
+from mutualis.accounts.throttle import client_ip
 
 
 class BreakGlassAuthenticationForm(AuthenticationForm):
@@ -46,6 +49,75 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "sso_enabled": settings.OIDC_ENABLED}
+
+
+def locked_out(request: HttpRequest, original_response: HttpResponse | None, credentials: Any) -> HttpResponse:
+    """The page django-axes shows instead of the login form while the account or the address is
+    locked out (AXES_LOCKOUT_CALLABLE); 429 so scripts see it too."""
+    context = {
+        "cooloff_minutes": settings.LOGIN_COOLOFF_MINUTES,
+        "password_reset_enabled": not settings.OIDC_ENABLED,
+    }
+    return render(request, "accounts/locked_out.html", context, status=429)
+
+
+# --- Password reset by mail ----------------------------------------------------------------
+# Django's views, themed; the service sends the mail, counts the requests and audits. Only for
+# local accounts: with single sign-on on, passwords belong to the identity provider (404 here).
+
+
+class LocalPasswordsOnly:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if settings.OIDC_ENABLED:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class ResetRequestForm(PasswordResetForm):
+    email = forms.EmailField(
+        label=gettext_lazy("Adresse électronique de votre compte"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class PasswordResetView(LocalPasswordsOnly, auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    form_class = ResetRequestForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        try:
+            services.password_reset_request(email=form.cleaned_data["email"], ip_address=client_ip(self.request))
+        except services.PasswordResetThrottled:
+            form.add_error(None, _("Trop de demandes de nouveau mot de passe : réessayez dans une heure."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return redirect(self.success_url)
+
+
+class PasswordResetDoneView(LocalPasswordsOnly, auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class ResetSetPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = _("Nouveau mot de passe")
+        self.fields["new_password2"].label = _("Le même, pour confirmer")
+
+    def save(self, commit: bool = True) -> Any:
+        services.password_reset_complete(user=self.user, password=self.cleaned_data["new_password1"])
+        return self.user
+
+
+class PasswordResetConfirmView(LocalPasswordsOnly, auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = ResetSetPasswordForm
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(LocalPasswordsOnly, auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 class LogoutView(auth_views.LogoutView):
@@ -117,7 +189,12 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 
 def _profile_page(request: HttpRequest, new_secret: str | None = None) -> HttpResponse:
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")  # type: ignore[misc]
-    return render(request, "accounts/profile.html", {"tokens": tokens, "new_secret": new_secret})
+    context = {
+        "tokens": tokens,
+        "new_secret": new_secret,
+        "tokens_need_second_factor": services.api_token_needs_second_factor(request.user),
+    }
+    return render(request, "accounts/profile.html", context)
 
 
 @login_required

@@ -177,11 +177,57 @@ def test_it_accepts_the_api_session_of_a_member_account(client, world, required)
     assert client.get("/api/v1/collectivities/").status_code == 200
 
 
-def test_it_accepts_a_token_as_its_own_factor(client, world, required):
-    """Tokens are made behind the second factor, so a request bearing one needs no other."""
+def test_it_refuses_the_token_of_operator_staff_without_a_confirmed_second_factor(client, world, required):
+    """A token made before the rule, while it was off, or in a single sign-on session stands in
+    for a whole login: it must not carry less than the login it replaces."""
+    token, secret = api_token_create(actor=world.staff, name="script")
+    TOTPDevice.objects.create(user=world.staff, name="pas fini", confirmed=False)
+
+    response = client.get("/api/v1/collectivities/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("application/json")
+    assert "second facteur" in response.json()["detail"]
+    token.refresh_from_db()
+    assert token.last_used_at is None
+
+
+def test_it_accepts_the_token_once_the_account_has_a_confirmed_second_factor(client, world, required):
+    _token, secret = api_token_create(actor=world.staff, name="script")
+    TOTPDevice.objects.create(user=world.staff, name="téléphone", confirmed=True)
+
+    assert client.get("/api/v1/collectivities/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+
+
+def test_it_accepts_staff_tokens_without_a_second_factor_when_not_required(client, world, settings):
+    settings.REQUIRE_2FA_FOR_STAFF = False
     _token, secret = api_token_create(actor=world.staff, name="script")
 
     assert client.get("/api/v1/collectivities/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+
+
+def test_it_accepts_a_member_token_without_a_second_factor(client, world, required):
+    _token, secret = api_token_create(actor=world.manager_a, name="tableur")
+
+    assert client.get("/api/v1/collectivities/", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+
+
+def test_it_tells_staff_on_the_token_page_why_their_tokens_are_refused(client, world, required, settings):
+    """Staff reach the page without a TOTP device after a single sign-on whose provider proved the
+    second factor: the page says the API will refuse their tokens, and where to enrol."""
+    from mutualis.accounts.middleware import SSO_SECOND_FACTOR_KEY
+
+    client.force_login(world.staff)
+    session = client.session
+    session[SSO_SECOND_FACTOR_KEY] = True
+    session.save()
+
+    without = client.get(reverse("accounts:profile")).content.decode()
+    TOTPDevice.objects.create(user=world.staff, name="téléphone", confirmed=True)
+    with_device = client.get(reverse("accounts:profile")).content.decode()
+
+    assert "API refuse vos jetons" in without and reverse("accounts:otp_enrol") in without
+    assert "API refuse vos jetons" not in with_device
 
 
 def test_it_sends_anonymous_visitors_of_the_second_factor_pages_to_login(client, world, required):
