@@ -190,3 +190,26 @@ def test_it_refuses_a_binding_the_builder_cannot_honour(world, bound):
     assert "choices" in refused({"key": "propres", "kind": "choice", "choices": "A\nB", "ticket_field": "impact"})
     assert "ticket_field" in refused({"key": "encore", "kind": "choice", "ticket_field": "blocking"})
     assert FormQuestion.objects.filter(form=form, ticket_field="blocking").count() == 1
+
+
+def test_it_lets_staff_bind_a_question_through_the_builder_pages(client, world, bound):
+    form, _apps = bound
+    assert client.login(username=world.staff.username, password=PASSWORD)
+    section = form.sections.get()
+
+    response = client.post(
+        reverse("helpdesk:question_create", kwargs={"slug": form.slug}),
+        {
+            "label": "Urgence ressentie",
+            "key": "urgence",
+            "section": section.pk,
+            "kind": "choice",
+            "ticket_field": "urgency",
+        },
+    )
+    page = client.get(reverse("helpdesk:form_manage", kwargs={"slug": form.slug})).content.decode()
+
+    assert response.status_code == 302, response.content.decode()
+    assert FormQuestion.objects.get(form=form, key="urgence").ticket_field == "urgency"
+    assert "renseigne le champ « urgence » du ticket" in page
+    assert "renseigne le champ « bloquant » du ticket" in page
