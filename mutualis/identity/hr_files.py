@@ -38,6 +38,14 @@ class HRFileError(Exception):
 class Row:
     line: int  # as a spreadsheet shows it: the header is line 1
     values: dict[str, str]
+    # cells in the row and in the header: a row with fewer is cut short (a truncated export, a
+    # stray line break), its values are not to be trusted, and it is rejected, never padded
+    fields: int | None = None
+    expected: int | None = None
+
+    @property
+    def short(self) -> bool:
+        return self.fields is not None and self.expected is not None and self.fields < self.expected
 
 
 def _key(header: str) -> str:
@@ -119,10 +127,17 @@ def read_rows(
     missing = [mapping.get(n, n) if mapping else n for n in required if n not in positions]
     if missing:
         raise HRFileError(f"{path.name} : colonne(s) obligatoire(s) absente(s) : {', '.join(missing)}")
+    width = len(header)
+    while width and not header[width - 1].strip():  # "a;b;c;" has three columns
+        width -= 1
     rows = []
     for line, cells in enumerate(table, start=2):
         if not any(c.strip() for c in cells):
             continue
-        values = {name: (cells[i].strip() if i < len(cells) else "") for name, i in positions.items()}
-        rows.append(Row(line=line, values=values))
+        # Only the cells present: csv.DictReader would give the missing ones None and a padded
+        # row would read as "no end date, no manager" and overwrite the directory with blanks.
+        values = {name: cells[i].strip() for name, i in positions.items() if i < len(cells)}
+        # (a spreadsheet has no record length: its empty trailing cells are just empty)
+        counted = path.suffix.lower() != ".xlsx"
+        rows.append(Row(line=line, values=values, fields=len(cells) if counted else None, expected=width))
     return rows

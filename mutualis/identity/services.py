@@ -157,7 +157,12 @@ def _parse(
         unit = v.get("service", "")
         civility_text = v.get("civilite", "").strip().lower()
         reason = None
-        if not hr_id:
+        if row.short:
+            reason = _("ligne incomplète : %(fields)s champ(s) pour %(expected)s colonnes (export tronqué ?)") % {
+                "fields": row.fields,
+                "expected": row.expected,
+            }
+        elif not hr_id:
             reason = _("matricule manquant")
         elif counts[hr_id] > 1:
             others = ", ".join(str(n) for n in lines[hr_id] if n != row.line)
@@ -205,6 +210,12 @@ def _parse(
 
 def _sync_units(actor: Any, collectivity: Organisation, rows: list[Row], dry_run: bool) -> tuple[dict[str, int], int]:
     """Upsert the units file (code, libelle, parent); returns code → id and the number written."""
+    short = [str(r.line) for r in rows if r.short]
+    if short:
+        raise DirectorySyncRefused(
+            _("fichier des services : ligne(s) incomplète(s) %(lines)s ; rien n'a été enregistré")
+            % {"lines": ", ".join(short)}
+        )
     existing = {u.code: u for u in OrganisationUnit.objects.filter(collectivity=collectivity)}
     codes = {u.code: u.pk for u in existing.values()}
     wanted = {r.values["code"]: r for r in rows if r.values.get("code")}
@@ -244,6 +255,24 @@ def _sync_units(actor: Any, collectivity: Organisation, rows: list[Row], dry_run
     return codes, written
 
 
+DEACTIVATION_WINDOW = dt.timedelta(days=30)
+
+
+def _recent_deactivations(collectivity: Organisation, *, among: set[str]) -> int:
+    """Agents of the collectivity deactivated within the window (by any sync, forced or not, or by
+    hand) and still inactive, read from the audit log."""
+    if not among:
+        return 0
+    deactivated = AuditEntry.objects.filter(
+        organisation=collectivity,
+        content_type=ContentType.objects.get_for_model(Agent),
+        action=AuditAction.UPDATE,
+        created_at__gte=timezone.now() - DEACTIVATION_WINDOW,
+        changes__status=[AgentStatus.ACTIVE, AgentStatus.INACTIVE],
+    ).values_list("object_id", flat=True)
+    return len(set(deactivated) & among)
+
+
 def directory_sync(
     *,
     actor: Any,
@@ -259,9 +288,10 @@ def directory_sync(
 
     Creates new agents, writes only the attributes that changed (bulk, grouped by the set of
     changed fields), marks leavers (absent from the file, or past their end date) inactive and
-    disables their account; never deletes. An agent whose row was rejected is not a leaver. Refuses
-    (DirectorySyncRefused, nothing written) a file that would deactivate more than the configured
-    share of active agents, unless `force`. Writes nothing at all when nothing changed.
+    disables their account; never deletes. An agent whose row was rejected (a row cut short
+    included) is not a leaver. Refuses (DirectorySyncRefused, nothing written) a file that would
+    bring the deactivations of the last 30 days above the configured share of the staff, unless
+    `force`. Writes nothing at all when nothing changed.
     """
     today = today or timezone.localdate()
     share = settings.DIRECTORY_MAX_DEACTIVATION if max_deactivation is None else max_deactivation
@@ -326,15 +356,29 @@ def directory_sync(
         result.unchanged += sum(1 for hr_id, row in current.items() if hr_id not in targets and hr_id not in updates)
 
         active = sum(1 for row in current.values() if row[_STATUS] == AgentStatus.ACTIVE)
-        if active and not force and len(deactivated) / active > share:
-            raise DirectorySyncRefused(
-                _(
-                    "ce fichier désactiverait %(n)s agent(s) sur %(active)s actif(s) (%(pct).0f %%), au-delà du "
-                    "seuil de %(max).0f %% : un export tronqué ne doit pas bloquer une collectivité. Vérifiez le "
-                    "fichier, ou relancez avec --force."
+        if deactivated and not force:
+            # The share counts the window's earlier deactivations too (over the staff as it was),
+            # so a quarter of a town cannot leave through successive small files either.
+            inactive = {str(row[_PK]) for row in current.values() if row[_STATUS] == AgentStatus.INACTIVE}
+            recent = _recent_deactivations(collectivity, among=inactive)
+            staff = active + recent
+            if staff and (len(deactivated) + recent) / staff > share:
+                raise DirectorySyncRefused(
+                    _(
+                        "ce fichier désactiverait %(n)s agent(s) sur %(active)s actif(s) (%(pct).0f %%, en comptant "
+                        "les %(recent)s désactivé(s) ces %(days)s derniers jours), au-delà du seuil de %(max).0f %% : "
+                        "un export tronqué ne doit pas bloquer une collectivité. Vérifiez le fichier, ou relancez "
+                        "avec --force."
+                    )
+                    % {
+                        "n": len(deactivated),
+                        "active": active,
+                        "recent": recent,
+                        "days": DEACTIVATION_WINDOW.days,
+                        "pct": 100 * (len(deactivated) + recent) / staff,
+                        "max": 100 * share,
+                    }
                 )
-                % {"n": len(deactivated), "active": active, "pct": 100 * len(deactivated) / active, "max": 100 * share}
-            )
         if dry_run or not (creates or updates):
             if dry_run:
                 transaction.set_rollback(True)

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from mutualis.core.models import AuditEntry
 from mutualis.identity.models import Agent, AgentStatus, OrganisationUnit
@@ -171,3 +172,64 @@ def test_it_simulates_with_dry_run(world, units, tmp_path, capsys):
     _sync(_write(tmp_path, ROWS), "--dry-run")
     assert "3 créé(s)" in capsys.readouterr().out
     assert not Agent.objects.exists()
+
+
+# --- rows cut short, deactivations over 30 days (#11) -----------------------------------------
+
+
+def test_it_rejects_a_row_with_fewer_fields_than_the_header_with_its_line(world, units, tmp_path, capsys):
+    _sync(_write(tmp_path, ROWS))
+    # A3's row lost its last fields (a truncated export): padded, it would read as "no manager,
+    # no service" and overwrite the directory with blanks.
+    _sync(_write(tmp_path, [ROWS[0], ROWS[1], "A3;Mme;Durand;Léa;lea.durand@alpha.test"]))
+
+    captured = capsys.readouterr()
+    assert "ligne 4 (matricule A3) : ligne incomplète : 5 champ(s) pour 10 colonnes" in captured.err
+    lea = Agent.objects.get(hr_id="A3")
+    assert lea.status == AgentStatus.ACTIVE
+    assert lea.function == "Agent d'accueil" and lea.department.code == "ACC" and lea.manager.hr_id == "A1"
+
+
+def test_it_reads_a_trailing_separator_in_the_header_as_no_column(world, units, tmp_path, capsys):
+    _sync(_write(tmp_path, ROWS, header=HEADER + ";"))
+
+    assert "3 créé(s)" in capsys.readouterr().out
+
+
+def test_it_refuses_a_units_file_with_a_row_cut_short(world, tmp_path):
+    units = tmp_path / "services.csv"
+    units.write_text("code;libelle;parent\nDG;Direction générale;\nDGS\n")
+
+    with pytest.raises(CommandError, match="ligne\\(s\\) incomplète\\(s\\) 3"):
+        _sync(_write(tmp_path, []), "--units", str(units))
+    assert not OrganisationUnit.objects.filter(collectivity=world.member_a).exists()
+
+
+def _staff(n):
+    return [f"S{i};;Nom{i};Prénom{i};;;;;;" for i in range(n)]
+
+
+def test_it_refuses_successive_small_files_deactivating_a_quarter_of_the_staff(world, tmp_path, settings):
+    settings.DIRECTORY_MAX_DEACTIVATION = 0.10
+    everyone = _staff(40)
+    _sync(_write(tmp_path, everyone))
+    _sync(_write(tmp_path, everyone[3:]))  # 3 of 40: 7.5 %, allowed
+
+    with pytest.raises(CommandError, match="désactiverait 3 agent.*en comptant les 3 désactivé"):
+        _sync(_write(tmp_path, everyone[6:]))  # 3 more: 6 of 40 within 30 days, 15 %
+
+    assert Agent.objects.filter(collectivity=world.member_a, status=AgentStatus.ACTIVE).count() == 37
+    _sync(_write(tmp_path, everyone[6:]), "--force")
+    assert Agent.objects.filter(collectivity=world.member_a, status=AgentStatus.ACTIVE).count() == 34
+
+
+def test_it_forgets_deactivations_older_than_30_days(world, tmp_path, settings):
+    settings.DIRECTORY_MAX_DEACTIVATION = 0.10
+    everyone = _staff(40)
+    _sync(_write(tmp_path, everyone))
+    _sync(_write(tmp_path, everyone[3:]))
+    AuditEntry.objects.filter(content_type__model="agent").update(created_at=timezone.now() - dt.timedelta(days=31))
+
+    _sync(_write(tmp_path, everyone[6:]))  # 3 of 37 now: 8 %, allowed
+
+    assert Agent.objects.filter(collectivity=world.member_a, status=AgentStatus.ACTIVE).count() == 34
