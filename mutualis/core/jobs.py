@@ -93,3 +93,52 @@ def _audit(job: Any, outcome: str, now: dt.datetime) -> None:
         changes={"status": ["RUNNING", "READY" if outcome == "requeued" else "FAILED"]},
         via="worker",
     )
+
+
+def job_failed_list(*, actor: Any) -> Any:
+    """Background jobs that ended FAILED, newest first (operator admins only)."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from mutualis.core.tenancy import require_operator_admin
+
+    require_operator_admin(actor)
+    return DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).order_by("-finished_at")
+
+
+def job_retry(*, actor: Any, job_id: str) -> Any:
+    """« Réessayer »: queue a failed job's task again with the same arguments. The failed row
+    goes (the new job replaces it); the audit entry keeps its task, arguments and error."""
+    from django.core.exceptions import SuspiciousOperation, ValidationError
+    from django.http import Http404
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from mutualis.core.audit import audit_record
+    from mutualis.core.models import AuditAction
+    from mutualis.core.tenancy import require_operator_admin
+
+    require_operator_admin(actor)
+    with transaction.atomic():
+        job = DBTaskResult.objects.select_for_update().filter(pk=job_id, status=TaskResultStatus.FAILED).first()
+        if job is None:
+            raise Http404("tâche introuvable")
+        try:
+            task = job.task
+        except (ImportError, SuspiciousOperation):
+            raise ValidationError(f"la tâche {job.task_path} n'existe plus") from None
+        new = task.using(run_after=None).enqueue(*job.args_kwargs["args"], **job.args_kwargs["kwargs"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=job,
+            object_repr=f"tâche {job.task_path}",
+            changes={
+                "status": ["FAILED", "READY"],
+                "id": [str(job.pk), str(new.id)],
+                "args_kwargs": [job.args_kwargs, None],
+                "exception_class_path": [job.exception_class_path, None],
+            },
+        )
+        job.delete()
+    return new

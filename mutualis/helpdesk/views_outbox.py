@@ -1,22 +1,26 @@
-"""The failed notifications page: operator admins see the mail that gave up and send it again."""
+"""The failed notifications page: operator admins see the mail that gave up, and the other
+background jobs that failed, and run them again."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mutualis.core import jobs
 from mutualis.helpdesk import outbox
 
 
 @login_required
 def notification_failures(request: HttpRequest) -> HttpResponse:
     page = Paginator(outbox.notification_failed_list(actor=request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "helpdesk/notification_failures.html", {"page": page, "query": ""})
+    failed_jobs = jobs.job_failed_list(actor=request.user)[:50]
+    return render(request, "helpdesk/notification_failures.html", {"page": page, "query": "", "jobs": failed_jobs})
 
 
 @login_required
@@ -31,4 +35,16 @@ def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
         _("La notification du ticket %(reference)s est remise en file d'envoi.")
         % {"reference": notification.ticket.reference},
     )
+    return redirect("helpdesk:notification_failures")
+
+
+@login_required
+@require_POST
+def job_retry(request: HttpRequest, job_id: str) -> HttpResponse:
+    try:
+        jobs.job_retry(actor=request.user, job_id=job_id)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("La tâche est remise en file."))
     return redirect("helpdesk:notification_failures")

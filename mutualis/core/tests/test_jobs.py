@@ -142,3 +142,36 @@ def test_a_worker_reaps_periodically_while_idle(monkeypatch):
     finally:
         reaper.stop()
     assert DBTaskResult.objects.get(pk=job.pk).status == "READY"
+
+
+def test_operator_admins_see_a_failed_job_and_queue_it_again(world, client):
+    from django.urls import reverse
+
+    job = running_job(started_ago=dt.timedelta(minutes=11), workers=2)
+    job_requeue_stale()  # lost twice: FAILED
+    client.force_login(world.admin)
+
+    body = client.get(reverse("helpdesk:notification_failures")).content.decode()
+    assert "mutualis.quality.tasks.monthly_reports" in body
+    assert LOST_WORKER in body
+
+    response = client.post(reverse("helpdesk:job_retry", kwargs={"job_id": job.pk}))
+    assert response.status_code == 302
+    (again,) = DBTaskResult.objects.all()
+    assert (again.task_path, again.status) == ("mutualis.quality.tasks.monthly_reports", "READY")
+    assert again.pk != job.pk
+    entry = AuditEntry.objects.get(object_id=str(job.pk), actor=world.admin)
+    assert entry.changes["exception_class_path"] == [LOST_WORKER, None]
+    assert "Aucune tâche en échec." in client.get(reverse("helpdesk:notification_failures")).content.decode()
+
+
+@pytest.mark.parametrize("who", ["staff", "manager_a", "agent_a"])
+def test_nobody_else_may_queue_a_failed_job_again(world, client, who):
+    from django.urls import reverse
+
+    job = running_job(started_ago=dt.timedelta(minutes=11), workers=2)
+    job_requeue_stale()
+    client.force_login(getattr(world, who))
+
+    assert client.post(reverse("helpdesk:job_retry", kwargs={"job_id": job.pk})).status_code == 404
+    assert DBTaskResult.objects.get().status == "FAILED"
