@@ -382,8 +382,20 @@ def test_it_sends_anonymous_visitors_to_login_and_answers_401_on_the_api(client,
     assert _writes() == before
 
 
-# Routes whose access is tested in the accounts app's own tests (sign-in, second factor, tokens).
-ACCOUNT_FLOW_ROUTES = {"login", "logout", "otp_verify", "otp_enrol", "token_create", "token_revoke"}
+# Routes whose access is tested in the accounts app's own tests (sign-in, password reset, second
+# factor, tokens).
+ACCOUNT_FLOW_ROUTES = {
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "otp_verify",
+    "otp_enrol",
+    "token_create",
+    "token_revoke",
+}
 TABLED_APPS = {"core", "accounts", "members", "catalog", "governance", "procurement"}
 # Apps whose pages have no line yet: listed here so that the next new app cannot slip by unnoticed.
 NOT_YET_TABLED_APPS = {"finance", "identity", "helpdesk", "quality"}
