@@ -36,7 +36,7 @@ from mutualis.catalog.selectors import (
 )
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, require_operator_staff
-from mutualis.lib.tabular import to_csv, to_xlsx
+from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.members.selectors import collectivity_list
 from mutualis.procurement.selectors import contract_list_for_application, contract_list_for_vendor
 
@@ -189,12 +189,9 @@ def matrix_export(request: HttpRequest, fmt: str) -> HttpResponse:
     footer = ["", "total", *matrix.column_totals, matrix.total]
     stamp = timezone.localdate().isoformat()
     if fmt == "xlsx":
-        response = HttpResponse(
-            to_xlsx(header, [*rows, footer], title="Matrice"),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        response = HttpResponse(to_xlsx(header, [*rows, footer], title="Matrice"), content_type=XLSX_CONTENT_TYPE)
     else:
-        response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(to_csv(header, rows, dialect=PEOPLE), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="matrice-deploiements-{stamp}.{fmt}"'
     return response
 

@@ -16,16 +16,21 @@ from django.utils.translation import gettext
 from mutualis.finance import tables
 from mutualis.finance.computations import MemberContribution
 from mutualis.finance.enums import ChapterKind, Side
-from mutualis.finance.formatting import plain
 from mutualis.finance.models import BudgetYear, ContributionCall, ExecutionLine
-from mutualis.lib.tabular import to_csv
+from mutualis.lib.tabular import OPEN_DATA, PEOPLE, csv_rows, to_csv
 from mutualis.members.models import Organisation
 
 
+def _cents(value: Decimal) -> Decimal:
+    """Accounts are kept to the cent: an export always shows two decimals."""
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
 # -- SCDL ---------------------------------------------------------------------------------------
-def scdl_rows(budget_year: BudgetYear) -> tuple[list[str], list[list[str]]]:
+def scdl_rows(budget_year: BudgetYear) -> tuple[list[str], list[list[Any]]]:
     """One row per section, side and chapter of a compte administratif; the carried-forward
-    chapters (001, 002) give their amount as BGT_MTRARPREC, the others as BGT_MTREAL."""
+    chapters (001, 002) give their amount as BGT_MTRARPREC, the others as BGT_MTREAL. Values stay
+    typed (Decimal amounts): the open-data dialect writes them the standard's way."""
     organisation = budget_year.budget.organisation
     if not organisation.siret:
         raise ValidationError(
@@ -43,7 +48,7 @@ def scdl_rows(budget_year: BudgetYear) -> tuple[list[str], list[list[str]]]:
         carried = line["chapter__kind"] == ChapterKind.CARRIED
         values = {
             "BGT_NATDEC": "compte administratif",
-            "BGT_ANNEE": str(budget_year.year),
+            "BGT_ANNEE": budget_year.year,
             "BGT_SIRET": organisation.siret,
             "BGT_NOM": f"{organisation.name} — {budget_year.budget.name}",
             "BGT_CONTNAT": line["chapter__code"],
@@ -53,7 +58,7 @@ def scdl_rows(budget_year: BudgetYear) -> tuple[list[str], list[list[str]]]:
             "BGT_SECTION": line["chapter__section"],
             "BGT_OPBUDG": "ordre" if line["chapter__kind"] == ChapterKind.ORDER else "réel",
             "BGT_CODRD": "recette" if line["side"] == Side.REVENUE else "dépense",
-            "BGT_MTRARPREC" if carried else "BGT_MTREAL": plain(line["total"]),
+            "BGT_MTRARPREC" if carried else "BGT_MTREAL": _cents(line["total"]),
         }
         rows.append([values.get(name, "") for name in header])
     if not rows:
@@ -65,22 +70,26 @@ def scdl_rows(budget_year: BudgetYear) -> tuple[list[str], list[list[str]]]:
 
 def scdl_csv(budget_year: BudgetYear) -> str:
     header, rows = scdl_rows(budget_year)
-    errors = tables.table_schema_errors(header, rows, exact_header=True)
+    # Check the very text that is written (dialect applied), not the values before it.
+    cells = csv_rows(rows, dialect=OPEN_DATA)
+    errors = tables.table_schema_errors(header, cells, exact_header=True)
     if errors:  # a bug of ours: never publish a file the schema refuses
         raise ValidationError(["export SCDL non conforme au schéma :", *errors])
-    return to_csv(header, rows)
+    return to_csv(header, rows, dialect=OPEN_DATA)
 
 
 # -- statements ---------------------------------------------------------------------------------
-def statement_rows(contribution: MemberContribution) -> list[list[str]]:
-    rows = [[gettext("part mutualisée"), "", plain(contribution.mutualised)]]
-    rows += [[gettext("part personnalisée"), line.label, plain(line.amount)] for line in contribution.personalised]
-    rows.append([gettext("total"), "", plain(contribution.total)])
+def statement_rows(contribution: MemberContribution) -> list[list[str | Decimal]]:
+    rows: list[list[str | Decimal]] = [[gettext("part mutualisée"), "", _cents(contribution.mutualised)]]
+    rows += [[gettext("part personnalisée"), line.label, _cents(line.amount)] for line in contribution.personalised]
+    rows.append([gettext("total"), "", _cents(contribution.total)])
     return rows
 
 
 def statement_csv(contribution: MemberContribution) -> str:
-    return to_csv([gettext("nature"), gettext("application"), gettext("montant")], statement_rows(contribution))
+    """The member's statement for its finance team's spreadsheet (French Excel conventions)."""
+    header = [gettext("nature"), gettext("application"), gettext("montant")]
+    return to_csv(header, statement_rows(contribution), dialect=PEOPLE)
 
 
 def statement_pdf(

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, require_operator_staff
-from mutualis.lib.tabular import to_csv, to_xlsx
+from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.procurement import selectors, services
 from mutualis.procurement.enums import MARKS
 from mutualis.procurement.exports import register_header, register_rows
@@ -74,12 +74,9 @@ def contract_export(request: HttpRequest, fmt: str) -> HttpResponse:
     header, rows = register_header(), register_rows(contracts)
     stamp = timezone.localdate().isoformat()
     if fmt == "xlsx":
-        response = HttpResponse(
-            to_xlsx(header, rows, title=_("Marchés")),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        response = HttpResponse(to_xlsx(header, rows, title=_("Marchés")), content_type=XLSX_CONTENT_TYPE)
     else:
-        response = HttpResponse(to_csv(header, rows), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(to_csv(header, rows, dialect=PEOPLE), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="registre-marches-{stamp}.{fmt}"'
     return response
 

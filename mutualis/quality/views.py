@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mutualis.core.tenancy import is_operator
-from mutualis.lib.tabular import to_csv, to_xlsx
+from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.members.models import Organisation
 from mutualis.quality import selectors
 from mutualis.quality.kpis import Month
@@ -59,6 +59,35 @@ def member(request: HttpRequest, slug: str) -> HttpResponse:
     collectivity = selectors.member_get(actor=request.user, slug=slug)
     data = selectors.member_dashboard(collectivity=collectivity, last=_month(request))
     return render(request, "quality/member.html", _context(data, member=True))
+
+
+# -- compliance with the service commitments ----------------------------------------------------
+@login_required
+def commitments(request: HttpRequest) -> HttpResponse:
+    """Compliance per service commitment, member and month over the trend's months. Operator
+    staff see every member (?member=slug for one); a member's managers and elected officials
+    see their own collectivity only."""
+    user: Any = request.user
+    if not is_operator(user) and not (user.organisation and selectors.can_see_member(user, user.organisation)):
+        raise Http404("page réservée")
+    last = _month(request)
+    first = selectors.month_shift(last, -(selectors.TREND_MONTHS - 1))
+    members = Organisation.objects.collectivities().order_by("name") if is_operator(user) else []
+    chosen = Organisation.objects.collectivities().filter(slug=request.GET.get("member") or "").first()
+    if not is_operator(user):
+        chosen = user.organisation
+    rows = selectors.commitment_compliance(
+        actor=user, first=first, last=last, collectivity_id=chosen.pk if chosen else None
+    )
+    context = {
+        "tables": selectors.commitment_compliance_table(rows, first=first, last=last),
+        "members": members,
+        "chosen": chosen,
+        "first_label": month_label(first),
+        "last_label": month_label(last),
+        "month_value": str(last),
+    }
+    return render(request, "quality/commitments.html", context)
 
 
 # -- time accounting ----------------------------------------------------------------------------
@@ -112,13 +141,12 @@ def time_spent(request: HttpRequest) -> HttpResponse:
     export = request.GET.get("format")
     name = f"temps-passe-{year}{'-' + chosen.slug if chosen else ''}"
     if export == "csv":
-        response = HttpResponse(to_csv(TIME_HEADER, time_rows(rows)), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(to_csv(TIME_HEADER, time_rows(rows), dialect=PEOPLE), content_type=CSV_CONTENT_TYPE)
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
     if export == "xlsx":
         response = HttpResponse(
-            to_xlsx(TIME_HEADER, time_rows(rows), title=_("Temps passé")),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            to_xlsx(TIME_HEADER, time_rows(rows), title=_("Temps passé")), content_type=XLSX_CONTENT_TYPE
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
         return response

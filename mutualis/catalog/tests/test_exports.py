@@ -63,7 +63,7 @@ def test_it_downloads_the_matrix_as_csv_equal_to_the_database(client, deployment
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="matrice-deploiements-')
-    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     expected_header, expected_rows = expected_table()
     assert header == expected_header == ["domaine", "application", "alpha", "bravo", "charlie", "delta", "total"]
     assert rows == expected_rows
@@ -93,7 +93,7 @@ def test_it_exports_only_a_members_own_column(client, deployments):
 
     response = client.get("/catalogue/matrice.csv")
 
-    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert header == ["domaine", "application", "alpha", "total"]
     assert rows == expected_table(["alpha"])[1]
     assert "bravo" not in response.content.decode()
@@ -104,7 +104,7 @@ def test_it_applies_the_page_filters_to_the_export(client, deployments):
 
     response = client.get("/catalogue/matrice.csv?domaine=rh&adherent=charlie&adherent=alpha")
 
-    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8"))))
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert header == ["domaine", "application", "alpha", "charlie", "total"]
     assert rows == [
         ["Ressources humaines", "Paie", "oui", "", "1"],
@@ -123,7 +123,7 @@ def test_it_prints_the_matrix_as_csv_from_the_command(deployments):
 
     call_command("catalog_matrix", "--format", "csv", stdout=out)
 
-    header, *rows = list(csv.reader(io.StringIO(out.getvalue())))
+    header, *rows = list(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff")), delimiter=";"))
     expected_header, expected_rows = expected_table()
     assert header == expected_header
     assert rows == expected_rows

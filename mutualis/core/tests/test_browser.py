@@ -98,10 +98,13 @@ def test_it_filters_and_exports_the_matrix(page, live_server):
 
     with page.expect_download() as info:
         page.get_by_role("link", name="Exporter en CSV").click()
-    downloaded = Path(info.value.path()).read_text(encoding="utf-8")
+    downloaded = Path(info.value.path()).read_text(encoding="utf-8-sig")
     out = io.StringIO()
     call_command("catalog_matrix", stdout=out)
-    assert list(csv.reader(io.StringIO(downloaded))) == list(csv.reader(io.StringIO(out.getvalue())))
+    printed = out.getvalue().removeprefix("\ufeff")
+    assert list(csv.reader(io.StringIO(downloaded), delimiter=";")) == list(
+        csv.reader(io.StringIO(printed), delimiter=";")
+    )
 
     all_rows = page.locator("table.matrix tbody th[scope=row]").count()
     summary = page.get_by_role("status")

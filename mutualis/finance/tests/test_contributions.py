@@ -95,14 +95,14 @@ def test_it_shows_a_member_only_its_own_statement(client, world, call):
 def test_it_serves_the_statement_as_csv_and_pdf(client, world, call):
     client.force_login(world.staff)
 
-    csv = client.get(reverse("finance:statement_csv", args=[2024, "alpha"])).content.decode()
+    csv = client.get(reverse("finance:statement_csv", args=[2024, "alpha"])).content.decode("utf-8-sig")
     pdf = client.get(reverse("finance:statement_pdf", args=[2024, "alpha"]))
 
     assert csv.splitlines() == [
-        "nature,application,montant",
-        "part mutualisée,,70833.34",
-        "part personnalisée,Courrier,1200.00",
-        "total,,72033.34",
+        "nature;application;montant",
+        "part mutualisée;;70833,34",
+        "part personnalisée;Courrier;1200,00",
+        "total;;72033,34",
     ]
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")

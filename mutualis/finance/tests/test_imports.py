@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from mutualis.core.models import AuditEntry
 from mutualis.finance import exports, services, tables
 from mutualis.finance.models import Budget, BudgetYear, ExecutionLine
-from mutualis.lib.tabular import to_csv
+from mutualis.lib.tabular import OPEN_DATA, to_csv
 
 HEADER = "annee;section;sens;chapitre;libelle;montant\n"
 GOOD = HEADER + (
@@ -150,7 +150,7 @@ def test_it_refuses_an_scdl_file_that_breaks_the_schema(budget, year_2022):
     other = Budget.objects.create(organisation=budget.organisation, slug="copie", name="Copie", kind="annexe")
 
     with pytest.raises(ValidationError) as error:
-        _import(other, to_csv(header, rows))
+        _import(other, to_csv(header, rows, dialect=OPEN_DATA))
 
     text = " ".join(error.value.messages)
     assert "ligne 2, colonne BGT_SECTION" in text

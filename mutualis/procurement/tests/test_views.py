@@ -141,8 +141,8 @@ def test_it_filters_the_register(client, world, make_contract):
     client.force_login(world.staff)
 
     def codes(query):
-        rows = client.get("/marches/registre.csv?" + query).content.decode()
-        return [r[0] for r in list(csv.reader(io.StringIO(rows)))[1:]]
+        rows = client.get("/marches/registre.csv?" + query).content.decode("utf-8-sig")
+        return [r[0] for r in list(csv.reader(io.StringIO(rows), delimiter=";"))[1:]]
 
     assert codes("") == ["A", "B"]
     assert codes("annee=2023") == ["B"]

@@ -131,7 +131,7 @@ def test_it_prints_json_and_csv_from_the_command(fixture):
     }
     out = StringIO()
     call_command("helpdesk_kpis", "--from", "2026-11", "--to", "2026-11", "--format", "csv", stdout=out)
-    assert out.getvalue().splitlines()[0].startswith("month,opened,solved,closed,backlog_end,")
+    assert out.getvalue().splitlines()[0].startswith("\ufeffmonth;opened;solved;closed;backlog_end;")
 
 
 def test_it_refuses_an_unknown_grouping_or_month(db):

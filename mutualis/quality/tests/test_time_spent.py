@@ -70,7 +70,7 @@ def test_it_exports_csv_and_xlsx_that_read_back_equal(tasks, world, client):
     rows = selectors.time_spent(actor=world.staff, year=2026)
     response = client.get("/qualite/temps-passe/", {"year": 2026, "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    read = list(csv.reader(io.StringIO(response.content.decode())))
+    read = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert read[0][:3] == ["mois", "collectivite", "collectivite_nom"]
     assert [(r[0], r[1], r[4], int(r[5]), int(r[6])) for r in read[1:]] == [
         (r["month"], r["collectivity_slug"], r["application_name"], r["tasks"], r["seconds"]) for r in rows
@@ -102,6 +102,6 @@ def test_it_shows_a_member_only_its_own_time(tasks, world, client):
     assert client.login(username=world.manager_b.username, password=PASSWORD)
     response = client.get("/qualite/temps-passe/", {"year": 2026, "member": "alpha", "format": "csv"})
     lines = response.content.decode().splitlines()[1:]
-    assert lines and all(",bravo," in line for line in lines)
+    assert lines and all(";bravo;" in line for line in lines)
     assert client.login(username=world.agent_a.username, password=PASSWORD)
     assert client.get("/qualite/temps-passe/").status_code == 404

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from mutualis.accounts.models import Role, User
 from mutualis.catalog.exports import matrix_header, matrix_json, matrix_rows
 from mutualis.catalog.selectors import deployment_matrix
-from mutualis.lib.tabular import to_csv
+from mutualis.lib.tabular import PEOPLE, to_csv
 
 
 class Command(BaseCommand):
@@ -25,4 +25,4 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(matrix_json(matrix), ensure_ascii=False, indent=2))
         else:
-            self.stdout.write(to_csv(matrix_header(matrix), matrix_rows(matrix)), ending="")
+            self.stdout.write(to_csv(matrix_header(matrix), matrix_rows(matrix), dialect=PEOPLE), ending="")

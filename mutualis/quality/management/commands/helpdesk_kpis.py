@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mutualis.lib.tabular import to_csv
+from mutualis.lib.tabular import PEOPLE, to_csv
 from mutualis.members.models import Organisation
 from mutualis.quality.kpis import KEYS, MEASURES, Month, compute
 
@@ -38,5 +38,5 @@ class Command(BaseCommand):
         else:
             header = [*by, *MEASURES]
             self.stdout.write(
-                to_csv(header, [[row[h] if row[h] is not None else "" for h in header] for row in rows]), ending=""
+                to_csv(header, [[row[h] for h in header] for row in rows], dialect=PEOPLE), ending=""
             )
