@@ -1,8 +1,12 @@
 """Mail into the helpdesk: a known sender's message opens a ticket, or adds a followup when its
 subject carries a ticket's reference; a reply to a closed ticket opens a new one linked to it.
 
-Unknown senders are refused and logged. Every message handled is recorded in the audit log under
-its Message-ID, which makes a second delivery (or a second poll) a no-op."""
+A message is never believed on its From header alone (mailauth.py): several From addresses, a
+Sender other than From, or a DMARC, SPF or DKIM failure reported by a trusted receiving server
+(settings.HELPDESK_TRUSTED_AUTHSERV_IDS) refuse it; an operator account acts by mail only when
+that server vouches for its address. Unknown senders are refused too. Every message is recorded
+under its Message-ID in its own table (InboundMail): a second delivery or a second poll of a
+handled message is a no-op, and operator admins see the refusals."""
 
 from __future__ import annotations
 
@@ -19,17 +23,16 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from mutualis.accounts.models import User
-from mutualis.core.models import AuditAction, AuditEntry
-from mutualis.helpdesk import services
+from mutualis.helpdesk import mailauth, services
 from mutualis.helpdesk.enums import Source, Status, TicketType
 from mutualis.helpdesk.mail import REFERENCE_IN_SUBJECT, SUBJECTS
-from mutualis.helpdesk.models import Ticket
+from mutualis.helpdesk.models import InboundMail, Ticket
 from mutualis.helpdesk.selectors import ticket_visible
 
 logger = logging.getLogger("mutualis.helpdesk.inbound")
@@ -55,41 +58,36 @@ class Outcome:
         return self.kind != REFUSED
 
 
-def _message_key(message_id: str) -> str:
-    # AuditEntry.object_id is 64 characters and indexed with content_type (null here).
-    return "mail:" + hashlib.sha256(message_id.encode()).hexdigest()[:59]
-
-
 def _record(
-    *, kind: str, message_id: str, sender: str, subject: str, actor: Any, ticket: Ticket | None, reason: str = ""
+    *,
+    kind: str,
+    message_id: str,
+    sender: str,
+    subject: str,
+    user: Any = None,
+    ticket: Ticket | None = None,
+    reason: str = "",
 ) -> None:
-    changes: dict[str, list[Any]] = {
-        "message_id": [None, message_id],
-        "from": [None, sender],
-        "subject": [None, subject[:200]],
-        "outcome": [None, kind],
-    }
-    if ticket is not None:
-        changes["ticket"] = [None, ticket.reference]
-    if reason:
-        changes["reason"] = [None, reason[:500]]
-    AuditEntry.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        actor_label=actor.get_username() if getattr(actor, "is_authenticated", False) else sender[:200] or "système",
-        action=AuditAction.IMPORT,
-        object_id=_message_key(message_id),
-        object_repr=(f"courriel {ticket.reference} " if ticket else "courriel ") + message_id,
-        changes=changes,
-        organisation_id=ticket.collectivity_id if ticket else getattr(actor, "organisation_id", None),
-        via="mail",
+    """The message's one row, written or updated (a refused message delivered again may pass)."""
+    InboundMail.objects.update_or_create(
+        message_id=message_id,
+        defaults={
+            "outcome": kind,
+            "sender": sender[:320],
+            "subject": subject[:255],
+            "reason": reason,
+            "user": user if getattr(user, "is_authenticated", False) else None,
+            "ticket": ticket,
+        },
     )
 
 
 def already_handled(message_id: str) -> bool:
-    entries = AuditEntry.objects.filter(
-        content_type__isnull=True, object_id=_message_key(message_id), action=AuditAction.IMPORT
-    ).values_list("changes", flat=True)
-    return any((changes.get("outcome") or [None, None])[1] in HANDLED for changes in entries)
+    return InboundMail.objects.filter(message_id=message_id, outcome__in=HANDLED).exists()
+
+
+class _AlreadyHandled(Exception):
+    """Another run handled the message while this one was at it."""
 
 
 def _sender(message: EmailMessage) -> str:
@@ -165,30 +163,46 @@ def ingest_message(raw: bytes) -> Outcome:
     """Handle one RFC 822 message (see the module's docstring); never raises for bad mail."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    message_id = str(message.get("Message-ID", "")).strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
+    message_id = (str(message.get("Message-ID", "")).strip() or "sha256:" + hashlib.sha256(raw).hexdigest())[:998]
     subject = " ".join(str(message.get("Subject", "")).split())
     sender = _sender(message)
 
-    def refuse(reason: str, actor: Any = None) -> Outcome:
+    def refuse(reason: str, user: Any = None) -> Outcome:
         logger.warning("inbound mail %s from %r refused: %s", message_id, sender, reason)
-        _record(
-            kind=REFUSED, message_id=message_id, sender=sender, subject=subject, actor=actor, ticket=None, reason=reason
-        )
+        _record(kind=REFUSED, message_id=message_id, sender=sender, subject=subject, user=user, reason=reason)
         return Outcome(REFUSED, reason, message_id=message_id)
 
-    if already_handled(message_id):
+    def duplicate() -> Outcome:
         return Outcome(DUPLICATE, _("message déjà traité : %(id)s") % {"id": message_id}, message_id=message_id)
+
+    if already_handled(message_id):
+        return duplicate()
     if _is_automatic(message) or sender.lower() == settings.DEFAULT_FROM_EMAIL.lower():
         logger.info("inbound mail %s from %r ignored: automatic message", message_id, sender)
         return Outcome(IGNORED, _("message automatique ignoré"), message_id=message_id)
     if not sender:
         return refuse(_("expéditeur illisible ou absent"))
+    # Never believed on its From alone: one author, no other Sender, and nothing the trusted
+    # receiving server reports as forged.
+    check = mailauth.verdict(message, sender=sender, trusted_ids=settings.HELPDESK_TRUSTED_AUTHSERV_IDS)
+    if check.refusal:
+        return refuse(check.refusal)
     users = list(User.objects.filter(email__iexact=sender, is_active=True).select_related("organisation")[:2])
     if not users:
         return refuse(_("expéditeur inconnu : %(sender)s n'est l'adresse d'aucun compte actif") % {"sender": sender})
     if len(users) > 1:
         return refuse(_("expéditeur ambigu : plusieurs comptes actifs ont l'adresse %(sender)s") % {"sender": sender})
     user = users[0]
+    if user.is_operator and not check.authenticated:
+        # An operator account acts on every member's tickets: its address alone, easy to forge,
+        # must not be enough.
+        return refuse(
+            _(
+                "adresse de l'opérateur non authentifiée : un agent de l'opérateur n'agit par courriel "
+                "que si le serveur de réception confirme l'expéditeur (DMARC ou DKIM aligné)"
+            ),
+            user=user,
+        )
     body = _text(message)
     uploads, dropped = _uploads(message)
     if dropped:
@@ -200,6 +214,10 @@ def ingest_message(raw: bytes) -> Outcome:
     target = _target(user, match.group(1) if match else None)
     try:
         with transaction.atomic():
+            # The row is locked (or its insert blocks on the unique Message-ID) until this
+            # transaction ends: two runs on the same message write one ticket.
+            if InboundMail.objects.select_for_update().filter(message_id=message_id, outcome__in=HANDLED).exists():
+                raise _AlreadyHandled
             if target is not None and target.status != Status.CLOSED:
                 services.followup_add(
                     actor=user, ticket=target, body=body, attachments=uploads, source=Source.MAIL, via="mail"
@@ -229,10 +247,12 @@ def ingest_message(raw: bytes) -> Outcome:
                     via="mail",
                 )
                 kind = LINKED if target is not None else CREATED
-            _record(kind=kind, message_id=message_id, sender=sender, subject=subject, actor=user, ticket=ticket)
+            _record(kind=kind, message_id=message_id, sender=sender, subject=subject, user=user, ticket=ticket)
+    except (_AlreadyHandled, IntegrityError):
+        return duplicate()
     except (ValidationError, PermissionDenied, Http404) as error:
         reason = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error) or _("accès refusé")
-        return refuse(reason, actor=user)
+        return refuse(reason, user=user)
     texts = {
         CREATED: _("demande %(ref)s ouverte"),
         FOLLOWUP: _("message ajouté à %(ref)s"),

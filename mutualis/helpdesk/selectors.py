@@ -161,3 +161,12 @@ def ticket_queue(
     if bounds := month_bounds(backlog):
         qs = qs.filter(Q(solved_at__isnull=True) | Q(solved_at__gte=bounds[1]), opened_at__lt=bounds[1])
     return qs.order_by("-priority", "ttr_due_at", "-opened_at", "-id")
+
+
+def inbound_refused_list(*, user: Any) -> QuerySet[Any]:
+    """Messages the helpdesk mailbox refused, newest first; operator admins only."""
+    from mutualis.core.tenancy import require_operator_admin
+    from mutualis.helpdesk.models import InboundMail, InboundOutcome
+
+    require_operator_admin(user)
+    return InboundMail.objects.filter(outcome=InboundOutcome.REFUSED).order_by("-updated_at", "-id")

@@ -1,9 +1,10 @@
 """Configuration routes under /assistance/configuration/: calendars, service-level policies,
-categories and the priority matrix (operator staff only)."""
+categories and the priority matrix (operator staff only); refused inbound mail (operator admins)."""
 
 from django.urls import path
 
 from mutualis.helpdesk import config_views as views
+from mutualis.helpdesk import views_mail
 
 CONFIG = "configuration/"
 CAL = f"{CONFIG}calendriers/"
@@ -27,4 +28,5 @@ urlpatterns = [
     path(f"{CONFIG}categories/<int:pk>/", views.category_edit, name="config_category_edit"),
     path(f"{CONFIG}matrice/", views.priority_matrix, name="config_matrix"),
     path(f"{CONFIG}matrice/glpi/", views.priority_matrix_restore, name="config_matrix_restore"),
+    path(f"{CONFIG}courriels-refuses/", views_mail.inbound_refused, name="config_inbound_refused"),
 ]

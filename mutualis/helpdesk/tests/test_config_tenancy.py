@@ -1,5 +1,6 @@
-"""The tenancy matrix of the configuration pages: operator staff only. Members, elected officials
-included, are told nothing exists (404); a refusal writes nothing, an allowed write is audited."""
+"""The tenancy matrix of the configuration pages: operator staff only (refused mail: operator
+admins only). Members, elected officials included, are told nothing exists (404); a refusal
+writes nothing, an allowed write is audited."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ category edit      POST  /assistance/configuration/categories/{cat}/            
 matrix             GET   /assistance/configuration/matrice/                             200 200 404 404 404
 matrix             POST  /assistance/configuration/matrice/                             302 302 404 404 404
 matrix restore     POST  /assistance/configuration/matrice/glpi/                        302 302 404 404 404
+inbound refused    GET   /assistance/configuration/courriels-refuses/                   200 404 404 404 404
 """
 
 
