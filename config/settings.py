@@ -234,7 +234,10 @@ LOCALE_PATHS = [BASE_DIR / "mutualis" / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Off: with it, Django groups every integer a template prints, so years read « exercice 2 022 »
+# (pages and PDFs alike). Quantities are grouped where they are meant, explicitly: amounts by the
+# `eur` filter, counts by `intcomma`.
+USE_THOUSAND_SEPARATOR = False
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -300,6 +303,8 @@ AXES_CLIENT_IP_CALLABLE = "mutualis.accounts.throttle.client_ip"
 AXES_WHITELIST_CALLABLE = "mutualis.accounts.throttle.not_a_password_attempt"
 AXES_LOCKOUT_CALLABLE = "mutualis.accounts.views.locked_out"
 AXES_ENABLE_ADMIN = False
+# Logins are in the audit log already: no second, ever-growing table of them.
+AXES_DISABLE_ACCESS_LOG = True
 # Failures are in the audit log; axes' own start-up banner and lines would only add noise to commands.
 AXES_VERBOSE = False
 # A success would clear every failure from its address too: a guesser with one good account
