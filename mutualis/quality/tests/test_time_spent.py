@@ -10,13 +10,15 @@ from openpyxl import load_workbook
 from mutualis.helpdesk import services
 from mutualis.quality import selectors
 from mutualis.quality.tests.test_kpis import at
-from mutualis.testing.factories import PASSWORD, ApplicationFactory
+from mutualis.testing.factories import PASSWORD, ApplicationFactory, SubscriptionFactory
 
 
 @pytest.fixture
 def tasks(world):
     mail = ApplicationFactory(slug="messagerie", name="Messagerie")
     civil = ApplicationFactory(slug="etat-civil", name="État civil")
+    for member, application in ((world.member_a, mail), (world.member_a, civil), (world.member_b, mail)):
+        SubscriptionFactory(collectivity=member, application=application)  # a ticket names a subscribed one
 
     def ticket(member, application):
         return services.ticket_create(
