@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mutualis.catalog.models import Application
+from mutualis.catalog.models import Application, ServiceCommitment
 from mutualis.helpdesk.enums import TicketType
 from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm, TicketField
-from mutualis.helpdesk.models import Category
+from mutualis.helpdesk.models import Category, SlaPolicy
 from mutualis.members.models import OperatorService
 
 # slug, name, default group (an operator service of the data set), position
@@ -193,7 +193,23 @@ def load_forms(data: dict[str, Any]) -> None:
             FormQuestion.objects.filter(pk=question.pk).update(condition_question=questions[key], condition_value=value)
 
 
-STEPS: list[Callable[[dict[str, Any]], None]] = [load_categories, load_forms]
+# Which of the data set's service commitments the default policies (migration 0009) measure:
+# incidents are about the platforms the operator runs (« Système d'information »), requests about
+# its agents' work for the members (« Expertise »). The other commitments (hosting, mail, GDPR,
+# archiving) have no ticket rule of their own yet: the quality page says they are not measured.
+COMMITMENT_POLICIES = {"systeme-information": "incident", "expertise": "request"}
+
+
+def load_commitment_policies(data: dict[str, Any]) -> None:
+    """Name the policies measuring each commitment; what an operator set by hand is kept (added to)."""
+    commitments = {c.slug: c for c in ServiceCommitment.objects.filter(slug__in=COMMITMENT_POLICIES)}
+    for slug, ticket_type in COMMITMENT_POLICIES.items():
+        commitment = commitments.get(slug)
+        if commitment is not None:
+            commitment.sla_policies.add(*SlaPolicy.objects.filter(ticket_type=ticket_type))
+
+
+STEPS: list[Callable[[dict[str, Any]], None]] = [load_categories, load_forms, load_commitment_policies]
 
 
 def load_helpdesk(data: dict[str, Any]) -> None:

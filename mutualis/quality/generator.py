@@ -35,7 +35,7 @@ from mutualis.catalog.models import ACTIVE_STATUSES, Application, Subscription
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
 from mutualis.helpdesk import sla
-from mutualis.helpdesk.enums import Action, PendingReason, Source, Status, TicketType
+from mutualis.helpdesk.enums import OPEN_STATUSES, Action, Clock, PendingReason, Source, Status, TicketType
 from mutualis.helpdesk.models import (
     Attachment,
     Calendar,
@@ -49,7 +49,7 @@ from mutualis.helpdesk.models import (
     TransitionLog,
 )
 from mutualis.lib.business_offsets import OffsetTable
-from mutualis.lib.business_time import CalendarSpec
+from mutualis.lib.business_time import CalendarSpec, add_business_seconds
 from mutualis.members.models import Organisation
 from mutualis.quality.kpis import TZ, Month
 
@@ -67,8 +67,15 @@ URGENCY = {TicketType.INCIDENT: (3, 12, 45, 28, 12), TicketType.REQUEST: (10, 35
 IMPACT = {TicketType.INCIDENT: (5, 25, 45, 20, 5), TicketType.REQUEST: (15, 40, 40, 5, 0)}
 BLOCKING_SHARE = 0.15  # of incidents with urgency ≥ 4
 # Business seconds, log-normal: (median, sigma) per priority.
-TTO = {5: (600, 0.9), 4: (1200, 0.9), 3: (2700, 0.9), 2: (5400, 0.9), 1: (10800, 0.9)}
-TTR = {5: (3 * 3600, 1.0), 4: (5 * 3600, 1.0), 3: (10 * 3600, 1.1), 2: (16 * 3600, 1.1), 1: (28 * 3600, 1.1)}
+TTO = {6: (300, 0.9), 5: (600, 0.9), 4: (1200, 0.9), 3: (2700, 0.9), 2: (5400, 0.9), 1: (10800, 0.9)}
+TTR = {
+    6: (2 * 3600, 1.0),
+    5: (3 * 3600, 1.0),
+    4: (5 * 3600, 1.0),
+    3: (10 * 3600, 1.1),
+    2: (16 * 3600, 1.1),
+    1: (28 * 3600, 1.1),
+}
 TTR_BLOCKING = (3 * 3600, 0.7)
 TTR_MAX = 120 * 8 * 3600
 PENDING_SHARE, PENDING = 0.18, (6 * 3600, 1.0)
@@ -485,6 +492,15 @@ def generate(*, months: int, seed: int, now: dt.datetime | None = None, actor: A
             ),
             task_rows,
         )
+        # The alerts the periodic escalation would have recorded on the tickets still open: the
+        # « menacé » queue (warned at 75 %) shows them as it would in production.
+        event_rows = [
+            row
+            for ticket in tickets
+            if ticket.status in OPEN_STATUSES and ticket.policy is not None
+            for row in _sla_events(ticket, ctx.clock(ticket.calendar).spec, now)
+        ]
+        _insert(SlaEvent, ("ticket_id", "clock", "percent", "created_at"), event_rows)
         logs_count = len(log_rows)
         result.tickets, result.transitions, result.tasks = len(tickets), logs_count, len(task_rows)
         audit_record(
@@ -499,6 +515,23 @@ def generate(*, months: int, seed: int, now: dt.datetime | None = None, actor: A
             via="cli",
         )
     return result
+
+
+def _sla_events(ticket: Ticket, spec: CalendarSpec, now: dt.datetime) -> list[tuple[Any, ...]]:
+    """(ticket, clock, level, instant) of each level an open ticket's clocks have crossed by `now`,
+    as `services.sla_escalate` records them (the instant: when the budget's share ran out)."""
+    assert ticket.policy is not None
+    rows = []
+    for clock, budget in ((Clock.TTO, ticket.tto_budget_s), (Clock.TTR, ticket.ttr_budget_s)):
+        if not budget or (clock == Clock.TTO and ticket.taken_at is not None):
+            continue
+        elapsed = sla.clock_elapsed(ticket, spec, clock, now)
+        waiting = ticket.waiting_seconds if clock == Clock.TTR else 0
+        for level in ticket.policy.levels():
+            if 100 * elapsed >= level * budget:
+                crossed = add_business_seconds(spec, ticket.opened_at, budget * level // 100 + waiting)
+                rows.append((ticket.pk, str(clock), level, min(crossed, now)))
+    return rows
 
 
 def _one(

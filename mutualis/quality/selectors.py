@@ -9,18 +9,18 @@ from collections import defaultdict
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, QuerySet, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear, TruncMonth
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from mutualis.accounts.models import Role
-from mutualis.catalog.models import Application
+from mutualis.catalog.models import Application, ServiceCommitment
 from mutualis.core.tenancy import is_operator, scope
-from mutualis.helpdesk.models import TicketTask
+from mutualis.helpdesk.models import Ticket, TicketTask
 from mutualis.members.models import Organisation
-from mutualis.quality.kpis import Month, compute, months_between
+from mutualis.quality.kpis import TZ, Month, compute, months_between
 from mutualis.quality.models import MonthlyReport
 
 TREND_MONTHS = 12
@@ -259,3 +259,104 @@ def report_get(*, actor: Any, collectivity: Organisation, month: str, version: i
     if report is None:
         raise Http404("rapport introuvable")
     return report
+
+
+# -- compliance with the catalogue's service commitments -------------------------------------------
+def commitment_compliance(
+    *, actor: Any, first: Month, last: Month, collectivity_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Per service commitment, member and local month: the tickets solved whose policy measures
+    the commitment, and how many were owned and solved within their budgets (the definitions of
+    sla_tto_pct and sla_ttr_pct, docs/indicators.md). One grouped query through the policies'
+    commitments, scoped by the acting account: a member sees its own rows only."""
+    months = months_between(first, last)
+    start, end = months[0].start(), months[-1].next().start()
+    tickets = scope(Ticket.objects.all(), actor, field="collectivity_id").filter(
+        solved_at__gte=start, solved_at__lt=end, opened_offset__isnull=False, policy__commitments__isnull=False
+    )
+    if collectivity_id:
+        tickets = tickets.filter(collectivity_id=collectivity_id)
+    ttr = F("solved_offset") - F("opened_offset") - F("waiting_seconds")
+    tto = F("taken_offset") - F("opened_offset")
+    rows = (
+        tickets.annotate(commitment_id=F("policy__commitments"), month=TruncMonth("solved_at", tzinfo=TZ))
+        .values("commitment_id", "collectivity_id", "month")
+        .annotate(
+            solved=Count("id"),
+            ttr_n=Count("id", filter=Q(ttr_budget_s__isnull=False)),
+            ttr_ok=Count("id", filter=Q(ttr_budget_s__isnull=False, ttr_budget_s__gte=ttr)),
+            tto_n=Count("id", filter=Q(tto_budget_s__isnull=False, taken_offset__isnull=False)),
+            tto_ok=Count("id", filter=Q(tto_budget_s__isnull=False, taken_offset__isnull=False, tto_budget_s__gte=tto)),
+        )
+        .order_by()
+    )
+    return [
+        {
+            **row,
+            "month": _month_of(row["month"]),
+        }
+        for row in rows
+    ]
+
+
+def _month_of(instant: dt.datetime) -> str:
+    local = timezone.localtime(instant, TZ)
+    return str(Month(local.year, local.month))
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def commitment_compliance_table(rows: list[dict[str, Any]], *, first: Month, last: Month) -> list[dict[str, Any]]:
+    """The grouped rows as one table per commitment (every commitment, measured or not): a line
+    per member and a line for all of them, a cell per month and the period's total."""
+    months = [str(m) for m in months_between(first, last)]
+    members = Organisation.objects.in_bulk({row["collectivity_id"] for row in rows})
+    by_commitment: dict[int, dict[int | None, dict[str, dict[str, int]]]] = defaultdict(
+        lambda: defaultdict(
+            lambda: defaultdict(lambda: dict.fromkeys(("solved", "ttr_n", "ttr_ok", "tto_n", "tto_ok"), 0))
+        )
+    )
+    for row in rows:
+        for member in (row["collectivity_id"], None):  # None: all members together
+            for period in (row["month"], "total"):
+                cell = by_commitment[row["commitment_id"]][member][period]
+                for measure in ("solved", "ttr_n", "ttr_ok", "tto_n", "tto_ok"):
+                    cell[measure] += row[measure]
+
+    def cell(values: dict[str, int] | None) -> dict[str, Any] | None:
+        if not values or not values["solved"]:
+            return None
+        return {
+            "solved": values["solved"],
+            "ttr_pct": _pct(values["ttr_ok"], values["ttr_n"]),
+            "tto_pct": _pct(values["tto_ok"], values["tto_n"]),
+        }
+
+    tables = []
+    for commitment in ServiceCommitment.objects.prefetch_related("sla_policies"):
+        lines = by_commitment.get(commitment.pk, {})
+        member_ids = sorted((m for m in lines if m is not None), key=lambda pk: members[pk].name)
+        tables.append(
+            {
+                "commitment": commitment,
+                "policies": list(commitment.sla_policies.all()),
+                "months": months,
+                "lines": [
+                    {
+                        "member": members[pk],
+                        "cells": [cell(lines[pk].get(m)) for m in months],
+                        "total": cell(lines[pk].get("total")),
+                    }
+                    for pk in member_ids
+                ],
+                "all": {
+                    "cells": [cell(lines[None].get(m)) for m in months],
+                    "total": cell(lines[None].get("total")),
+                }
+                if None in lines and len(member_ids) > 1
+                else None,
+            }
+        )
+    return tables

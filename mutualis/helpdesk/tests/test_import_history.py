@@ -125,6 +125,8 @@ def test_it_imports_a_good_file_with_its_timestamps_and_one_audit_entry(history,
 
 
 def test_it_computes_due_dates_and_marks_a_resolution_after_the_due_date(history):
+    # Only the blocking incidents' rule of the defaults (migration 0009), and this one.
+    SlaPolicy.objects.filter(blocking_only=False).update(active=False)
     SlaPolicy.objects.create(
         name="Demandes P4",
         ticket_type="request",

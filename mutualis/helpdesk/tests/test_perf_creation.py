@@ -76,6 +76,7 @@ def test_it_uses_the_calendars_new_version_after_a_closure(world):
 
 def test_it_ignores_a_deactivated_policy_and_picks_the_lowest_id_among_equals(world):
     calendar = sla.default_calendar()
+    SlaPolicy.objects.update(active=False)  # the defaults of migration 0009 out of the way
     general, twin = (
         SlaPolicy.objects.create(name=name, calendar=calendar, ttr_value=5, ttr_unit="days") for name in ("B", "A")
     )

@@ -40,7 +40,7 @@ def test_it_shows_the_cli_figures_and_the_hand_computation(fixture, world, clien
     # By hand (see test_kpis): 3 opened, 3 solved, 1 left open since October; TTR 1 h, 2 h, 3.5 h.
     assert (row["opened"], row["solved"], row["backlog_end"]) == (3, 3, 1)
     assert row["ttr_median_s"] == 7200 and row["ttr_p90_s"] == 7200 + 0.8 * 5400
-    assert row["blocking_2d_pct"] == 100.0 and row["sla_tto_pct"] is None
+    assert row["blocking_2d_pct"] == 100.0 and row["sla_tto_pct"] == 100.0
     october = next(r for r in response.context["data"]["series"] if r["month"] == "2026-10")
     assert (october["opened"], october["backlog_end"]) == (1, 1)
     assert response.context["data"]["peak"] == 11  # November, the last of the twelve months

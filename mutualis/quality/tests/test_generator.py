@@ -98,3 +98,23 @@ def test_it_replaces_its_history_and_keeps_real_tickets(catalogue, world):
     call_command("demo_generate_tickets", "--months", "1", "--seed", "5", stdout=out)
     assert "tickets sur 1 mois" in out.getvalue()
     assert Ticket.objects.filter(pk=real.pk).exists()
+
+
+def test_it_gives_the_history_due_dates_queues_and_compliance(catalogue, world):
+    from mutualis.helpdesk.enums import OPEN_STATUSES
+    from mutualis.helpdesk.models import SlaEvent
+    from mutualis.helpdesk.selectors import ticket_queue
+
+    generate(months=3, seed=11, now=NOW)
+    assert not Ticket.objects.filter(policy=None).exists()  # the default policies cover them all
+    assert not Ticket.objects.filter(ttr_due_at=None).exists()
+    rows = compute(first=Month(2026, 9), last=Month(2026, 11), by=["month"])
+    for row in rows:
+        assert 50 <= row["sla_tto_pct"] <= 100 and 50 <= row["sla_ttr_pct"] <= 100
+        assert row["sla_ttr_pct"] < 100 or row["sla_tto_pct"] < 100  # a realistic history misses some
+    at_risk = ticket_queue(actor=world.staff, view="at_risk", now=NOW)
+    breached = ticket_queue(actor=world.staff, view="breached", now=NOW)
+    assert at_risk.exists() and breached.exists()
+    # The alerts escalation would have recorded are there, and a run at the same instant adds none.
+    assert SlaEvent.objects.filter(ticket__status__in=OPEN_STATUSES).exists()
+    assert services.sla_escalate(now=NOW) == 0

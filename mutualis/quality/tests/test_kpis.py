@@ -80,8 +80,10 @@ def test_it_computes_the_month_as_by_hand(fixture):
     # TTO: 30 min, 1 h, 1.5 h (Friday 16:00 → 17:30, the evening is closed).
     assert november["tto_median_s"] == 3600
     assert november["blocking_2d_pct"] == 100.0
-    assert november["sla_ttr_pct"] == 100.0  # only the blocking one has a resolution budget
-    assert november["sla_tto_pct"] is None  # the default policy sets no time to own
+    # The default policies (migration 0009) give each a budget: priority 3 owns in 8 business
+    # hours and resolves in 10 business days, the blocking one in 1 hour and 2 business days.
+    assert november["sla_ttr_pct"] == 100.0
+    assert november["sla_tto_pct"] == 100.0
     assert november["reopen_pct"] == 0.0
     assert november["satisfaction_answers"] == 0 and november["satisfaction_mean"] is None
 

@@ -15,6 +15,7 @@ TABLE = """
 /qualite/                                                      200 200 302 404 302     ·   ·   ·   ·   ·
 /qualite/temps-passe/                                          200 200 200 404 200     ·   ·   ·   ·   ·
 /qualite/temps-passe/?format=csv                               200 200 200 404 200     ·   ·   ·   ·   ·
+/qualite/engagements/                                          200 200 200 404 200     ·   ·   ·   ·   ·
 /qualite/adherents/{org}/                                      200 200 200 404 200   200 200 404 404 404
 /qualite/adherents/{org}/rapports/                             200 200 200 404 200   200 200 404 404 404
 /qualite/adherents/{org}/rapports/2026-11/v1.pdf               200 200 200 404 200   200 200 404 404 404
