@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import secrets
 from functools import partial
 from typing import Any
@@ -30,7 +29,6 @@ from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
 
 TOKEN_PREFIX = "mtl_"
-logger = logging.getLogger(__name__)
 
 
 def _digest(secret: str) -> str:
@@ -188,12 +186,22 @@ def password_reset_request(*, email: str, ip_address: str) -> None:
             changes={"email": [None, email], "ip_address": [None, ip_address]},
         )
         for user in users:
-            transaction.on_commit(partial(_password_reset_mail, user=user))
+            transaction.on_commit(partial(_password_reset_mail_enqueue, user_id=user.pk))
 
 
-def _password_reset_mail(*, user: User) -> None:
-    """The link is built on MUTUALIS_BASE_URL, never on the request's Host header (which whoever
-    asks the reset chooses). A mail server down must not tell the asker whether the mail left."""
+def _password_reset_mail_enqueue(*, user_id: int) -> None:
+    from mutualis.accounts.tasks import password_reset_mail
+
+    password_reset_mail.enqueue(user_id)
+
+
+def password_reset_mail_send(*, user_id: int) -> bool:
+    """Sends the reset link to the account if it may still reset (active, usable password). The
+    link is built on MUTUALIS_BASE_URL, never on the request's Host header (which whoever asks the
+    reset chooses). An SMTP error fails the job, for the worker's log."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not user.has_usable_password() or not user.email:
+        return False
     path = reverse(
         "accounts:password_reset_confirm",
         kwargs={
@@ -209,10 +217,8 @@ def _password_reset_mail(*, user: User) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         subject = gettext("Mutualis : choisir un nouveau mot de passe")
         body = render_to_string("accounts/mail/password_reset.txt", context)
-    try:
-        send_mail(subject, body, None, [user.email])
-    except Exception:
-        logger.exception("password reset mail to account %s not sent", user.pk)
+    send_mail(subject, body, None, [user.email])
+    return True
 
 
 def password_reset_complete(*, user: User, password: str) -> None:

@@ -146,3 +146,25 @@ def test_it_does_not_offer_the_reset_on_the_login_page_under_single_sign_on(clie
     settings.OIDC_ENABLED = True
 
     assert RESET not in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_it_answers_the_same_when_the_mail_server_fails(client, ask, local, monkeypatch):
+    """The mail leaves in a background job: a mail server down neither breaks the page nor
+    tells the asker that the address has an account."""
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr("mutualis.accounts.services.send_mail", refuse)
+
+    known = ask("agent.a@alpha.test", ip="192.0.2.10")
+    unknown = ask("personne@nulle-part.test", ip="192.0.2.11")
+
+    assert (
+        (known.status_code, known["Location"])
+        == (unknown.status_code, unknown["Location"])
+        == (
+            302,
+            reverse("accounts:password_reset_done"),
+        )
+    )
