@@ -141,7 +141,7 @@ def notification_retry(*, actor: Any, notification: Notification) -> Notificatio
     require_operator_admin(actor)
     with transaction.atomic():
         locked = Notification.objects.select_for_update().get(pk=notification.pk)
-        if locked.status != NotificationStatus.FAILED:
+        if not _gave_up().filter(pk=locked.pk).exists():
             return locked  # retried already (a double click): nothing more to queue
         before = {"status": locked.status, "tries": locked.tries}
         locked.status = NotificationStatus.PENDING
@@ -185,11 +185,16 @@ def _queue_in_transaction() -> bool:
     return router.db_for_write(DBTaskResult) == DEFAULT_DB_ALIAS
 
 
+def _gave_up() -> QuerySet[Notification]:
+    """Failed, or stuck « being sent » longer than a job may run: its job was lost twice and
+    the reaper gave it up (mutualis/core/jobs.py), so nothing will send it any more."""
+    stale = timezone.now() - dt.timedelta(seconds=settings.TASKS_STALE_AFTER)
+    return Notification.objects.filter(
+        Q(status=NotificationStatus.FAILED) | Q(status=NotificationStatus.SENDING, claimed_at__lt=stale)
+    )
+
+
 def notification_failed_list(*, actor: Any) -> QuerySet[Notification]:
     """The notifications that gave up, newest first (operator admins only)."""
     require_operator_admin(actor)
-    return (
-        Notification.objects.filter(status=NotificationStatus.FAILED)
-        .select_related("ticket")
-        .order_by("-updated_at", "-id")
-    )
+    return _gave_up().select_related("ticket").order_by("-updated_at", "-id")

@@ -217,3 +217,34 @@ def test_operator_admins_find_the_page_from_the_helpdesk_configuration(people, c
     assert link in client.get(reverse("helpdesk:config")).content.decode()
     client.force_login(people.staff)
     assert link not in client.get(reverse("helpdesk:config")).content.decode()
+
+
+def test_a_notification_whose_job_was_given_up_is_shown_and_can_be_retried(people, settings, smtp_server, client):
+    """The reaper marks a job lost twice FAILED; its notification, left « being sent », must not
+    be forgotten."""
+    settings.TASKS = DATABASE_BACKEND
+    settings.TASKS_STALE_AFTER = 600
+    ticket = open_ticket(people)
+    notification = Notification.objects.get(ticket=ticket)
+    Notification.objects.filter(pk=notification.pk).update(
+        status="sending", claimed_by="lost-job", claimed_at=timezone.now() - dt.timedelta(minutes=11)
+    )
+    client.force_login(people.admin)
+    body = client.get(reverse("helpdesk:notification_failures")).content.decode()
+    assert ticket.reference in body and "Envoi interrompu" in body
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}}
+    outbox.notification_retry(actor=people.admin, notification=notification)
+    notification.refresh_from_db()
+    assert notification.status == "pending"  # sent once the retry's transaction commits
+
+
+def test_a_job_queued_by_the_first_release_still_sends_its_mail_once(people, smtp_server):
+    ticket = open_ticket(people)
+    smtp_server.clear()
+
+    tasks.send_notification.enqueue(ticket.pk, "followup", "Ancien message en file")
+
+    (sent,) = smtp_server.messages
+    assert "Nouveau message" in sent.subject
+    assert Notification.objects.get(ticket=ticket, event="followup").key.startswith("job-")
