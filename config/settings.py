@@ -257,6 +257,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Mail -----------------------------------------------------------------------------------
 globals().update(_email)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mutualis@localhost")
+# An SMTP server that stops answering is an error the outbox retries later, not a worker stuck
+# for ever (Django waits without limit by default), and well within MUTUALIS_TASKS_STALE_AFTER.
+EMAIL_TIMEOUT = 30
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = SECURE_COOKIES

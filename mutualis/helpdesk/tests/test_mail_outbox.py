@@ -248,3 +248,24 @@ def test_a_job_queued_by_the_first_release_still_sends_its_mail_once(people, smt
     (sent,) = smtp_server.messages
     assert "Nouveau message" in sent.subject
     assert Notification.objects.get(ticket=ticket, event="followup").key.startswith("job-")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_smtp_server_that_stops_answering_is_retried_not_waited_for(people, settings, smtp_server):
+    import socket
+
+    # Django's default is to wait for ever: the worker would hang with its job « running ».
+    assert 0 < settings.EMAIL_TIMEOUT < settings.TASKS_STALE_AFTER
+    settings.TASKS = DATABASE_BACKEND
+    settings.EMAIL_TIMEOUT = 1
+    with socket.socket() as silent:  # accepts connections (backlog), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        settings.EMAIL_PORT = silent.getsockname()[1]
+        ticket = open_ticket(people)
+        run_worker()
+
+    notification = Notification.objects.get(ticket=ticket)
+    assert (notification.status, notification.tries) == ("pending", 1)
+    assert "timed out" in notification.last_error
+    assert DBTaskResult.objects.filter(status="READY").count() == 1  # the retry, deferred
