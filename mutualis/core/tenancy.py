@@ -49,7 +49,15 @@ def require_operator_admin(user: Any) -> None:
         raise Http404("page réservée aux administrateurs de l'opérateur")
 
 
+def may_write(user: Any) -> bool:
+    """Whether `user` may change anything: elected officials read only.
+
+    Pages ask this to decide whether to show a form, and `require_writer` asks it before a write,
+    so no one is offered a form that the POST would then refuse."""
+    return bool(getattr(user, "is_authenticated", False)) and not getattr(user, "is_read_only", True)
+
+
 def require_writer(user: Any) -> None:
     """Elected officials read only."""
-    if getattr(user, "is_read_only", True):
+    if not may_write(user):
         raise PermissionDenied("votre rôle est en lecture seule")

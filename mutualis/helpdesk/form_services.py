@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
 from mutualis.core.services import model_create, model_delete, model_update
-from mutualis.core.tenancy import require_operator_staff, require_writer
+from mutualis.core.tenancy import may_write, require_operator_staff, require_writer
 from mutualis.helpdesk import services
 from mutualis.helpdesk.enums import Source
 from mutualis.helpdesk.form_models import (
@@ -438,6 +438,22 @@ def _md(value: Any) -> str:
     return re.sub(r"([\\`*_\[\]#>|])", r"\\\1", text)
 
 
+def may_submit(user: Any) -> bool:
+    """Whether `user` may file a request through a form: a member's account that may write.
+
+    The catalogue and the form page ask this before showing a form to fill; `form_submit` asks it
+    again before filing, so no one fills in a form that would then be refused."""
+    organisation = getattr(user, "organisation", None)
+    return may_write(user) and organisation is not None and not organisation.is_operator
+
+
+def require_submitter(user: Any) -> None:
+    if not may_write(user):
+        raise PermissionDenied(_("votre rôle est en lecture seule"))
+    if not may_submit(user):
+        raise PermissionDenied(_("seul un compte d'une collectivité adhérente dépose une demande"))
+
+
 def form_submit(
     *,
     actor: Any,
@@ -453,9 +469,7 @@ def form_submit(
     replace the form's defaults before the ticket is created, so its service levels use them."""
     if not form.active:
         raise Http404(_("formulaire introuvable"))
-    require_writer(actor)
-    if actor.organisation_id is None or actor.organisation.is_operator:
-        raise ValidationError(_("seul un compte d'une collectivité adhérente dépose une demande"))
+    require_submitter(actor)
     kept, kept_files, bound = _checked(form, answers, files, collectivity_id=actor.organisation_id)
     fields: dict[str, Any] = {
         "application": form.application,

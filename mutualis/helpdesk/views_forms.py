@@ -34,7 +34,11 @@ def form_catalogue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "helpdesk/forms/catalogue.html",
-        {"groups": selectors.form_catalogue(actor=request.user), "can_build": is_operator(request.user)},
+        {
+            "groups": selectors.form_catalogue(actor=request.user),
+            "can_build": is_operator(request.user),
+            "can_submit": services.may_submit(request.user),
+        },
     )
 
 
@@ -42,6 +46,12 @@ def form_catalogue(request: HttpRequest) -> HttpResponse:
 def form_fill(request: HttpRequest, slug: str) -> HttpResponse:
     form = selectors.form_active_get(actor=request.user, slug=slug)
     questions = services.questions_of(form)
+    if not services.may_submit(request.user):
+        # The same rule as the filing: the form is shown to read, never to fill in for nothing.
+        if request.method == "POST":
+            services.require_submitter(request.user)
+        context = _fill_context(form, AnswerForm(questions=questions), preview=True)
+        return render(request, "helpdesk/forms/fill.html", {**context, "can_submit": False})
     posted = request.method == "POST"
     # The member's own applications are offered; operator staff (who cannot file) see them all.
     collectivity_id = None if is_operator(request.user) else request.user.organisation_id
@@ -60,7 +70,7 @@ def form_fill(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("Votre demande %(ref)s est enregistrée.") % {"ref": ticket.reference})
             return redirect("helpdesk:ticket", reference=ticket.reference)
-    return render(request, "helpdesk/forms/fill.html", _fill_context(form, answer_form))
+    return render(request, "helpdesk/forms/fill.html", {**_fill_context(form, answer_form), "can_submit": True})
 
 
 def _fill_context(form: RequestForm, answer_form: AnswerForm, *, preview: bool = False) -> dict[str, Any]:

@@ -8,6 +8,7 @@ urlpatterns = [
     re_path(r"^registre\.(?P<fmt>csv|xlsx)$", views.contract_export, name="export"),
     path("nouveau/", views.contract_create, name="create"),
     path("import-decp/", views.decp_import, name="decp_import"),
+    path("decp/<int:year>.json", views.decp_download, name="decp_download"),
     path("seuils/", views.threshold_index, name="thresholds"),
     path("seuils/nouveau/", views.threshold_create, name="threshold_create"),
     path("echeances/", views.dashboard, name="dashboard"),

@@ -3,6 +3,7 @@ renewals dashboard. Every signed-in account reads; operator staff write (others 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -18,8 +19,10 @@ from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, require_operator_staff
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.procurement import selectors, services
+from mutualis.procurement.decp import schema_errors
 from mutualis.procurement.enums import MARKS
 from mutualis.procurement.exports import register_header, register_rows
+from mutualis.procurement.exports_decp import decp_export, decp_threshold
 from mutualis.procurement.forms import (
     ContractForm,
     DecpImportForm,
@@ -28,6 +31,7 @@ from mutualis.procurement.forms import (
     RenewalForm,
     ThresholdForm,
 )
+from mutualis.procurement.models import Contract
 from mutualis.procurement.services import NewHolder
 
 
@@ -64,8 +68,54 @@ def contract_index(request: HttpRequest) -> HttpResponse:
         "total": sum(c.max_amount_ht for c in contracts),
         "query": request.GET.urlencode(),
     }
+    if not request.headers.get("HX-Request"):
+        context["decp"] = _decp_context(request)
     template = "procurement/includes/_register.html" if request.headers.get("HX-Request") else "procurement/list.html"
     return render(request, template, context)
+
+
+def _decp_year(request: HttpRequest, years: list[int]) -> int | None:
+    """The year the DECP block shows: the register's year filter, else the latest year with contracts."""
+    try:
+        chosen = int(request.GET.get("annee", ""))
+    except ValueError:
+        chosen = None
+    return chosen if chosen in years else (years[0] if years else None)
+
+
+def _decp_context(request: HttpRequest) -> dict[str, Any] | None:
+    """What the year's DECP export publishes and what each left-out contract still lacks (operator only)."""
+    if not is_operator(request.user):
+        return None
+    years = selectors.contract_years()
+    year = _decp_year(request, years)
+    if year is None:
+        return None
+    export = decp_export(year=year)
+    contracts = {c.code: c for c in Contract.objects.filter(code__in=export.skipped).only("code", "object")}
+    return {
+        "year": year,
+        "years": years,
+        "published": len(export.document["marches"]["marche"]),
+        "threshold": decp_threshold(),
+        "gaps": [(contracts[code], missing) for code, missing in export.skipped.items() if code in contracts],
+    }
+
+
+@login_required
+def decp_download(request: HttpRequest, year: int) -> HttpResponse:
+    """« Télécharger les DECP »: the year's data in the DECP 2.0.3 format, checked against its schema."""
+    require_operator_staff(request.user)
+    export = decp_export(year=year)
+    if schema_errors(export.document):  # a bug of ours: never hand out a file the schema refuses
+        messages.error(
+            request, _("L'export DECP %(year)s n'est pas conforme au schéma : il n'est pas proposé.") % {"year": year}
+        )
+        return redirect("procurement:list")
+    body = json.dumps(export.document, ensure_ascii=False, indent=2)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="decp-{year}.json"'
+    return response
 
 
 @login_required

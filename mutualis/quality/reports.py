@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -20,12 +21,13 @@ from django.utils.translation import gettext as _
 
 from mutualis.accounts.models import Role, User
 from mutualis.core.audit import audit_create
+from mutualis.core.tenancy import may_write
 from mutualis.lib.business_time import DEFAULT_CALENDAR
 from mutualis.members.models import Organisation
 from mutualis.quality import charts
 from mutualis.quality.kpis import MEASURES, Month
 from mutualis.quality.models import MonthlyReport
-from mutualis.quality.selectors import member_dashboard, month_shift
+from mutualis.quality.selectors import last_complete_month, member_dashboard, month_shift
 
 logger = logging.getLogger("mutualis.quality.reports")
 
@@ -203,3 +205,30 @@ def monthly_reports_run(*, month: Month | None = None, force: bool = False, toda
         else:
             summary.created.append(report)
     return summary
+
+
+# -- on demand, from the reports page ------------------------------------------------------------
+def may_produce_reports(user: Any) -> bool:
+    """Only operator admins produce a report by hand: the page shows its buttons, and
+    `monthly_report_request` accepts the request, on this one answer."""
+    return may_write(user) and bool(getattr(user, "is_operator_admin", False))
+
+
+def producible_months(*, today: dt.date | None = None, count: int = 12) -> list[Month]:
+    """The complete months a report may be produced for, the latest first."""
+    last = last_complete_month(today)
+    return [month_shift(last, -i) for i in range(count)]
+
+
+def monthly_report_request(*, actor: Any, collectivity: Organisation, month: Month) -> Any:
+    """Produce (or produce again, as a new version) a member's report for a complete month, as a
+    background task; the created report is audited with the actor. Returns the task's result:
+    with the immediate backend the report already exists, with a worker it follows."""
+    from mutualis.quality.tasks import monthly_report_produce  # the task module imports this one
+
+    if not may_produce_reports(actor):
+        raise PermissionDenied(_("seuls les administrateurs de l'opérateur produisent un rapport"))
+    last = last_complete_month()
+    if (month.year, month.month) > (last.year, last.month) or collectivity.is_operator:
+        raise ValidationError(_("un rapport se produit pour un mois terminé et une collectivité adhérente"))
+    return monthly_report_produce.enqueue(collectivity_id=collectivity.pk, month=str(month), actor_id=actor.pk)

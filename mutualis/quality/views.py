@@ -6,18 +6,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_tasks.base import TaskResultStatus
 
 from mutualis.core.tenancy import is_operator
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.members.models import Organisation
 from mutualis.quality import selectors
 from mutualis.quality.kpis import Month
-from mutualis.quality.reports import dashboard_charts, month_label
+from mutualis.quality.models import MonthlyReport
+from mutualis.quality.reports import (
+    dashboard_charts,
+    may_produce_reports,
+    month_label,
+    monthly_report_request,
+    producible_months,
+)
 
 
 def _month(request: HttpRequest) -> Month:
@@ -167,8 +178,49 @@ def time_spent(request: HttpRequest) -> HttpResponse:
 @login_required
 def report_list(request: HttpRequest, slug: str) -> HttpResponse:
     collectivity = selectors.member_get(actor=request.user, slug=slug)
-    reports = selectors.reports_for(actor=request.user, collectivity=collectivity)
-    return render(request, "quality/reports.html", {"collectivity": collectivity, "reports": reports})
+    reports = list(selectors.reports_for(actor=request.user, collectivity=collectivity))
+    months = []
+    if may_produce_reports(request.user):
+        latest: dict[str, Any] = {}
+        for report in reports:  # newest version first
+            latest.setdefault(report.month, report)
+        months = [{"value": str(m), "label": month_label(m), "latest": latest.get(str(m))} for m in producible_months()]
+    return render(request, "quality/reports.html", {"collectivity": collectivity, "reports": reports, "months": months})
+
+
+@login_required
+@require_POST
+def report_produce(request: HttpRequest, slug: str) -> HttpResponse:
+    """« Produire » / « Produire à nouveau »: one member's report for one month, as a task."""
+    collectivity = selectors.member_get(actor=request.user, slug=slug)
+    try:
+        month = Month.parse(request.POST.get("month", ""))
+    except ValueError:
+        raise Http404("mois inconnu") from None
+    try:
+        result = monthly_report_request(actor=request.user, collectivity=collectivity, month=month)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        return redirect("quality:reports", slug=collectivity.slug)
+    report = (
+        MonthlyReport.objects.filter(pk=result.return_value).first()
+        if result.status == TaskResultStatus.SUCCESSFUL
+        else None
+    )
+    if report is not None:
+        messages.success(
+            request,
+            _("Rapport de %(month)s produit : version %(version)s.")
+            % {"month": month_label(month), "version": report.version},
+        )
+    else:
+        messages.info(
+            request,
+            _("Production du rapport de %(month)s lancée : il apparaîtra dans la liste une fois prêt.")
+            % {"month": month_label(month)},
+        )
+    return redirect("quality:reports", slug=collectivity.slug)
 
 
 @login_required

@@ -116,6 +116,13 @@ class _PageParser(HTMLParser):
             self.text.append(data)
 
 
+def forms_of(html: str, url: str) -> list[Form]:
+    """The forms of a page served at `url` (a path), with the values a browser would submit."""
+    parser = _PageParser(f"http://testserver{url}")
+    parser.feed(html)
+    return parser.forms
+
+
 def route_of(url: str) -> str | None:
     """The URL's route name (`app:name`), or None when the URL is not one of this site's pages."""
     parts = urlsplit(url)
