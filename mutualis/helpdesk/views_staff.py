@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from mutualis.catalog.models import Application
 from mutualis.core import services as core_services
 from mutualis.core.forms import add_service_errors
+from mutualis.core.redirects import safe_next
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.core.timefmt import local_datetime
 from mutualis.helpdesk import selectors, services
@@ -187,9 +188,7 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
     reported by reference and does not stop the others."""
     _staff(request)
     require_writer(request.user)
-    back = request.POST.get("next") or reverse("helpdesk:index")
-    if not back.startswith("/"):
-        back = reverse("helpdesk:index")
+    back = safe_next(request, request.POST.get("next"), fallback=reverse("helpdesk:index"))
     form = BulkForm(request.POST)
     if not form.is_valid():
         if "tickets" in form.errors:
