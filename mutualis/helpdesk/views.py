@@ -420,7 +420,13 @@ def linked_create(request: HttpRequest, reference: str) -> HttpResponse:
                 ticket_type=ticket.ticket_type,
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],
-                application=ticket.application,
+                # The closed ticket's application, unless the collectivity has withdrawn it since.
+                application=(
+                    ticket.application
+                    if services.application_error(collectivity=ticket.collectivity, application=ticket.application)
+                    is None
+                    else None
+                ),
                 category=ticket.category,
                 linked_to=ticket,
             )

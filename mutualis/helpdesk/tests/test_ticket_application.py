@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from mutualis.catalog.models import SubscriptionStatus
 from mutualis.helpdesk import services
+from mutualis.helpdesk.enums import Action
 from mutualis.helpdesk.forms_tickets import RequalifyForm
 from mutualis.helpdesk.models import Ticket
 from mutualis.testing import factories as f
@@ -113,3 +114,23 @@ def test_it_offers_the_staff_only_the_collectivitys_applications_when_requalifyi
     assert posted.status_code in {200, 302}
     ticket.refresh_from_db()
     assert ticket.application == apps["paie"]
+
+
+@pytest.mark.parametrize(
+    ("status", "kept"), [(SubscriptionStatus.PRODUCTION, True), (SubscriptionStatus.WITHDRAWN, False)]
+)
+def test_it_files_a_linked_request_with_the_application_only_while_subscribed(client, world, apps, status, kept):
+    ticket = create(world, world.agent_a, apps["paie"])
+    services.ticket_assign(actor=world.staff, ticket=ticket, group=None, technician=world.staff)
+    services.ticket_transition(actor=world.staff, ticket=ticket, action=Action.SOLVE, comment="Relancé.")
+    services.ticket_transition(actor=world.agent_a, ticket=ticket, action=Action.ACCEPT)
+    world.member_a.subscriptions.filter(application=apps["paie"]).update(status=status)
+    client.force_login(world.agent_a)
+
+    response = client.post(
+        reverse("helpdesk:linked_create", args=[ticket.reference]), {"title": "Ça recommence", "description": "Idem"}
+    )
+
+    assert response.status_code == 302
+    created = Ticket.objects.get(title="Ça recommence")
+    assert created.application == (apps["paie"] if kept else None)
