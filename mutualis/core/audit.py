@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from mutualis.core.models import AuditAction, AuditEntry
 
@@ -17,6 +18,9 @@ from mutualis.core.models import AuditAction, AuditEntry
 def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        # Read by people on the audit page: the same instant, written in Paris time.
+        return timezone.localtime(value).isoformat()
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

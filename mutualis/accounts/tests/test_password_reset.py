@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.urls import reverse
 
 from mutualis.core.models import AuditAction, AuditEntry
@@ -148,14 +149,17 @@ def test_it_does_not_offer_the_reset_on_the_login_page_under_single_sign_on(clie
     assert RESET not in client.get(reverse("accounts:login")).content.decode()
 
 
-def test_it_answers_the_same_when_the_mail_server_fails(client, ask, local, monkeypatch):
-    """The mail leaves in a background job: a mail server down neither breaks the page nor
-    tells the asker that the address has an account."""
+class RefusingBackend(BaseEmailBackend):
+    """A mail server that is down."""
 
-    def refuse(*args, **kwargs):
+    def send_messages(self, email_messages):
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr("mutualis.accounts.services.send_mail", refuse)
+
+def test_it_answers_the_same_when_the_mail_server_fails(client, ask, local, settings):
+    """The mail leaves in a background job: a mail server down neither breaks the page nor
+    tells the asker that the address has an account."""
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
 
     known = ask("agent.a@alpha.test", ip="192.0.2.10")
     unknown = ask("personne@nulle-part.test", ip="192.0.2.11")

@@ -5,7 +5,9 @@ import datetime as dt
 import re
 from pathlib import Path
 
+from mutualis.core.audit import snapshot
 from mutualis.core.timefmt import local_datetime
+from mutualis.helpdesk.models import Ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 # Ways Python code turns an instant into text without converting it to the local zone first.
@@ -29,3 +31,9 @@ def test_it_finds_no_python_code_formatting_an_instant_outside_timefmt():
         if FORBIDDEN.search(line)
     ]
     assert not offenders, "format instants with mutualis.core.timefmt.local_datetime:\n" + "\n".join(offenders)
+
+
+def test_it_records_an_instant_in_the_audit_log_in_paris_time():
+    ticket = Ticket(taken_at=dt.datetime(2026, 1, 13, 8, 0, tzinfo=dt.UTC))
+
+    assert snapshot(ticket, ["taken_at"]) == {"taken_at": "2026-01-13T09:00:00+01:00"}
