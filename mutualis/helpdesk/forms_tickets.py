@@ -75,7 +75,7 @@ class QueueFilterForm(MemberFilterForm):
     collectivity = LongChoiceField(label=_("Collectivité"), required=False)
     priority = forms.TypedChoiceField(
         label=_("Priorité"), required=False, coerce=int, empty_value=None,
-        choices=_blank([(n, str(n)) for n in range(5, 0, -1)], _("toutes")),
+        choices=_blank([(n, str(n)) for n in range(6, 0, -1)], _("toutes")),  # 6: GLPI « majeure »
     )  # fmt: skip
     search = forms.CharField(label=_("Recherche"), required=False, max_length=100,
                              help_text=_("référence ou titre"))  # fmt: skip

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from mutualis.core.models import AuditEntry
 from mutualis.helpdesk import config_services as cs
 from mutualis.helpdesk.models import Closure, OpeningInterval, SlaPolicy
 from mutualis.helpdesk.sla import default_calendar
@@ -175,3 +176,32 @@ def test_it_refuses_a_bad_matrix_cell_and_keeps_the_matrix(client, world):
 def test_it_links_the_configuration_from_the_staff_queue(client, world):
     client.force_login(world.staff)
     assert f'href="{BASE}"' in client.get("/assistance/").content.decode()
+
+
+def test_it_names_the_commitments_a_policy_measures_from_its_form(client, world):
+    client.force_login(world.staff)
+    si = f.ServiceCommitmentFactory(slug="systeme-information", name="Système d'information")
+    hosting = f.ServiceCommitmentFactory(slug="hebergement", name="Hébergement")
+    policy = SlaPolicy.objects.get(blocking_only=True)
+    data = {
+        "name": policy.name,
+        "ticket_type": "incident",
+        "blocking_only": "on",
+        "calendar": policy.calendar_id,
+        "tto_value": "1",
+        "tto_unit": "hours",
+        "ttr_value": "2",
+        "ttr_unit": "days",
+        "escalation_percents": "50,75,100",
+        "commitments": [si.pk, hosting.pk],
+    }
+    response = client.post(f"{BASE}politiques/{policy.pk}/", data)
+    assert response.status_code == 302
+    assert set(policy.commitments.all()) == {si, hosting}
+    data["commitments"] = [hosting.pk]
+    client.post(f"{BASE}politiques/{policy.pk}/", data)
+    assert list(si.sla_policies.all()) == []
+    body = client.get(f"{BASE}politiques/").content.decode()
+    assert "Engagements de service et politiques qui les mesurent" in body
+    assert "aucune : engagement non mesuré" in body  # Système d'information, now
+    assert AuditEntry.objects.filter(object_repr=policy.name, changes__has_key="commitments").count() == 2
