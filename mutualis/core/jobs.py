@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger("mutualis.core.jobs")
 
@@ -126,7 +127,7 @@ def job_retry(*, actor: Any, job_id: str) -> Any:
         try:
             task = job.task
         except (ImportError, SuspiciousOperation):
-            raise ValidationError(f"la tâche {job.task_path} n'existe plus") from None
+            raise ValidationError(_("La tâche %(task)s n'existe plus.") % {"task": job.task_path}) from None
         new = task.using(run_after=None).enqueue(*job.args_kwargs["args"], **job.args_kwargs["kwargs"])
         audit_record(
             actor=actor,
