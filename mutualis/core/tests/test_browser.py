@@ -154,3 +154,24 @@ def test_it_has_no_serious_accessibility_violation(page, live_server):
     problems += axe_blocking(page)
 
     assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)
+
+
+def test_it_runs_every_page_under_the_content_security_policy(page, live_server):
+    """The policy forbids inline script: a page that still relied on one would break silently,
+    so the browser's own refusals are collected on the main pages (htmx included) and the API docs."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+        ),
+    )
+    base = live_server.url
+    log_in(page, base, "admin")
+    for path in ["/", "/adherents/", "/catalogue/matrice/", "/assistance/", "/assistance/nouvelle/", "/journal/"]:
+        response = page.goto(f"{base}{path}")
+        assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    page.goto(f"{base}/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Mutualis API")
+
+    assert not refused, "\n".join(refused)
