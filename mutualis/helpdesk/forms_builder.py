@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.catalog.models import Application
+from mutualis.core.forms import FrenchDecimalField
 from mutualis.core.uploads import validate_upload
 from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm
 from mutualis.helpdesk.form_services import is_shown, question_choices
@@ -106,7 +107,7 @@ def _field(question: FormQuestion, collectivity_id: int | None) -> forms.Field:
     if kind == QuestionKind.LONG_TEXT:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), **common)
     if kind == QuestionKind.NUMBER:
-        return forms.DecimalField(max_digits=20, decimal_places=6, localize=True, **common)
+        return FrenchDecimalField(max_digits=20, decimal_places=6, localize=True, **common)
     if kind == QuestionKind.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
     choices = question_choices(question, collectivity_id=collectivity_id)
