@@ -1,4 +1,5 @@
-"""The register as rows for CSV and XLSX (plain values: Decimal amounts, ISO dates)."""
+"""The register as rows for CSV and XLSX: typed values (Decimal amounts, dates), formatted and
+made formula-safe by lib/tabular for whoever reads the file."""
 
 from __future__ import annotations
 
