@@ -11,9 +11,14 @@ from mutualis.accounts.services import api_token_authenticate
 
 
 class TokenAuth(HttpBearer):
-    openapi_description = "Jeton personnel créé sur la page « Mon compte » (Authorization: Bearer mtl_…)."
+    openapi_description = (
+        "Jeton personnel créé sur la page « Mon compte » (Authorization: Bearer mtl_…). Le jeton d'un agent "
+        "de l'opérateur est refusé (403) tant que son compte n'a pas de second facteur confirmé, lorsque "
+        "la double authentification est exigée."
+    )
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        # Raises TokenNeedsSecondFactor (PermissionDenied): the API's 403 error shape says why.
         user = api_token_authenticate(token)
         if user is not None:
             request.user = user
