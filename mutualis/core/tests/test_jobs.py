@@ -175,3 +175,17 @@ def test_nobody_else_may_queue_a_failed_job_again(world, client, who):
 
     assert client.post(reverse("helpdesk:job_retry", kwargs={"job_id": job.pk})).status_code == 404
     assert DBTaskResult.objects.get().status == "FAILED"
+
+
+def test_a_failed_job_whose_task_is_gone_stays_listed_with_a_message(world, client):
+    from django.urls import reverse
+
+    job = running_job(started_ago=dt.timedelta(minutes=11), workers=2)
+    job_requeue_stale()
+    DBTaskResult.objects.filter(pk=job.pk).update(task_path="mutualis.quality.tasks.removed_since")
+    client.force_login(world.admin)
+
+    response = client.post(reverse("helpdesk:job_retry", kwargs={"job_id": job.pk}), follow=True)
+
+    assert "La tâche mutualis.quality.tasks.removed_since n&#x27;existe plus." in response.content.decode()
+    assert DBTaskResult.objects.get().status == "FAILED"
