@@ -30,6 +30,7 @@ run: demo
 	@$(BIN)/mutualis load_demo --accounts
 	@echo ""
 	MUTUALIS_REQUIRE_2FA=$${MUTUALIS_REQUIRE_2FA:-false} MUTUALIS_TASKS_BACKEND=$${MUTUALIS_TASKS_BACKEND:-immediate} \
+		MUTUALIS_BASE_URL=$${MUTUALIS_BASE_URL:-http://$(HOST):$(PORT)} \
 		$(BIN)/mutualis runserver $(HOST):$(PORT)
 
 ## Every test, on SQLite unless DATABASE_URL says otherwise
@@ -47,7 +48,8 @@ lint: $(STAMP)
 		mutualis/accounts/services.py mutualis/procurement/services.py mutualis/helpdesk/services.py \
 		mutualis/helpdesk/outbox.py mutualis/core/jobs.py \
 		mutualis/helpdesk/form_services.py mutualis/helpdesk/config_services.py mutualis/finance/services.py \
-		mutualis/finance/computations.py mutualis/identity/services.py mutualis/quality/kpis.py
+		mutualis/finance/computations.py mutualis/identity/services.py mutualis/quality/kpis.py \
+		mutualis/core/uploads.py mutualis/core/middleware.py mutualis/core/redirects.py mutualis/api/errors.py
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mutualis makemigrations --check --dry-run
 
 bench: $(STAMP)

@@ -58,7 +58,7 @@ def _ninja_invalid(api: NinjaAPI) -> Any:
             location = [str(part) for part in item.get("loc", ())]
             # ("query", "page") → "page"; ("body", "payload", "title") → "title"
             key = ".".join(location[2:] if location[:1] == ["body"] else location[1:]) or "__all__"
-            message = _MESSAGES.get(item.get("type", ""), item.get("msg", "valeur invalide"))
+            message = _MESSAGES.get(item.get("type", "")) or str(item.get("msg") or "valeur invalide")
             errors.setdefault(key, []).append(message)
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         return _shape(request, api, 422, detail, errors)

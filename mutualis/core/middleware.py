@@ -107,7 +107,7 @@ class RequestGuardMiddleware:
             if len(body) > limit:
                 return too_big
             request.META["CONTENT_LENGTH"] = str(len(body))
-            request._stream = LimitedStream(io.BytesIO(bytes(body)), len(body))  # type: ignore[attr-defined]
+            request._stream = LimitedStream(io.BytesIO(bytes(body)), len(body))  # type: ignore[assignment]
             request._read_started = False  # type: ignore[attr-defined]
         return None
 
@@ -120,7 +120,7 @@ class RequestGuardMiddleware:
         try:
             if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
                 found = _form_has_nul(request.POST) or any(
-                    "\x00" in (upload.name or "") for upload in request.FILES.values()
+                    "\x00" in (upload.name or "") for _key, uploads in request.FILES.lists() for upload in uploads
                 )
             elif content_type.startswith("application/json"):
                 try:
