@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from mutualis.accounts.models import Role, User
+from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
 from mutualis.core.demo import load_demo
 from mutualis.helpdesk import form_services
@@ -66,3 +67,18 @@ def test_it_files_a_request_with_a_demo_form():
                 form=form,
                 answers={"application": application.slug, "resume": "x", "description": "y", "bloquant": "Non"},
             )
+
+
+def test_it_offers_the_members_own_applications_on_the_demo_incident_form(client):
+    load_demo()
+    member = Organisation.objects.members().filter(subscriptions__status="production").first()
+    agent = User.objects.create(username="agent-page", role=Role.MEMBER_AGENT, organisation=member)
+    client.force_login(agent)
+
+    page = client.get("/assistance/formulaires/incident-application/").content.decode()
+
+    for application in applications_subscribed(collectivity_id=member.pk):
+        assert f'value="{application.slug}"' in page
+    others = Application.objects.exclude(pk__in=applications_subscribed(collectivity_id=member.pk).values("pk"))
+    assert all(f'value="{a.slug}"' not in page for a in others)
+    assert 'value="Oui"' in page and 'value="Non"' in page
