@@ -13,10 +13,8 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
@@ -26,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mutualis.accounts.models import ApiToken, User
 from mutualis.core.audit import audit_record
+from mutualis.core.mail import absolute_url, mail_message
 from mutualis.core.models import AuditAction
 
 TOKEN_PREFIX = "mtl_"
@@ -211,13 +210,12 @@ def password_reset_mail_send(*, user_id: int) -> bool:
     )
     context = {
         "user": user,
-        "link": f"{settings.MUTUALIS_BASE_URL}{path}",
+        "link": absolute_url(path),
         "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }
     with translation.override(settings.LANGUAGE_CODE):
         subject = gettext("Mutualis : choisir un nouveau mot de passe")
-        body = render_to_string("accounts/mail/password_reset.txt", context)
-    send_mail(subject, body, None, [user.email])
+    mail_message(subject=subject, template="accounts/mail/password_reset.txt", context=context, to=[user.email]).send()
     return True
 
 

@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 
+from mutualis.core.mail import absolute_url
 from mutualis.finance import tables
 from mutualis.finance.computations import MemberContribution
 from mutualis.finance.enums import ChapterKind, Side
@@ -101,7 +102,8 @@ def statement_pdf(
         "finance/statement_pdf.html",
         {"call": call, "organisation": organisation, "contribution": contribution, "operator": operator},
     )
-    return HTML(string=html).write_pdf()
+    # Any relative link or resource resolves on the public address, never on a guess.
+    return HTML(string=html, base_url=absolute_url("/")).write_pdf()
 
 
 # -- charts -------------------------------------------------------------------------------------

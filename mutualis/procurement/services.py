@@ -13,9 +13,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
@@ -23,6 +23,7 @@ from django.utils.translation import gettext, ngettext
 from mutualis.accounts.models import User
 from mutualis.catalog.models import Application, Vendor
 from mutualis.core.audit import actor_label, audit_record, diff, snapshot
+from mutualis.core.mail import absolute_url, mail_message
 from mutualis.core.models import AuditAction
 from mutualis.core.services import model_create, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
@@ -507,11 +508,16 @@ def contract_alerts_send(*, actor: Any = None, today: dt.date | None = None, via
             "Marchés : %(n)d échéances à moins de %(days)d jours",
             len(due),
         ) % {"n": len(due), "days": max(e.mark for e in due)}
-        lines = "\n".join(_alert_line(e) for e in due)
-        body = gettext("Échéances des marchés de l'opérateur :") + f"\n\n{lines}\n"
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+        # Built now, while the contracts are at hand; both parts through the one mail path
+        # (what users typed, the contract's object, is escaped in the HTML part).
+        alerts = [
+            {"line": _alert_line(e), "url": absolute_url(reverse("procurement:detail", args=[e.contract.code]))}
+            for e in due
+        ]
+        message = mail_message(
+            subject=subject, template="procurement/mail/alerts.txt", context={"alerts": alerts}, to=recipients
         )
+        transaction.on_commit(lambda: message.send(fail_silently=False))
     return due
 
 

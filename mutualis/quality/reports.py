@@ -13,14 +13,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from mutualis.accounts.models import Role, User
 from mutualis.core.audit import audit_create
+from mutualis.core.mail import absolute_url, mail_message
 from mutualis.core.tenancy import may_write
 from mutualis.lib.business_time import DEFAULT_CALENDAR
 from mutualis.members.models import Organisation
@@ -101,7 +102,6 @@ def report_context(collectivity: Organisation, month: Month) -> dict[str, Any]:
         "current": data["series"][-1],
         "peak_row": data["series"][data["peak"]] if data["peak"] is not None else None,
         "charts": {name: chart_img(svg) for name, svg in svgs.items() if svg},
-        "base_url": settings.MUTUALIS_BASE_URL,
     }
 
 
@@ -112,7 +112,7 @@ def render_report(collectivity: Organisation, month: Month) -> tuple[str, bytes,
     with translation.override(settings.LANGUAGE_CODE):
         context = report_context(collectivity, month)
         html = render_to_string("quality/report.html", context)
-    pdf = HTML(string=html, base_url=settings.MUTUALIS_BASE_URL).write_pdf()
+    pdf = HTML(string=html, base_url=absolute_url("/")).write_pdf()
     current = context["current"]
     figures = {"month": str(month), **{key: current.get(key) for key in MEASURES}}
     return html, pdf, figures
@@ -162,13 +162,16 @@ def report_send(*, report_id: int) -> int:
         return 0
     month = Month.parse(report.month)
     with translation.override(settings.LANGUAGE_CODE):
-        context = {"report": report, "month_label": month_label(month), "base_url": settings.MUTUALIS_BASE_URL}
+        context = {
+            "report": report,
+            "month_label": month_label(month),
+            "reports_url": absolute_url(reverse("quality:reports", args=[report.collectivity.slug])),
+        }
         subject = _("Rapport de service — %(month)s — %(name)s") % {
             "month": context["month_label"],
             "name": report.collectivity.name,
         }
-        body = render_to_string("quality/mail/report.txt", context)
-    message = EmailMessage(subject=subject, body=body, to=recipients)
+        message = mail_message(subject=subject, template="quality/mail/report.txt", context=context, to=recipients)
     with report.pdf.open("rb") as handle:
         message.attach(f"rapport-{report.collectivity.slug}-{report.month}.pdf", handle.read(), "application/pdf")
     try:

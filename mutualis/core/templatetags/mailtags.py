@@ -8,7 +8,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from mutualis.core.mail import HTML, MODE
+from mutualis.core.mail import HTML, MODE, absolute_url
 from mutualis.lib.markup import markdown_html, markdown_text
 
 register = template.Library()
@@ -31,3 +31,10 @@ def mail_link(context: Any, url: str, label: str = "") -> str:
     if context.get(MODE) == HTML:
         return format_html('<a href="{}" style="color: #000091;">{}</a>', url, label or url)
     return f"{label} : {url}" if label else str(url)
+
+
+@register.filter(name="absolute_url")
+def absolute_url_filter(path: str) -> str:
+    """`{{ path|absolute_url }}`: a site path as an absolute link on MUTUALIS_BASE_URL, for mail and
+    PDFs, which are read away from any request."""
+    return absolute_url(str(path))
