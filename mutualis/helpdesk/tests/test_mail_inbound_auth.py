@@ -189,3 +189,48 @@ def test_it_shows_refused_messages_to_operator_admins_only(client, people):
     client.force_login(people.staff)
     assert client.get("/assistance/configuration/courriels-refuses/").status_code == 404
     assert "courriels-refuses" not in client.get("/assistance/configuration/").content.decode()
+
+
+def test_the_migration_carries_the_message_ids_handled_so_far_over(people):
+    """Before the register, the audit log held the Message-IDs: a message handled then must stay
+    handled after the upgrade, and a refusal of a message handled later must not hide it."""
+    import importlib
+
+    from django.apps import apps
+
+    from mutualis.core.models import AuditEntry
+
+    ticket = services.ticket_create(
+        actor=people.agent_a,
+        collectivity=people.member_a,
+        requester=None,
+        ticket_type="incident",
+        title="Messagerie",
+        description="plus d'accès",
+    )
+
+    def old_entry(message_id: str, outcome: str, **extra: str) -> None:
+        changes = {"message_id": [None, message_id], "from": [None, "agent.a@alpha.test"], "outcome": [None, outcome]}
+        changes.update({key: [None, value] for key, value in extra.items()})
+        AuditEntry.objects.create(
+            actor_label="agent.a@alpha.test",
+            action="import",
+            object_id="mail:" + message_id[:20],
+            changes=changes,
+            via="mail",
+        )
+
+    old_entry("<old@alpha.test>", "refused", reason="expéditeur inconnu")
+    old_entry("<old@alpha.test>", "created", ticket=ticket.reference, subject="Messagerie")
+    old_entry("<old@alpha.test>", "refused", reason="copie")
+    old_entry("<refused@alpha.test>", "refused", reason="expéditeur inconnu")
+    InboundMail.objects.all().delete()
+
+    migration = importlib.import_module("mutualis.helpdesk.migrations.0010_inbound_mail")
+    migration.copy_from_audit(apps, None)
+
+    handled = InboundMail.objects.get(message_id="<old@alpha.test>")
+    assert (handled.outcome, handled.ticket, handled.subject) == ("created", ticket, "Messagerie")
+    assert InboundMail.objects.get(message_id="<refused@alpha.test>").outcome == "refused"
+    assert "duplicate" in ingest(eml(message_id="<old@alpha.test>"))
+    assert Ticket.objects.count() == 1
