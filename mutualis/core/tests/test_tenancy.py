@@ -465,7 +465,7 @@ def test_it_exports_only_the_members_own_column(client, world, sides, fmt):
     client.force_login(world.elected_a)
     response = client.get(reverse("catalog:matrix_export", args=[fmt]))
     if fmt == "csv":
-        header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     else:
         header = [c.value for c in next(load_workbook(io.BytesIO(response.content)).active.iter_rows())]
     assert header == ["domaine", "application", "alpha", "total"]
