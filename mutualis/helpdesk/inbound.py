@@ -69,6 +69,8 @@ def _record(
     reason: str = "",
 ) -> None:
     """The message's one row, written or updated (a refused message delivered again may pass)."""
+    if kind == REFUSED and already_handled(message_id):
+        return  # another run handled it meanwhile: refusing a copy changes nothing
     InboundMail.objects.update_or_create(
         message_id=message_id,
         defaults={
