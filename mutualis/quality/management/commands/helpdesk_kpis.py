@@ -37,6 +37,4 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
         else:
             header = [*by, *MEASURES]
-            self.stdout.write(
-                to_csv(header, [[row[h] for h in header] for row in rows], dialect=PEOPLE), ending=""
-            )
+            self.stdout.write(to_csv(header, [[row[h] for h in header] for row in rows], dialect=PEOPLE), ending="")
