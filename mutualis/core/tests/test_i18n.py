@@ -43,7 +43,7 @@ def test_pages_are_french_by_default(client, world, name):
     ("name", "expected"),
     [
         ("core:home", ["Hello", "Applications in the catalogue", "Service commitments"]),
-        ("members:list", ["Members and partners", "Local authorities, their key figures"]),
+        ("members:list", ["Members and partners", "Name", "Population"]),
         ("catalog:matrix", ["Filter the matrix", "Counted status", "Export as CSV"]),
     ],
 )

@@ -83,6 +83,7 @@ lot add            GET   /marches/{contract}/lots/nouveau/              200 200 
 lot add            POST  /marches/{contract}/lots/nouveau/              302 302 404 404 404     ·   ·   ·   ·   ·
 decp import        GET   /marches/import-decp/                          200 200 404 404 404     ·   ·   ·   ·   ·
 decp import        POST  /marches/import-decp/                          302 302 404 404 404     ·   ·   ·   ·   ·
+decp download      GET   /marches/decp/2024.json                        200 200 404 404 404     ·   ·   ·   ·   ·
 thresholds         GET   /marches/seuils/                               200 200 200 200 200     ·   ·   ·   ·   ·
 threshold create   GET   /marches/seuils/nouveau/                       200 200 404 404 404     ·   ·   ·   ·   ·
 threshold create   POST  /marches/seuils/nouveau/                       302 302 404 404 404     ·   ·   ·   ·   ·
@@ -110,7 +111,7 @@ api transition     POST  /api/v1/tickets/{ticket}/transitions           200 200 
 api assignment     POST  /api/v1/tickets/{ticket}/assignment            200 200 403 403 403   200 200 404 404 404
 api forms          GET   /api/v1/forms/                                 200 200 200 200 200     ·   ·   ·   ·   ·
 api form           GET   /api/v1/forms/{form}                           200 200 200 200 200     ·   ·   ·   ·   ·
-api form submit    POST  /api/v1/forms/{form}/submit                    422 422 201 201 403     ·   ·   ·   ·   ·
+api form submit    POST  /api/v1/forms/{form}/submit                    403 403 201 201 403     ·   ·   ·   ·   ·
 """
 
 

@@ -65,3 +65,10 @@ def test_it_refuses_a_month_not_yet_over(client, world):
     response = client.post(reverse("quality:report_produce", args=["alpha"]), {"month": current}, follow=True)
     assert "mois terminé" in response.content.decode()
     assert not MonthlyReport.objects.exists()
+
+
+def test_it_answers_404_to_a_member_asking_for_anothers_report(client, world):
+    client.force_login(world.manager_b)
+    response = client.post(reverse("quality:report_produce", args=["alpha"]), {"month": str(last_complete_month())})
+    assert response.status_code == 404
+    assert not MonthlyReport.objects.exists()

@@ -20,6 +20,7 @@ TABLE = """
 /qualite/adherents/{org}/rapports/                             200 200 200 404 200   200 200 404 404 404
 /qualite/adherents/{org}/rapports/2026-11/v1.pdf               200 200 200 404 200   200 200 404 404 404
 /qualite/adherents/{org}/rapports/2026-11/v1.html              200 200 200 404 200   200 200 404 404 404
+/qualite/adherents/{org}/rapports/produire/                    405 405 405 405 405   405 405 405 405 405
 """
 ROWS = []
 for line in TABLE.strip().splitlines():
