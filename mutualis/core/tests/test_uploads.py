@@ -169,3 +169,21 @@ def test_it_refuses_a_large_upload_through_the_whole_stack(client, world, settin
     response = client.post("/assistance/modeles/nouveau/", {"file": SimpleUploadedFile("a.pdf", b"x" * 5000)})
 
     assert response.status_code == 413
+
+
+def test_it_answers_a_json_body_above_the_memory_limit_with_413(client, world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    client.force_login(world.staff)
+
+    response = client.post("/api/v1/tickets/", json.dumps({"title": "x" * 500}), content_type="application/json")
+
+    assert response.status_code == 413
+    assert json.loads(response.content)["detail"].startswith("requête trop volumineuse")
+
+
+def test_it_keeps_a_ticket_text_within_the_memory_limit(settings):
+    from config import settings as production
+
+    # a ticket's longest text, JSON-escaped (up to two bytes per character), fits in memory
+    assert production.DATA_UPLOAD_MAX_MEMORY_SIZE >= 2 * production.HELPDESK_MAX_TEXT_BYTES
+    assert production.MAX_REQUEST_BYTES > production.HELPDESK_MAX_ATTACHMENT_BYTES
