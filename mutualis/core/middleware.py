@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -158,6 +159,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def content_security_policy(sso_issuer: str = "") -> str:
+    """The policy; with single sign-on, logging out is a form whose answer redirects to the
+    provider's end-session endpoint, which `form-action` must then allow (Chromium enforces it on
+    redirects)."""
+    if not sso_issuer:
+        return CONTENT_SECURITY_POLICY
+    parts = urlsplit(sso_issuer)
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+
+
 class SecurityHeadersMiddleware:
     """CSP on every response; HSTS when the cookies are Secure (sent whatever the scheme the proxy
     forwarded, browsers ignore it over plain HTTP); `Cache-Control: no-store` on what a signed-in
@@ -168,7 +179,8 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        issuer = getattr(settings, "OIDC_ISSUER", "") if getattr(settings, "OIDC_ENABLED", False) else ""
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(issuer))
         if settings.SECURE_HSTS_SECONDS and settings.SESSION_COOKIE_SECURE:
             response.headers.setdefault("Strict-Transport-Security", f"max-age={settings.SECURE_HSTS_SECONDS}")
         user = getattr(request, "user", None)

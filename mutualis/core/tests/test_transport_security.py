@@ -168,3 +168,13 @@ def test_it_survives_a_database_connection_killed_between_two_requests(client, w
 
     assert client.get("/api/v1/collectivities/").status_code == 200
     assert connection.connection.info.backend_pid != backend
+
+
+def test_it_lets_the_sign_out_form_reach_the_single_sign_on_provider(client, world, settings):
+    settings.OIDC_ENABLED = True
+    settings.OIDC_ISSUER = "https://auth.example.org/lemon"
+
+    directives = _directives(client.get("/comptes/connexion/")["Content-Security-Policy"])
+
+    assert directives["form-action"] == ["'self'", "https://auth.example.org"]
+    assert directives["script-src"] == ["'self'"]
