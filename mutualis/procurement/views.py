@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mutualis.core.forms import add_service_errors
-from mutualis.core.tenancy import is_operator, require_operator_staff
+from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.procurement import selectors, services
 from mutualis.procurement.decp import schema_errors
@@ -36,7 +36,8 @@ from mutualis.procurement.services import NewHolder
 
 
 def _can_write(user: Any) -> bool:
-    return is_operator(user) and not user.is_read_only
+    """The register's writes are the operator's: the pages show their forms on this answer."""
+    return is_operator(user) and may_write(user)
 
 
 def _register(request: HttpRequest) -> tuple[RegisterFilterForm, list[Any]]:
