@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from mutualis.catalog.models import ServiceCommitment
 from mutualis.core.forms import add_service_errors
-from mutualis.core.tenancy import require_operator_staff, require_writer
+from mutualis.core.tenancy import may_write, require_operator_staff, require_writer
 from mutualis.helpdesk import config_services as services
 from mutualis.helpdesk.enums import DurationUnit, TicketType
 from mutualis.helpdesk.models import Calendar, Category, Closure, OpeningInterval, SlaPolicy, Weekday
@@ -179,7 +179,7 @@ def calendar_list(request: HttpRequest) -> HttpResponse:
     _staff(request)
     calendars = list(Calendar.objects.prefetch_related("intervals"))
     rows = [{"calendar": c, "weekly": _weekly_hours(c.intervals.all())} for c in calendars]
-    return render(request, "helpdesk/config/calendars.html", {"rows": rows, "can_write": not request.user.is_read_only})
+    return render(request, "helpdesk/config/calendars.html", {"rows": rows, "can_write": may_write(request.user)})
 
 
 def _holidays_ahead(calendar: Calendar, today: dt.date) -> list[tuple[dt.date, str]]:
@@ -211,7 +211,7 @@ def _calendar_page(
         "policies": list(calendar.slapolicy_set.only("pk", "name", "active")),
         "interval_form": interval_form or IntervalForm(prefix="interval"),
         "closure_form": closure_form or ClosureForm(prefix="closure"),
-        "can_write": not request.user.is_read_only,
+        "can_write": may_write(request.user),
     }
     return render(request, "helpdesk/config/calendar.html", context, status=status)
 
@@ -351,7 +351,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "helpdesk/config/policies.html",
-        {"policies": policies, "commitments": commitments, "can_write": not request.user.is_read_only},
+        {"policies": policies, "commitments": commitments, "can_write": may_write(request.user)},
     )
 
 
@@ -461,7 +461,7 @@ def category_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "helpdesk/config/categories.html",
-        {"categories": categories, "can_write": not request.user.is_read_only},
+        {"categories": categories, "can_write": may_write(request.user)},
     )
 
 
@@ -533,7 +533,7 @@ def priority_matrix(request: HttpRequest) -> HttpResponse:
         "choices": [str(n) for n in range(1, 7)],  # up to GLPI's 6, « majeure »
         "errors": errors,
         "is_glpi": all(current[(u, i)] == glpi[u][i] for u in SCALE for i in SCALE),
-        "can_write": not request.user.is_read_only,
+        "can_write": may_write(request.user),
     }
     return render(request, "helpdesk/config/matrix.html", context, status=status)
 

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from mutualis.catalog.models import Application
 from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
-from mutualis.core.tenancy import is_operator, require_writer
+from mutualis.core.tenancy import is_operator, may_write, require_writer
 from mutualis.helpdesk import selectors, services
 from mutualis.helpdesk.enums import Action, Actor, Status, allowed_actions
 from mutualis.helpdesk.forms_tickets import (
@@ -236,7 +236,7 @@ def ticket_index(request: HttpRequest) -> HttpResponse:
         "page": paginate(request, tickets),
         "query": query_without_page(request),
         "whole_collectivity": request.user.role in {"member_manager", "elected"},
-        "can_write": not request.user.is_read_only,
+        "can_write": may_write(request.user),
     }
     return render(request, "helpdesk/member_index.html", with_plain_widgets(context))
 
@@ -255,7 +255,7 @@ def member_timeline(ticket: Ticket, followups: Any) -> list[dict[str, Any]]:
 
 
 def _requester_actions(request: HttpRequest, ticket: Ticket) -> list[str]:
-    if request.user.is_read_only:
+    if not may_write(request.user):
         return []
     try:
         kind = services.actor_kind(request.user, ticket)
@@ -272,7 +272,7 @@ def _can_reopen(ticket: Ticket, now: dt.datetime) -> bool:
 def member_ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
     now = timezone.now()
     actions = _requester_actions(request, ticket)
-    can_write = not request.user.is_read_only
+    can_write = may_write(request.user)
     followups = list(selectors.followups_for(actor=request.user, ticket=ticket))
     context = {
         "ticket": ticket,
