@@ -118,9 +118,7 @@ if EMBEDDED:
 else:
     try:
         DATABASES = {
-            "default": dict(
-                dj_database_url.parse(_database_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
-            )
+            "default": dict(dj_database_url.parse(_database_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True))
         }
     except Exception as error:  # dj_database_url raises bare ValueError/KeyError
         raise _fail(ConfigError("DATABASE_URL", f"cannot be read ({error})")) from None

@@ -150,6 +150,7 @@ def test_it_refuses_assignment_to_members_with_403(client, world, tickets):
 
 def test_it_creates_a_ticket_for_the_members_own_collectivity(client, world, tickets):
     app = f.ApplicationFactory(slug="paie", name="Paie")
+    f.SubscriptionFactory(collectivity=world.member_a, application=app)
     client.force_login(world.agent_a)
 
     response = _post(
