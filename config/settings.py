@@ -174,6 +174,8 @@ INSTALLED_APPS = [
     "mutualis.identity",
     "mutualis.api",
     "axes",
+    # The top layer, last: demo data and generators; no production app imports it.
+    "mutualis.demo",
 ]
 
 MIDDLEWARE = [

@@ -114,18 +114,3 @@ def test_it_shows_the_amounts_the_french_way(client, world, call):
     page = client.get(reverse("finance:statement", args=[2024, "alpha"])).content.decode()
 
     assert "72\u202f033,34\u00a0€" in page
-
-
-def test_it_splits_the_demo_cofinancing_among_the_tno_partners(db):
-    from mutualis.core.demo import load_demo
-
-    load_demo()
-    budget = selectors.budget_get(actor=None, slug="tno")
-    cofinancing, shares = selectors.cofinancing_of(selectors.budget_year_get(budget=budget, year=2022))
-
-    assert cofinancing.amount == Decimal(95000)
-    assert {org.name: amount for org, amount in shares.items()} == {
-        "Métropole de Lyon": Decimal(50350),
-        "Ville de Lyon": Decimal(29070),
-        "Syndicat Intercommunal de Technologies pour les Villes": Decimal(15580),
-    }

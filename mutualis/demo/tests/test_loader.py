@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from mutualis.accounts.models import User
 from mutualis.catalog.models import Application, SourceConfidence, Subscription
-from mutualis.core.demo import DEFAULT_FILE, DemoFileError, demo_counts, load_demo
 from mutualis.core.models import AuditAction, AuditEntry
+from mutualis.demo.loader import DEFAULT_FILE, DemoFileError, demo_counts, load_demo
 from mutualis.members.models import Organisation
 
 pytestmark = pytest.mark.django_db
@@ -210,7 +210,7 @@ def test_it_rolls_everything_back_when_loading_fails_midway(monkeypatch):
         assert Organisation.objects.exists()  # members and catalogue were written before this step
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("mutualis.core.demo._Loader.load_governance", explode)
+    monkeypatch.setattr("mutualis.demo.loader._Loader.load_governance", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         load_demo()
 

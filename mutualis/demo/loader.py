@@ -28,6 +28,11 @@ from mutualis.catalog.models import (
 )
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
+from mutualis.demo import finance as finance_demo
+from mutualis.demo import helpdesk as helpdesk_demo
+from mutualis.demo import identity as identity_demo
+from mutualis.demo import procurement as procurement_demo
+from mutualis.demo.errors import DemoFileError
 from mutualis.governance.models import Body, BodyKind, Mandate, MandateRole, Person
 from mutualis.members.models import (
     Contact,
@@ -38,15 +43,11 @@ from mutualis.members.models import (
     StaffFigures,
 )
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+DEMO_DIR = Path(__file__).resolve().parent / "fixtures"
 DEFAULT_FILE = DEMO_DIR / "sitiv-2022.json"
 SUPPLEMENT_FILE = DEMO_DIR / "supplement.json"
 DEMO_PASSWORD = "Mutualis-demo-2026"
 CONFIDENCE = {c.value for c in SourceConfidence}
-
-
-class DemoFileError(Exception):
-    """The demo file is not what the loader expects; the message names file, entry and field."""
 
 
 @dataclass
@@ -402,26 +403,18 @@ class _Loader:
 
     # -- procurement ----------------------------------------------------------------------
     def load_procurement(self) -> None:
-        from mutualis.procurement.demo import load_procurement  # procurement depends on core, not the reverse
-
-        load_procurement(self.data)
+        procurement_demo.load_procurement(self.data)
 
     def load_finance(self) -> None:
-        from mutualis.finance.demo import load_finance  # finance depends on core, not the reverse
-
-        load_finance(self.data)
+        finance_demo.load_finance(self.data)
 
     # -- identity -------------------------------------------------------------------------
     def load_identity(self) -> None:
-        from mutualis.identity.demo import load_identity  # identity depends on core, not the reverse
-
-        load_identity(self.orgs)
+        identity_demo.load_identity(self.orgs)
 
     # -- helpdesk -------------------------------------------------------------------------
     def load_helpdesk(self) -> None:
-        from mutualis.helpdesk.demo import load_helpdesk  # the helpdesk depends on core, not the reverse
-
-        load_helpdesk(self.data)
+        helpdesk_demo.load_helpdesk(self.data)
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:

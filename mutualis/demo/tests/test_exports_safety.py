@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from mutualis.accounts.models import User
 from mutualis.catalog.models import Application, Subscription
-from mutualis.core.demo import load_demo
+from mutualis.demo.loader import load_demo
 from mutualis.finance.models import ApplicationPrice, Chapter, ContributionCall
 from mutualis.helpdesk import services as helpdesk
 from mutualis.lib.tabular import FORMULA_TRIGGERS

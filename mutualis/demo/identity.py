@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from mutualis.accounts.models import User
+from mutualis.catalog.models import Application, SsoProtocol
 from mutualis.identity.models import Agent, AttributeRelease, Civility, DirectoryAttribute, OrganisationUnit
 from mutualis.members.models import Organisation
 
@@ -55,8 +56,6 @@ def load_identity(orgs: dict[str, Organisation]) -> None:
             )
         User.objects.filter(username=f"dsi-{org.slug}", agent__isnull=True).update(agent=agents["DSI-001"])
     # the register: what the citizen portal receives, as an example
-    from mutualis.catalog.models import Application, SsoProtocol
-
     apps = list(Application.objects.filter(sso_protocol=SsoProtocol.OIDC)[:5]) or list(Application.objects.all()[:3])
     for app in apps:
         for attribute, purpose in RELEASES:

@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.html import strip_tags
 
 from mutualis.accounts.models import User
-from mutualis.core.demo import load_demo
+from mutualis.demo.loader import load_demo
 from mutualis.members.models import Organisation
 from mutualis.quality.kpis import Month
 from mutualis.quality.reports import monthly_report_create

@@ -1,6 +1,6 @@
 """No English text and no curator's note of the source data reaches a user, on any page of any role.
 
-The demo data set (`fixtures/demo/sitiv-2022.json`) is a curated transcription: beside the report's
+The demo data set (`demo/fixtures/sitiv-2022.json`) is a curated transcription: beside the report's
 French facts it holds the curator's notes in English (reading notes, evidence, confidence remarks).
 Those stay in the file; the pages show French only.
 """
@@ -16,8 +16,8 @@ from django.apps import apps
 from django.db import models
 
 from mutualis.accounts.models import User
-from mutualis.core.demo import DEFAULT_FILE, demo_accounts, load_demo
-from mutualis.quality.generator import generate
+from mutualis.demo.generator import generate
+from mutualis.demo.loader import DEFAULT_FILE, demo_accounts, load_demo
 from mutualis.testing.crawl import crawl
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
-from mutualis.core.demo import load_demo
+from mutualis.demo.loader import load_demo
 from mutualis.procurement import selectors
 from mutualis.procurement.models import Contract, Lot
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from mutualis.accounts.models import User
-from mutualis.core.demo import DEFAULT_FILE, demo_accounts, load_demo
-from mutualis.quality.generator import generate
+from mutualis.demo.generator import generate
+from mutualis.demo.loader import DEFAULT_FILE, demo_accounts, load_demo
 from mutualis.testing.crawl import crawl, route_of
 
 pytestmark = pytest.mark.django_db

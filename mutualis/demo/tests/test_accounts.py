@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from mutualis.accounts.models import User
-from mutualis.core.demo import DEFAULT_FILE, demo_accounts
+from mutualis.demo.loader import DEFAULT_FILE, demo_accounts
 
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = json.loads(DEFAULT_FILE.read_text(encoding="utf-8"))

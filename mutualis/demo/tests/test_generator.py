@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 
 from mutualis.catalog.models import SubscriptionStatus
+from mutualis.demo.generator import PREFIX, generate
 from mutualis.helpdesk import services, sla
 from mutualis.helpdesk.models import Ticket, TicketSequence, TicketTask, TransitionLog
 from mutualis.lib.business_time import business_seconds
-from mutualis.quality.generator import PREFIX, generate
 from mutualis.quality.kpis import TZ, Month, compute
 from mutualis.testing import factories as f
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from mutualis.accounts.models import User
-from mutualis.core.demo import load_demo
+from mutualis.demo.loader import load_demo
 from mutualis.members.models import OrganisationKind
 from mutualis.testing import factories as f
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.utils.text import slugify
 
 from mutualis.catalog.models import Application, Vendor
-from mutualis.core.demo import DemoFileError
+from mutualis.demo.errors import DemoFileError
 from mutualis.governance.models import Body
 from mutualis.procurement.enums import AwardMode, ContractKind, Procedure, RenewalChoice
 from mutualis.procurement.models import Contract, Lot

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from mutualis.accounts.models import Role, User
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
-from mutualis.core.demo import load_demo
+from mutualis.demo.loader import load_demo
 from mutualis.helpdesk import form_services
 from mutualis.helpdesk.form_models import FormQuestion, RequestForm
 from mutualis.helpdesk.models import Category

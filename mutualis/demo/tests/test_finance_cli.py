@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from mutualis.core.demo import load_demo
+from mutualis.demo.loader import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.text import slugify
 
-from mutualis.core.demo import DemoFileError
+from mutualis.demo.errors import DemoFileError
 from mutualis.finance.enums import BudgetKind, CarriedCode, Section, Side
 from mutualis.finance.m57 import m57_ensure
 from mutualis.finance.models import (

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mutualis.core.demo import DEFAULT_FILE, DemoFileError, demo_accounts_text, load_demo, read
+from mutualis.demo.loader import DEFAULT_FILE, DemoFileError, demo_accounts_text, load_demo, read
 
 
 class Command(BaseCommand):

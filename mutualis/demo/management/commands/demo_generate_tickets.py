@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mutualis.quality.generator import generate
+from mutualis.demo.generator import generate
 
 
 class Command(BaseCommand):

@@ -23,7 +23,7 @@ if not CHROMIUM.exists():
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-from mutualis.core.demo import DEMO_PASSWORD, load_demo  # noqa: E402
+from mutualis.demo.loader import DEMO_PASSWORD, load_demo  # noqa: E402
 
 # Keeps Chromium from reaching outside hosts, which are closed on these machines (see tools/browser).
 ARGS = [

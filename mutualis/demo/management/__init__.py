@@ -1,0 +1,1 @@
+"""Commands that load or generate demo data."""
