@@ -1,7 +1,9 @@
-"""Recording writes in the audit log: services call `audit_record` inside their transaction."""
+"""Recording writes in the audit log, the only module that inserts entries: services call
+`audit_record` (one entry) or `audit_many` (a batch) inside their transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import uuid
@@ -9,10 +11,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
+from mutualis.core.bulk import insert_rows
 from mutualis.core.models import AuditAction, AuditEntry
+
+_ACTIONS = frozenset(AuditAction.values)
 
 
 def _jsonable(value: Any) -> Any:
@@ -62,6 +67,49 @@ def actor_label(actor: Any) -> str:
     return str(actor.get_username())
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuditDraft:
+    """One entry of a batch for `audit_many`: the object by its model (or content type) and id,
+    for bulk paths that hold ids rather than instances."""
+
+    action: str
+    model: type[models.Model] | None = None
+    object_id: str | int = ""
+    object_repr: str = ""
+    changes: dict[str, list[Any]] = dataclasses.field(default_factory=dict)
+    organisation_id: int | None = None
+
+
+def _columns(
+    *,
+    actor: Any,
+    action: str,
+    content_type: ContentType | None,
+    object_id: str | int,
+    object_repr: str,
+    changes: dict[str, list[Any]] | None,
+    organisation_id: int | None,
+    via: str,
+) -> dict[str, Any]:
+    """The row both writers insert: one place checks the action and trims what the columns hold."""
+    if action not in _ACTIONS:
+        raise ValueError(f"unknown audit action: {action!r}")
+    if not via or len(via) > 16:
+        raise ValueError(f"bad audit channel: {via!r}")
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return {
+        "actor_id": user.pk if user is not None else None,
+        "actor_label": actor_label(actor)[:200],
+        "action": action,
+        "content_type_id": content_type.pk if content_type is not None else None,
+        "object_id": str(object_id)[:64],
+        "object_repr": object_repr[:300],
+        "changes": changes or {},
+        "organisation_id": organisation_id,
+        "via": via,
+    }
+
+
 def audit_record(
     *,
     actor: Any,
@@ -73,20 +121,64 @@ def audit_record(
     via: str = "web",
 ) -> AuditEntry:
     """Append one entry; call it inside the service's transaction so both commit together."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
     if organisation_id is None and obj is not None:
         organisation_id = _organisation_of(obj)
     return AuditEntry.objects.create(
-        actor=user,
-        actor_label=actor_label(actor),
-        action=action,
-        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=(object_repr if object_repr is not None else str(obj) if obj is not None else "")[:300],
-        changes=changes or {},
-        organisation_id=organisation_id,
-        via=via,
+        **_columns(
+            actor=actor,
+            action=action,
+            content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+            object_id=str(obj.pk) if obj is not None else "",
+            object_repr=object_repr if object_repr is not None else str(obj) if obj is not None else "",
+            changes=changes,
+            organisation_id=organisation_id,
+            via=via,
+        )
     )
+
+
+def audit_many(*, actor: Any, entries: Iterable[AuditDraft], via: str = "web") -> int:
+    """Append a batch of entries by one actor, as `audit_record` would write each one, in one
+    INSERT (COPY on PostgreSQL): the directory sync writes 30,000 at a time. Returns the count."""
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    adapt_json = connection.ops.adapt_json_value
+    encoder = AuditEntry._meta.get_field("changes").encoder  # type: ignore[attr-defined]
+    types: dict[type[models.Model], ContentType] = {}
+    rows: list[tuple[Any, ...]] = []
+    for draft in entries:
+        content_type = None
+        if draft.model is not None:
+            content_type = types.get(draft.model)
+            if content_type is None:
+                content_type = types[draft.model] = ContentType.objects.get_for_model(draft.model)
+        row = _columns(
+            actor=actor,
+            action=draft.action,
+            content_type=content_type,
+            object_id=draft.object_id,
+            object_repr=draft.object_repr,
+            changes=draft.changes,
+            organisation_id=draft.organisation_id,
+            via=via,
+        )
+        row["changes"] = adapt_json(row["changes"], encoder)
+        rows.append((at, *(row[column] for column in _BATCH_COLUMNS.values())))
+    insert_rows(AuditEntry, ("created_at", *_BATCH_COLUMNS), rows)
+    return len(rows)
+
+
+# field name -> key of the row `_columns` returns
+_BATCH_COLUMNS = {
+    "actor": "actor_id",
+    "actor_label": "actor_label",
+    "action": "action",
+    "content_type": "content_type_id",
+    "object_id": "object_id",
+    "object_repr": "object_repr",
+    "changes": "changes",
+    "organisation": "organisation_id",
+    "via": "via",
+}
 
 
 def audit_create(*, actor: Any, obj: models.Model, via: str = "web") -> AuditEntry:

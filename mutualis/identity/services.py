@@ -7,21 +7,22 @@ import datetime as dt
 import operator
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mutualis.accounts.models import Role, User
 from mutualis.catalog.models import Application
-from mutualis.core.audit import actor_label, audit_record, diff, snapshot
+from mutualis.core.audit import AuditDraft, audit_many, audit_record, diff, snapshot
+from mutualis.core.bulk import insert_rows
 from mutualis.core.models import AuditAction, AuditEntry
 from mutualis.identity.hr_files import Row
 from mutualis.identity.models import Agent, AgentStatus, AttributeRelease, Civility, OrganisationUnit
@@ -401,27 +402,6 @@ def directory_sync(
     return result
 
 
-def _insert(model: type[models.Model], names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """INSERT `rows` (values in `names` order, already adapted for the database).
-
-    bulk_create costs ~0.3 ms per 15-column row, spent preparing each value through the field
-    API: 85 % of a 30,000-agent sync. Here the caller adapts the few values that need it (dates,
-    JSON) and the rows go as one COPY on PostgreSQL (a multi-row INSERT there spends seconds
-    quoting parameters client-side), as one prepared statement run on SQLite."""
-    quote = connection.ops.quote_name
-    opts = model._meta
-    fields = [cast(models.Field, opts.get_field(name)) for name in names]  # concrete fields, not relations
-    table, columns = quote(opts.db_table), ", ".join(quote(str(field.column)) for field in fields)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(names))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
-
-
 def _write(
     actor: Any,
     collectivity: Organisation,
@@ -447,7 +427,7 @@ def _write(
         # ids come from a sequence (AUTOINCREMENT on SQLite): this level's rows are the
         # collectivity's agents above every id known so far
         top = max(pk_of.values(), default=0)
-        _insert(
+        insert_rows(
             Agent,
             ("created_at", "updated_at", "collectivity", "hr_id", "department", "manager", *SYNCED),
             [
@@ -494,69 +474,46 @@ def _write(
     if disabled:
         User.objects.filter(pk__in=[pk for pk, _name in disabled]).update(is_active=False)
 
-    # The history: one entry per created or changed agent, as audit_record would write it
-    # (created_at set here since auto_now_add is the ORM's), inserted without the ORM's per-value work.
-    agent_type = ContentType.objects.get_for_model(Agent).pk
-    user_type = ContentType.objects.get_for_model(User).pk
-    label = actor_label(actor)
-    author = actor.pk if getattr(actor, "is_authenticated", False) else None
-    adapt_json, encoder = connection.ops.adapt_json_value, AuditEntry._meta.get_field("changes").encoder
+    # The history: one entry per created or changed agent, as audit_record would write it, in one batch.
     org = collectivity.pk
-
-    def entry(action: str, content_type: int, pk: int, text: str, changes: dict[str, list[Any]]) -> tuple[Any, ...]:
-        changes_db = adapt_json(changes, encoder)
-        return (at, author, label, action, content_type, str(pk), text[:300], changes_db, org, "import")
-
     entries = [
-        entry(
-            AuditAction.CREATE,
-            agent_type,
-            pk,
-            f"{t.values['last_name'].upper()} {t.values['first_name']}",  # str(agent)
-            {
+        AuditDraft(
+            action=AuditAction.CREATE,
+            model=Agent,
+            object_id=pk,
+            object_repr=f"{t.values['last_name'].upper()} {t.values['first_name']}",  # str(agent)
+            changes={
                 name: [None, _json(value)]
                 for name, value in {**t.values, "department": t.unit, "manager": t.manager}.items()
                 if value
             },
+            organisation_id=org,
         )
         for pk, t in new
     ]
     entries += [
-        entry(
-            AuditAction.UPDATE,
-            agent_type,
-            pk_of[hr_id],
-            f"{current[hr_id][_LAST_NAME].upper()} {current[hr_id][_FIRST_NAME]}",
-            {name: [_json(b), _json(a)] for name, (b, a) in changes.items()},
+        AuditDraft(
+            action=AuditAction.UPDATE,
+            model=Agent,
+            object_id=pk_of[hr_id],
+            object_repr=f"{current[hr_id][_LAST_NAME].upper()} {current[hr_id][_FIRST_NAME]}",
+            changes={name: [_json(b), _json(a)] for name, (b, a) in changes.items()},
+            organisation_id=org,
         )
         for hr_id, changes in updates.items()
     ]
     entries += [
-        entry(
-            AuditAction.UPDATE,
-            user_type,
-            pk,
-            _("%(name)s : compte désactivé (agent sorti de l'annuaire)") % {"name": username},
-            {"is_active": [True, False]},
+        AuditDraft(
+            action=AuditAction.UPDATE,
+            model=User,
+            object_id=pk,
+            object_repr=_("%(name)s : compte désactivé (agent sorti de l'annuaire)") % {"name": username},
+            changes={"is_active": [True, False]},
+            organisation_id=org,
         )
         for pk, username in disabled
     ]
-    _insert(
-        AuditEntry,
-        (
-            "created_at",
-            "actor",
-            "actor_label",
-            "action",
-            "content_type",
-            "object_id",
-            "object_repr",
-            "changes",
-            "organisation",
-            "via",
-        ),
-        entries,
-    )
+    audit_many(actor=actor, entries=entries, via="import")
     return len(disabled)
 
 

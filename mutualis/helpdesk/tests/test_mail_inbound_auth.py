@@ -198,7 +198,8 @@ def test_the_migration_carries_the_message_ids_handled_so_far_over(people):
 
     from django.apps import apps
 
-    from mutualis.core.models import AuditEntry
+    from mutualis.core.audit import AuditDraft, audit_many
+    from mutualis.core.models import AuditAction
 
     ticket = services.ticket_create(
         actor=people.agent_a,
@@ -212,11 +213,9 @@ def test_the_migration_carries_the_message_ids_handled_so_far_over(people):
     def old_entry(message_id: str, outcome: str, **extra: str) -> None:
         changes = {"message_id": [None, message_id], "from": [None, "agent.a@alpha.test"], "outcome": [None, outcome]}
         changes.update({key: [None, value] for key, value in extra.items()})
-        AuditEntry.objects.create(
-            actor_label="agent.a@alpha.test",
-            action="import",
-            object_id="mail:" + message_id[:20],
-            changes=changes,
+        audit_many(
+            actor=None,
+            entries=[AuditDraft(action=AuditAction.IMPORT, object_id="mail:" + message_id[:20], changes=changes)],
             via="mail",
         )
 
