@@ -1,7 +1,7 @@
 """The register pages in a real browser on the demo data: axe-core finds no serious violation.
-Skipped like the core browser tests when Chromium is absent."""
+Skipped like the other browser tests when Chromium is absent."""
 
-from mutualis.core.tests.test_browser import axe_blocking, browser, log_in, page  # noqa: F401
+from mutualis.demo.tests.test_browser import axe_blocking, browser, log_in, page  # noqa: F401
 
 
 def test_the_register_pages_have_no_serious_accessibility_violation(page, live_server):  # noqa: F811
