@@ -43,7 +43,7 @@ test-pg: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy mutualis/lib mutualis/core/services.py mutualis/core/audit.py mutualis/core/bulk.py mutualis/core/tenancy.py mutualis/core/mail.py \
+	$(BIN)/mypy mutualis/lib mutualis/core/services.py mutualis/core/audit.py mutualis/core/bulk.py mutualis/core/commands.py mutualis/core/tenancy.py mutualis/core/mail.py \
 		mutualis/helpdesk/mailauth.py \
 		mutualis/members/services.py mutualis/catalog/services.py mutualis/governance/services.py \
 		mutualis/accounts/services.py mutualis/procurement/services.py mutualis/helpdesk/services.py \

@@ -74,3 +74,25 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{local_datetime(self.created_at, 'Y-m-d H:i')} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class CommandLock(models.Model):
+    """A batch command's run in progress: one row per lock name while a run holds it.
+
+    A row rather than a PostgreSQL advisory lock: the same design on SQLite (the embedded mode) and
+    PostgreSQL, visible to an operator (`SELECT * FROM core_commandlock`), and held across the
+    command's own transactions without pinning a session (a connection pooler in transaction mode
+    would lose a session lock). A run that dies leaves its row until `expires_at`; a live run
+    renews it while it works."""
+
+    name = models.CharField(_("nom"), max_length=150, primary_key=True)
+    holder = models.CharField(_("détenteur"), max_length=200)
+    acquired_at = models.DateTimeField(_("pris le"))
+    expires_at = models.DateTimeField(_("expire le"))
+
+    class Meta:
+        verbose_name = _("verrou de commande")
+        verbose_name_plural = _("verrous de commande")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.holder})"
