@@ -38,9 +38,12 @@ class ReapResult:
     failed: list[str] = field(default_factory=list)
 
 
-def job_requeue_stale(*, now: dt.datetime | None = None, stale_after: int | None = None) -> ReapResult:
+def job_requeue_stale(
+    *, now: dt.datetime | None = None, stale_after: int | None = None, limit: int | None = None
+) -> ReapResult:
     """Requeue (READY) the RUNNING jobs claimed more than `stale_after` seconds ago, once each;
-    mark FAILED those already run twice.
+    mark FAILED those already run twice. With `limit`, at most that many jobs, the oldest first
+    (the others stay RUNNING for the next pass).
 
     Each row changes through an UPDATE conditioned on the state this pass read (RUNNING, the
     same `started_at`): of two reapers, or a reaper and a worker finishing late, one wins."""
@@ -49,11 +52,13 @@ def job_requeue_stale(*, now: dt.datetime | None = None, stale_after: int | None
 
     now = now or timezone.now()
     stale_after = settings.TASKS_STALE_AFTER if stale_after is None else stale_after
-    limit = now - dt.timedelta(seconds=stale_after)
+    cutoff = now - dt.timedelta(seconds=stale_after)
     result = ReapResult()
-    stale = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=limit).only(
+    stale = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff).only(
         "id", "started_at", "worker_ids", "task_path"
     )
+    if limit is not None:
+        stale = stale.order_by("started_at", "pk")[:limit]
     for job in stale:
         seen = DBTaskResult.objects.filter(pk=job.pk, status=TaskResultStatus.RUNNING, started_at=job.started_at)
         with transaction.atomic():

@@ -7,7 +7,7 @@ transition log where the status moves; mail leaves after the commit."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -619,9 +619,15 @@ def satisfaction_record(*, ticket: Ticket, rating: int, comment: str = "", now: 
 ESCALATION_BATCH = 200
 
 
-def sla_escalate(*, now: dt.datetime | None = None, batch_size: int = ESCALATION_BATCH) -> int:
+def sla_escalate(
+    *,
+    now: dt.datetime | None = None,
+    batch_size: int = ESCALATION_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Tell each open ticket's group when a clock crosses 50/75/100 % (configurable per policy) of
     its budget, once per level, and mark breaches. Returns the number of events recorded.
+    `progress` is told how many tickets were examined after each batch.
 
     A level's mail is queued only when this run inserted its event: whatever another run already
     recorded, even a moment ago in a transaction this one could not see, is never told again."""
@@ -630,6 +636,7 @@ def sla_escalate(*, now: dt.datetime | None = None, batch_size: int = ESCALATION
     specs: dict[int, Any] = {}
     recorded = 0
     after = 0
+    examined = 0
     while True:
         with transaction.atomic():
             batch = list(
@@ -649,6 +656,9 @@ def sla_escalate(*, now: dt.datetime | None = None, batch_size: int = ESCALATION
                 if spec is None:
                     spec = specs[ticket.calendar_id] = sla.calendar_spec(ticket.calendar)
                 recorded += _escalate_ticket(ticket, spec=spec, now=now, done=done)
+        examined += len(batch)
+        if progress is not None:
+            progress(examined)
     return recorded
 
 

@@ -467,10 +467,13 @@ def _alert_line(event: UpcomingEvent) -> str:
     }
 
 
-def contract_alerts_send(*, actor: Any = None, today: dt.date | None = None, via: str = "cli") -> list[UpcomingEvent]:
+def contract_alerts_send(
+    *, actor: Any = None, today: dt.date | None = None, via: str = "cli", limit: int | None = None
+) -> list[UpcomingEvent]:
     """Mail the resources team about contracts crossing the 90, 60 and 30-day marks before a
     renewal decision or an end. What was sent is recorded, so running again sends nothing new;
-    an alert at a tighter mark still goes out when the date comes closer."""
+    an alert at a tighter mark still goes out when the date comes closer. With `limit`, at most
+    that many alerts go out; the others, not recorded, go with the next run."""
     _require_procurement_writer(actor)
     day = today or timezone.localdate()
     recipients = alert_recipients()
@@ -485,7 +488,7 @@ def contract_alerts_send(*, actor: Any = None, today: dt.date | None = None, via
         )
         due = [
             e for e in events if not any((e.contract.pk, e.event, e.due_on, m) in sent for m in MARKS if m <= e.mark)
-        ]
+        ][:limit]
         if not due:
             return []
         ProcurementNotice.objects.bulk_create(

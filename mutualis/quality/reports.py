@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,11 +190,19 @@ class RunSummary:
     reason: str = ""
 
 
-def monthly_reports_run(*, month: Month | None = None, force: bool = False, today: dt.date | None = None) -> RunSummary:
+def monthly_reports_run(
+    *,
+    month: Month | None = None,
+    force: bool = False,
+    today: dt.date | None = None,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunSummary:
     """What the daily scheduled run does: from the first working day of a month on (or for the
     month given), each member's report for the previous month, once. A run missed on the first
     working day (server down, scheduler late) is caught up by the next one; the reports already
-    archived are left alone."""
+    archived are left alone. With `limit`, the run stops after producing that many reports: the
+    next run goes on with the members still without theirs."""
     if month is None:
         today = today or timezone.localdate()
         if today < first_working_day(today.year, today.month):
@@ -201,12 +210,17 @@ def monthly_reports_run(*, month: Month | None = None, force: bool = False, toda
         month = month_shift(Month(today.year, today.month), -1)
     end = month.next().start().date() - dt.timedelta(days=1)
     summary = RunSummary(month=month)
-    for collectivity in Organisation.objects.members(on=end).order_by("name"):
+    members = list(Organisation.objects.members(on=end).order_by("name"))
+    for done, collectivity in enumerate(members, start=1):
+        if limit is not None and len(summary.created) >= limit:
+            break
         report = monthly_report_create(collectivity=collectivity, month=month, force=force)
         if report is None:
             summary.skipped += 1
         else:
             summary.created.append(report)
+        if progress is not None:
+            progress(done, len(members))
     return summary
 
 

@@ -189,3 +189,15 @@ def test_a_failed_job_whose_task_is_gone_stays_listed_with_a_message(world, clie
 
     assert "La tâche mutualis.quality.tasks.removed_since n&#x27;existe plus." in response.content.decode()
     assert DBTaskResult.objects.get().status == "FAILED"
+
+
+def test_it_stops_at_limit_and_the_next_run_goes_on(db):
+    for _ in range(3):
+        running_job(started_ago=dt.timedelta(minutes=11))
+    out = io.StringIO()
+    call_command("tasks_requeue_stale", "--limit", "2", stdout=out)
+    call_command("tasks_requeue_stale", "--limit", "2", stdout=out)
+    assert out.getvalue().split("\n")[:2] == [
+        "tâches abandonnées : 2 remise(s) en file, 0 en échec",
+        "tâches abandonnées : 1 remise(s) en file, 0 en échec",
+    ]

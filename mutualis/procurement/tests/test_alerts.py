@@ -107,3 +107,19 @@ def test_it_sends_no_mail_and_records_nothing_when_the_transaction_rolls_back(wo
     services.contract_alerts_send(today=TODAY)
 
     assert mail.outbox == []
+
+
+def test_with_limit_the_alerts_left_go_with_the_next_run(
+    world, register, resources, django_capture_on_commit_callbacks
+):
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("procurement_notify", "--today", TODAY.isoformat(), "--limit", "2", stdout=out)
+        call_command("procurement_notify", "--today", TODAY.isoformat(), "--limit", "2", stdout=out)
+        call_command("procurement_notify", "--today", TODAY.isoformat(), "--limit", "2", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "alertes marchés : 2 échéance(s) signalée(s)",
+        "alertes marchés : 1 échéance(s) signalée(s)",
+        "alertes marchés : 0 échéance(s) signalée(s)",
+    ]
+    assert ProcurementNotice.objects.count() == 3

@@ -57,6 +57,14 @@ def test_it_acts_from_the_first_working_day_on(world, django_capture_on_commit_c
     assert (again.month, again.created, again.skipped) == (Month(2026, 11), [], 2)
 
 
+def test_with_limit_a_run_produces_that_many_and_the_next_goes_on(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = monthly_reports_run(today=dt.date(2026, 12, 1), limit=1)
+        second = monthly_reports_run(today=dt.date(2026, 12, 1), limit=1)
+    assert [r.collectivity.slug for r in first.created] == ["alpha"]
+    assert ([r.collectivity.slug for r in second.created], second.skipped) == (["bravo"], 1)
+
+
 def test_a_missed_first_working_day_is_caught_up(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         summary = monthly_reports_run(today=dt.date(2026, 12, 3))  # the 1st and the 2nd were missed

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from mutualis.core.commands import BatchCommand
 from mutualis.helpdesk.services import sla_escalate
 
 
-class Command(BaseCommand):
+class Command(BatchCommand):
     help = "Alerte les groupes des demandes dont les délais atteignent 50, 75 ou 100 % et marque les dépassements."
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        events = sla_escalate()
-        self.stdout.write(f"niveaux de service : {events} alerte(s) enregistrée(s)")
+    # Every open ticket stays a candidate after a pass: a run cut at N tickets would starve the
+    # others, so no --limit (the sweep already commits by batches of ESCALATION_BATCH).
+    limit_help = None
+
+    def run(self, **options: Any) -> str:
+        events = sla_escalate(progress=self.progress)
+        return f"niveaux de service : {events} alerte(s) enregistrée(s)"

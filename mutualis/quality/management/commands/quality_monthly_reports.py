@@ -6,19 +6,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from mutualis.core.commands import BatchCommand
 from mutualis.quality.kpis import Month
 from mutualis.quality.reports import monthly_reports_run
 
 
-class Command(BaseCommand):
+class Command(BatchCommand):
     help = (
         "Produit, archive et envoie le rapport de service mensuel de chaque adhérent "
         "(le premier jour ouvré du mois, pour le mois précédent)."
     )
 
+    limit_help = "au plus N rapports produits par passage (les suivants au passage suivant)"
+
     def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
         parser.add_argument(
             "--month", help="mois du rapport, AAAA-MM (sinon : le mois précédent, le premier jour ouvré)"
         )
@@ -26,17 +30,18 @@ class Command(BaseCommand):
             "--force", action="store_true", help="produire une nouvelle version même si le rapport existe"
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def run(self, **options: Any) -> str:
         try:
             month = Month.parse(options["month"]) if options["month"] else None
         except ValueError as error:
             raise CommandError(str(error)) from None
-        summary = monthly_reports_run(month=month, force=options["force"])
+        summary = monthly_reports_run(
+            month=month, force=options["force"], limit=options["limit"], progress=self.progress
+        )
         if summary.month is None:
-            self.stdout.write("rapports mensuels : avant le premier jour ouvré du mois, rien à faire")
-            return
+            return "rapports mensuels : avant le premier jour ouvré du mois, rien à faire"
         for report in summary.created:
             self.stdout.write(f"  {report.collectivity.slug} {report.month} v{report.version} {report.sha256[:12]}")
-        self.stdout.write(
+        return (
             f"rapports mensuels {summary.month} : {len(summary.created)} produit(s), {summary.skipped} déjà archivé(s)"
         )
