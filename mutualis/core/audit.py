@@ -69,8 +69,8 @@ def actor_label(actor: Any) -> str:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AuditDraft:
-    """One entry of a batch for `audit_many`: the object by its model (or content type) and id,
-    for bulk paths that hold ids rather than instances."""
+    """One entry of a batch for `audit_many`: the object by its model and id (bulk paths hold
+    ids, not instances), its text, the changes and the organisation concerned."""
 
     action: str
     model: type[models.Model] | None = None
