@@ -14,6 +14,7 @@ from mutualis.catalog.selectors import application_list, service_commitment_list
 from mutualis.core.models import AuditAction
 from mutualis.core.pagination import page_or_404
 from mutualis.core.selectors import audit_entry_list
+from mutualis.core.widgets import DateInput
 from mutualis.members.models import Organisation
 from mutualis.members.selectors import collectivity_list
 
@@ -35,8 +36,8 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", "—"), *AuditAction.choices])
     model = forms.ChoiceField(label=_("Type d'objet"), required=False)
     organisation = forms.ChoiceField(label=_("Organisation"), required=False)
-    since = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=_("Du"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("Au"), required=False, widget=DateInput())
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from mutualis.catalog.models import Application
 from mutualis.core.forms import FrenchDecimalField
 from mutualis.core.uploads import validate_upload
+from mutualis.core.widgets import DateInput
 from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm
 from mutualis.helpdesk.form_services import is_shown, question_choices
 from mutualis.helpdesk.models import Category
@@ -109,7 +110,7 @@ def _field(question: FormQuestion, collectivity_id: int | None) -> forms.Field:
     if kind == QuestionKind.NUMBER:
         return FrenchDecimalField(max_digits=20, decimal_places=6, localize=True, **common)
     if kind == QuestionKind.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
+        return forms.DateField(widget=DateInput(), **common)
     choices = question_choices(question, collectivity_id=collectivity_id)
     if kind == QuestionKind.CHOICE:
         if len(choices) <= 6:
