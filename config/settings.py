@@ -263,6 +263,8 @@ EMAIL_TIMEOUT = 30
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
+# A failed CSRF check: a French page in the site's layout (the error shape under /api/).
+CSRF_FAILURE_VIEW = "mutualis.core.errors.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 10
 X_FRAME_OPTIONS = "DENY"

@@ -21,6 +21,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from mutualis.api.schemas import ErrorOut
+from mutualis.core.errors import csrf_message
 
 # Declared on every endpoint (with its success status): 400 bad input (NUL character, value the
 # database refuses), 401 no credentials, 403 refused, 404 unknown object or page, 413 body too
@@ -88,12 +89,16 @@ def _django_invalid(api: NinjaAPI) -> Any:
 
 
 def _http_error(api: NinjaAPI) -> Any:
-    """ninja's own refusals (a body it cannot parse, throttling) carry English text: French here."""
+    """ninja's own refusals (a body it cannot parse, a session without its CSRF token, throttling)
+    carry English text: French here."""
 
     def handler(request: HttpRequest, error: HttpError) -> HttpResponse:
         if error.status_code == 400:
             message = _("corps de requête illisible : JSON attendu (Content-Type: application/json)")
             return _shape(request, api, 400, message, {"body": [message]})
+        if error.status_code == 403 and "CSRF" in error.message:
+            message = csrf_message()
+            return _shape(request, api, 403, message, {"csrf": [message]})
         if error.status_code == 429:
             return _shape(request, api, 429, _("trop de requêtes : réessayez plus tard"))
         return _shape(request, api, error.status_code, _("requête refusée"))
