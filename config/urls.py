@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from mutualis.api.api import api
+from mutualis.api.errors import api_urls
 
 urlpatterns = [
     path("", include("mutualis.core.urls")),
@@ -15,7 +16,7 @@ urlpatterns = [
     path("assistance/", include("mutualis.helpdesk.urls")),
     path("qualite/", include("mutualis.quality.urls")),
     path("", include("mutualis.identity.urls")),
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls(api)),  # a wrong method answers JSON too
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -7,22 +7,35 @@ here; `RequestGuardMiddleware` answers NUL characters and oversized bodies befor
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.urls import URLPattern, URLResolver
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from mutualis.api.schemas import ErrorOut
+from mutualis.core.errors import csrf_message
 
 # Declared on every endpoint (with its success status): 400 bad input (NUL character, value the
 # database refuses), 401 no credentials, 403 refused, 404 unknown object or page, 413 body too
-# large, 422 invalid data.
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+# large, 422 invalid data; 400 also for a body that is not JSON, 405 for a method the path does not
+# take (a DELETE on a list).
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    405: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
 
 # pydantic's words for the usual mistakes, in French for the API's users
 _MESSAGES = {
@@ -75,9 +88,56 @@ def _django_invalid(api: NinjaAPI) -> Any:
     return handler
 
 
+def _http_error(api: NinjaAPI) -> Any:
+    """ninja's own refusals (a body it cannot parse, a session without its CSRF token, throttling)
+    carry English text: French here."""
+
+    def handler(request: HttpRequest, error: HttpError) -> HttpResponse:
+        if error.status_code == 400:
+            message = _("corps de requête illisible : JSON attendu (Content-Type: application/json)")
+            return _shape(request, api, 400, message, {"body": [message]})
+        if error.status_code == 403 and "CSRF" in error.message:
+            message = csrf_message()
+            return _shape(request, api, 403, message, {"csrf": [message]})
+        if error.status_code == 429:
+            return _shape(request, api, 429, _("trop de requêtes : réessayez plus tard"))
+        return _shape(request, api, error.status_code, _("requête refusée"))
+
+    return handler
+
+
+def method_not_allowed(response: HttpResponseNotAllowed) -> JsonResponse:
+    """ninja's 405 (an empty text/html page) in the error shape, the Allow header kept."""
+    allowed = ", ".join(sorted(method.strip() for method in response["Allow"].split(",") if method.strip()))
+    message = _("méthode non autorisée sur cette adresse (autorisées : %(allowed)s)") % {"allowed": allowed}
+    answer = JsonResponse({"detail": message, "errors": {"method": [message]}}, status=405)
+    answer["Allow"] = response["Allow"]
+    return answer
+
+
+def _json_405(view: Any) -> Any:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        return method_not_allowed(response) if isinstance(response, HttpResponseNotAllowed) else response
+
+    return wrapped
+
+
+def api_urls(api: NinjaAPI) -> tuple[list[URLPattern | URLResolver], str, str]:
+    """`api.urls` with every view answering a wrong method in the error shape: ninja builds that
+    405 in its path view, past every exception handler."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = _json_405(pattern.callback)
+    return patterns, app_name, namespace
+
+
 def install(api: NinjaAPI) -> None:
     """Every refusal in ErrorOut's shape, with a French message."""
     api.add_exception_handler(NinjaValidationError, _ninja_invalid(api))
+    api.add_exception_handler(HttpError, _http_error(api))
     api.add_exception_handler(DjangoValidationError, _django_invalid(api))
     api.add_exception_handler(Http404, lambda request, error: _shape(request, api, 404, str(error) or "introuvable"))
     api.add_exception_handler(

@@ -5,9 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from mutualis.catalog.models import Application, Domain, Licence, Subscription, Vendor
 from mutualis.catalog.services import APPLICATION_FIELDS, SUBSCRIPTION_FIELDS
+from mutualis.core.widgets import DateInput
 from mutualis.members.models import Organisation
 
-_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_DATE = DateInput()
 
 
 class ApplicationForm(forms.ModelForm):

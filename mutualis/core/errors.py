@@ -5,6 +5,8 @@ templates elsewhere."""
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views import defaults
 
 from mutualis.core.middleware import is_api
@@ -32,3 +34,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": "erreur interne du serveur"}, status=500)
     return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a French page in the site's layout instead of Django's English one (which
+    talks about DEBUG); under /api/ the error shape. `reason` is for the logs, not the reader."""
+    if is_api(request):
+        message = csrf_message()
+        return JsonResponse({"detail": message, "errors": {"csrf": [message]}}, status=403)
+    return render(request, "403_csrf.html", status=403)
+
+
+def csrf_message() -> str:
+    """Shared with the API's handler, which meets the same refusal in ninja's session auth."""
+    return _("vérification CSRF échouée : envoyez le jeton CSRF de la session, ou un jeton d'API")

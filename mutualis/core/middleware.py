@@ -172,7 +172,8 @@ def content_security_policy(sso_issuer: str = "") -> str:
 class SecurityHeadersMiddleware:
     """CSP on every response; HSTS when the cookies are Secure (sent whatever the scheme the proxy
     forwarded, browsers ignore it over plain HTTP); `Cache-Control: no-store` on what a signed-in
-    account reads, the API and every download, so a shared town-hall computer keeps no copy."""
+    account reads, the API, every download and every error answer, so a shared town-hall computer
+    keeps no copy. Outermost in MIDDLEWARE, so the guard's refusals carry them too."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -186,6 +187,7 @@ class SecurityHeadersMiddleware:
         user = getattr(request, "user", None)
         private = bool(user is not None and user.is_authenticated) or is_api(request)
         download = "attachment" in response.headers.get("Content-Disposition", "")
-        if private or download:
+        # An error answer (a refused body, an unknown page) describes one request, not a resource.
+        if private or download or response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -4,7 +4,8 @@ imports): no executable, whatever its name's disguise, and no file above the siz
 The name is judged as Windows will see it once an agent saves it: trailing dots and spaces
 dropped ("facture.exe. " runs as facture.exe), case folded, Unicode normalised (full-width
 letters, invisible and right-to-left override characters removed), every extension of a double
-one looked at ("facture.pdf.exe", "setup.exe.zip"). The first bytes catch a renamed program."""
+one looked at ("facture.pdf.exe", "setup.exe.zip"), a ";" ending an extension ("a.hta;.txt").
+The first bytes catch a renamed program."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ DENIED_EXTENSIONS = frozenset(
     {
         ".ade",
         ".adp",
+        ".apk",
         ".app",
+        ".application",
+        ".appref-ms",
         ".appx",
         ".appxbundle",
-        ".apk",
-        ".application",
         ".bas",
         ".bat",
         ".chm",
@@ -32,19 +34,21 @@ DENIED_EXTENSIONS = frozenset(
         ".com",
         ".cpl",
         ".crt",
+        ".diagcab",
         ".dll",
         ".exe",
         ".gadget",
         ".hlp",
         ".hta",
+        ".img",
         ".inf",
         ".ins",
         ".iso",
-        ".img",
         ".isp",
         ".jar",
         ".js",
         ".jse",
+        ".library-ms",
         ".lnk",
         ".mde",
         ".msc",
@@ -54,6 +58,7 @@ DENIED_EXTENSIONS = frozenset(
         ".msp",
         ".mst",
         ".ocx",
+        ".one",
         ".pif",
         ".ps1",
         ".ps1xml",
@@ -65,6 +70,9 @@ DENIED_EXTENSIONS = frozenset(
         ".scf",
         ".scr",
         ".sct",
+        ".search-ms",
+        ".searchconnector-ms",
+        ".settingcontent-ms",
         ".sh",
         ".shb",
         ".sys",
@@ -74,6 +82,7 @@ DENIED_EXTENSIONS = frozenset(
         ".vbs",
         ".vhd",
         ".vhdx",
+        ".website",
         ".ws",
         ".wsc",
         ".wsf",
@@ -104,7 +113,8 @@ def denied_extension(name: str) -> str | None:
     """The first dangerous extension in the name, if any ("rapport.pdf.exe" → ".exe")."""
     parts = normalised_name(name).split(".")[1:]
     for part in parts:
-        suffix = "." + part.strip()
+        # IIS and some Windows tools cut the name at ";": "a.hta;.txt" is served or run as a.hta.
+        suffix = "." + part.split(";", 1)[0].strip()
         if suffix in DENIED_EXTENSIONS:
             return suffix
     return None

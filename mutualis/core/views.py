@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from mutualis.catalog.selectors import application_list, service_commitment_list, subscription_list
 from mutualis.core.models import AuditAction
 from mutualis.core.pagination import page_or_404
-from mutualis.core.selectors import audit_entry_list
+from mutualis.core.selectors import audit_change_rows, audit_entry_list
+from mutualis.core.widgets import DateInput
 from mutualis.members.models import Organisation
 from mutualis.members.selectors import collectivity_list
 
@@ -35,8 +36,8 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", "—"), *AuditAction.choices])
     model = forms.ChoiceField(label=_("Type d'objet"), required=False)
     organisation = forms.ChoiceField(label=_("Organisation"), required=False)
-    since = forms.DateField(label=_("Du"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Au"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=_("Du"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("Au"), required=False, widget=DateInput())
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -56,6 +57,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     entries = audit_entry_list(actor=request.user, **{k: v for k, v in filters.items() if v})
     page = page_or_404(Paginator(entries, 50), request.GET.get("page"))
+    for entry in page:
+        entry.change_rows = audit_change_rows(entry)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "core/audit.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -81,6 +81,10 @@ class _Checker:
         self.errors.append(f"{self.path}: entry {where}: field '{key}' {message}")
 
 
+# The note earlier loaders wrote on every subscription (see `Loader.load_catalog`).
+SUBSCRIPTION_SOURCE_NOTE = "Rapport d'activité 2022 de l'opérateur, tableau des déploiements par ville."
+
+
 def validate(data: Any, path: Path) -> None:
     """Check the parts of the data set the loader reads; raise DemoFileError listing every problem."""
     check = _Checker(path)
@@ -264,7 +268,9 @@ class _Loader:
         groups_support = self.supplement.get("support_groups", {})
         services = {s.slug: s for s in OperatorService.objects.all()}
         app_facts = self.supplement.get("applications", {})
-        source = "Rapport d'activité 2022 de l'opérateur, tableau des déploiements par ville."
+        # Where a subscription comes from is a remark on the source file, not a note for its readers:
+        # a database loaded before this rule loses it on reload; a note someone wrote stays.
+        Subscription.objects.filter(note=SUBSCRIPTION_SOURCE_NOTE).update(note="")
         for d_position, group in enumerate(self.data["deployment_table"]["groups"]):
             domain, _ = Domain.objects.update_or_create(
                 slug=slugify(group["group"]), defaults={"name": group["group"], "position": d_position}
@@ -301,7 +307,7 @@ class _Loader:
                     Subscription.objects.get_or_create(
                         collectivity=self.orgs[city_id],
                         application=app,
-                        defaults={"status": SubscriptionStatus.PRODUCTION, "note": source},
+                        defaults={"status": SubscriptionStatus.PRODUCTION},
                     )
 
     # -- governance -----------------------------------------------------------------------

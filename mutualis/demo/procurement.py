@@ -51,7 +51,9 @@ LOT_APPLICATIONS = {
 # Facts the report states in its narrative rather than in the table.
 DURATIONS = {"2022M02": {"duration_months": 12, "renewals_allowed": 3, "renewal_period_months": 12}}
 AWARD_BODIES = {"2022M09": "cao"}
-DATE_NOTE = "Date du tableau des marchés du rapport d'activité 2022 (retenue comme notification et début)."
+# How the data set was read (the report's table date taken as notification and start) is a remark
+# on the source file: it stays out of the contract's notes, which its users read.
+SOURCE_NOTES = {"Date du tableau des marchés du rapport d'activité 2022 (retenue comme notification et début)."}
 
 
 def _choice(mapping: dict[str, Any], value: Any, where: str, key: str) -> Any:
@@ -70,11 +72,12 @@ def load_procurement(data: dict[str, Any]) -> int:
     rows = data.get("procurement_2022", [])
     applications = {a.name: a for a in Application.objects.all()}
     bodies = {b.slug: b for b in Body.objects.all()}
+    # A database loaded before loses the source remark on reload; notes a user wrote stay.
+    Contract.objects.filter(notes__in=SOURCE_NOTES).update(notes="")
     for index, row in enumerate(rows):
         where = f"/procurement_2022/{index}"
         code = row["code"]
         # A row's `note` is the curator's remark on the source (in English): it stays in the data set.
-        notes = [DATE_NOTE]
         contract, _ = Contract.objects.update_or_create(
             code=code,
             defaults={
@@ -87,7 +90,6 @@ def load_procurement(data: dict[str, Any]) -> int:
                 "notified_on": row["start_date"],
                 "starts_on": row["start_date"],
                 "award_body": bodies.get(AWARD_BODIES.get(code, "")),
-                "notes": "\n".join(notes),
                 **DURATIONS.get(code, {}),
             },
         )

@@ -35,6 +35,12 @@ def _can_write(user: Any) -> bool:
     return is_operator(user) and not user.is_read_only
 
 
+def _checks(user: Any, report: selectors.YearReport) -> list[selectors.Warning]:
+    """The accounts' consistency gaps, for operator admins only: they correct the figures; for
+    members and elected officials these are the transcription's working notes, not the accounts."""
+    return report.warnings if is_operator(user) and user.is_operator_admin else []
+
+
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     budgets = list(selectors.budget_list(actor=request.user).prefetch_related("years"))
@@ -84,6 +90,7 @@ def budget_year(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "item": item,
             "years": selectors.budget_years(budget),
             "report": report,
+            "checks": _checks(request.user, report),
             "sections": _sections(report.figures),
             "remaining": sorted(report.figures.remaining.values(), key=lambda r: (r.section, r.side)),
             "carried": sorted(report.figures.carried.items()),
@@ -116,7 +123,14 @@ def results(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     return render(
         request,
         "finance/results.html",
-        {"budget": budget, "item": item, "report": report, "r": r, "chart": chart},
+        {
+            "budget": budget,
+            "item": item,
+            "report": report,
+            "checks": _checks(request.user, report),
+            "r": r,
+            "chart": chart,
+        },
     )
 
 

@@ -3,10 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.core.widgets import DateInput
 from mutualis.governance.models import Body, BodyKind, Mandate
 from mutualis.members.models import Organisation
 
-_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_DATE = DateInput()
 
 
 class MandateForm(forms.ModelForm):

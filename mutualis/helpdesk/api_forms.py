@@ -14,7 +14,6 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 
 from mutualis.api.errors import ERRORS
-from mutualis.core.tenancy import is_operator
 from mutualis.helpdesk import form_selectors, form_services
 from mutualis.helpdesk.form_models import CHOICE_KINDS, FormQuestion, RequestForm
 
@@ -68,8 +67,7 @@ class FiledOut(Schema):
 
 
 def _collectivity_id(request: HttpRequest) -> int | None:
-    user: Any = request.user
-    return None if is_operator(user) else user.organisation_id
+    return form_services.application_scope(request.user)
 
 
 def _question(question: FormQuestion, collectivity_id: int | None) -> dict[str, Any]:

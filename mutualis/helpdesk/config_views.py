@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from mutualis.catalog.models import ServiceCommitment
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import may_write, require_operator_staff, require_writer
+from mutualis.core.widgets import DateInput
 from mutualis.helpdesk import config_services as services
 from mutualis.helpdesk.enums import DurationUnit, TicketType
 from mutualis.helpdesk.models import Calendar, Category, Closure, OpeningInterval, SlaPolicy, Weekday
@@ -84,8 +85,8 @@ class IntervalForm(forms.Form):
 
 class ClosureForm(forms.Form):
     label = forms.CharField(label=_lazy("Motif"), max_length=120)
-    start = forms.DateField(label=_lazy("Du"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_lazy("Au (inclus)"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_lazy("Du"), widget=DateInput())
+    end = forms.DateField(label=_lazy("Au (inclus)"), widget=DateInput())
 
 
 def _optional_int(value: str) -> int | None:

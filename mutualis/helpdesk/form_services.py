@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
 from mutualis.core.services import model_create, model_delete, model_update
-from mutualis.core.tenancy import may_write, require_operator_staff, require_writer
+from mutualis.core.tenancy import is_operator, may_write, require_operator_staff, require_writer
 from mutualis.helpdesk import services
 from mutualis.helpdesk.enums import Source
 from mutualis.helpdesk.form_models import (
@@ -227,6 +227,13 @@ def _level_labels() -> dict[str, str]:
         "2": _("2 — basse"),
         "1": _("1 — très basse"),
     }
+
+
+def application_scope(user: Any) -> int | None:
+    """Whose subscriptions a form's application question offers `user`: a member account's own
+    collectivity, whatever its role (a read-only elected official reading the form included);
+    None, the whole catalogue, for operator staff only, who belong to no collectivity."""
+    return None if is_operator(user) else user.organisation_id
 
 
 def question_choices(question: FormQuestion, *, collectivity_id: int | None) -> list[tuple[str, str]]:

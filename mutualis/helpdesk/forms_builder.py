@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from mutualis.catalog.models import Application
 from mutualis.core.forms import FrenchDecimalField
 from mutualis.core.uploads import validate_upload
-from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm
+from mutualis.core.widgets import DateInput
+from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm, TicketField
 from mutualis.helpdesk.form_services import is_shown, question_choices
 from mutualis.helpdesk.models import Category
 from mutualis.members.models import OperatorService
@@ -109,8 +110,11 @@ def _field(question: FormQuestion, collectivity_id: int | None) -> forms.Field:
     if kind == QuestionKind.NUMBER:
         return FrenchDecimalField(max_digits=20, decimal_places=6, localize=True, **common)
     if kind == QuestionKind.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
+        return forms.DateField(widget=DateInput(), **common)
     choices = question_choices(question, collectivity_id=collectivity_id)
+    if question.ticket_field == TicketField.APPLICATION and collectivity_id is None:
+        note = _("Toutes les applications du catalogue (vue de l'opérateur).")
+        common["help_text"] = f"{question.help_text} {note}".strip()
     if kind == QuestionKind.CHOICE:
         if len(choices) <= 6:
             return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
@@ -124,9 +128,9 @@ class AnswerForm(forms.Form):
     """The questions of a request form as fields named by their keys. Only the questions shown by
     the submitted answers are validated and kept: a hidden question's answer is ignored."""
 
-    def __init__(
-        self, *args: Any, questions: list[FormQuestion], collectivity_id: int | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, questions: list[FormQuestion], collectivity_id: int | None, **kwargs: Any) -> None:
+        """`collectivity_id` has no default: None offers the whole catalogue, for operator staff only
+        (form_services.application_scope), never a member's account by omission."""
         super().__init__(*args, **kwargs)
         self.questions = questions
         self.by_key = {q.key: q for q in questions}

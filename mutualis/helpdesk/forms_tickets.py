@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from mutualis.accounts.models import OPERATOR_ROLES, User
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
-from mutualis.core.widgets import LongChoiceField
+from mutualis.core.widgets import DateInput, LongChoiceField
 from mutualis.helpdesk.enums import Action, PendingReason, Status, TicketType
 from mutualis.helpdesk.models import Category
 from mutualis.helpdesk.selectors import QUEUE_VIEWS
@@ -157,7 +157,7 @@ class TransitionForm(forms.Form):
 class TaskForm(forms.Form):
     description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}))
     minutes = forms.IntegerField(label=_("Durée (minutes)"), min_value=1, max_value=24 * 60)
-    done_on = forms.DateField(label=_("Réalisée le"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    done_on = forms.DateField(label=_("Réalisée le"), required=False, widget=DateInput())
 
 
 class RequalifyForm(forms.Form):

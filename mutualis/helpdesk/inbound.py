@@ -40,6 +40,21 @@ logger = logging.getLogger("mutualis.helpdesk.inbound")
 CREATED, FOLLOWUP, LINKED = "created", "followup", "linked"
 REFUSED, IGNORED, DUPLICATE = "refused", "ignored", "duplicate"
 HANDLED = (CREATED, FOLLOWUP, LINKED)
+
+
+def outcome_label(kind: str) -> str:
+    """The outcome as the operator reads it in a command's output (the stored code stays English)."""
+    labels = {
+        CREATED: _("demande créée"),
+        FOLLOWUP: _("suivi ajouté"),
+        LINKED: _("nouvelle demande liée"),
+        REFUSED: _("refusé"),
+        IGNORED: _("ignoré"),
+        DUPLICATE: _("doublon"),
+    }
+    return labels.get(kind, kind)
+
+
 _PREFIXES = re.compile(r"^\s*((re|tr|fw|fwd|réf|ref)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 
@@ -271,7 +286,8 @@ class PollSummary:
     outcomes: dict[str, int] = field(default_factory=dict)
 
     def line(self) -> str:
-        detail = ", ".join(f"{kind} {count}" for kind, count in sorted(self.outcomes.items())) or "rien"
+        detail = ", ".join(f"{outcome_label(kind)} {count}" for kind, count in sorted(self.outcomes.items()))
+        detail = detail or _("rien")
         return f"boîte IMAP : {self.seen} message(s) non lu(s) — {detail}"
 
 

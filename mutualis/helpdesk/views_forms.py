@@ -46,15 +46,15 @@ def form_catalogue(request: HttpRequest) -> HttpResponse:
 def form_fill(request: HttpRequest, slug: str) -> HttpResponse:
     form = selectors.form_active_get(actor=request.user, slug=slug)
     questions = services.questions_of(form)
+    # The member's own applications, to read or to fill in; operator staff see the catalogue's.
+    collectivity_id = services.application_scope(request.user)
     if not services.may_submit(request.user):
         # The same rule as the filing: the form is shown to read, never to fill in for nothing.
         if request.method == "POST":
             services.require_submitter(request.user)
-        context = _fill_context(form, AnswerForm(questions=questions), preview=True)
+        context = _fill_context(form, AnswerForm(questions=questions, collectivity_id=collectivity_id), preview=True)
         return render(request, "helpdesk/forms/fill.html", {**context, "can_submit": False})
     posted = request.method == "POST"
-    # The member's own applications are offered; operator staff (who cannot file) see them all.
-    collectivity_id = None if is_operator(request.user) else request.user.organisation_id
     answer_form = AnswerForm(
         request.POST if posted else None,
         request.FILES if posted else None,
@@ -127,7 +127,7 @@ def form_manage(request: HttpRequest, slug: str) -> HttpResponse:
     sections = list(form.sections.order_by("position", "id"))
     for section in sections:
         section.items = [q for q in questions if q.section_id == section.pk]  # type: ignore[attr-defined]
-    preview = AnswerForm(questions=questions)
+    preview = AnswerForm(questions=questions, collectivity_id=None)  # operator staff: the whole catalogue
     return render(
         request,
         "helpdesk/forms/manage_form.html",

@@ -469,7 +469,9 @@ def answer_template_index(request: HttpRequest) -> HttpResponse:
 def answer_template_body(request: HttpRequest) -> HttpResponse:
     """The followup's textarea filled with a template (htmx swaps it in)."""
     _staff(request)
-    template = AnswerTemplate.objects.filter(pk=request.GET.get("template") or 0).first()
+    value = request.GET.get("template", "")
+    # The select's empty choice, or any text that is not an id, fills nothing (not a 500).
+    template = AnswerTemplate.objects.filter(pk=int(value)).first() if value.isascii() and value.isdigit() else None
     form = FollowupForm(staff=True, initial={"body": template.body if template else ""})
     return render(request, "helpdesk/includes/_followup_body.html", {"field": form["body"]})
 

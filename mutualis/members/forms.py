@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.core.widgets import DateInput
 from mutualis.members.models import Contact, Organisation
 from mutualis.members.services import CONTACT_FIELDS, MEMBER_EDITABLE_FIELDS, OPERATOR_EDITABLE_FIELDS
 
@@ -14,8 +15,8 @@ class OrganisationForm(forms.ModelForm):
         model = Organisation
         fields = list(OPERATOR_EDITABLE_FIELDS)
         widgets = {
-            "joined_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "left_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "joined_on": DateInput(),
+            "left_on": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from mutualis.catalog.models import Application, Vendor
 from mutualis.core.uploads import validate_upload
+from mutualis.core.widgets import DateInput
 from mutualis.governance.models import Body
 from mutualis.procurement.enums import Procedure, RenewalChoice
 from mutualis.procurement.models import Contract, Threshold
@@ -86,10 +87,10 @@ class ContractForm(forms.ModelForm):
         ]
         widgets = {
             "object": forms.Textarea(attrs={"rows": 3}),
-            "notified_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "planned_end_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "awarded_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notified_on": DateInput(),
+            "starts_on": DateInput(),
+            "planned_end_on": DateInput(),
+            "awarded_on": DateInput(),
             "decp_details": forms.Textarea(attrs={"rows": 4}),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
@@ -119,7 +120,7 @@ class LotForm(forms.Form):
 
 
 class RenewalForm(forms.Form):
-    decided_on = forms.DateField(label=_("Décidé le"), widget=forms.DateInput(attrs={"type": "date"}))
+    decided_on = forms.DateField(label=_("Décidé le"), widget=DateInput())
     decision = forms.ChoiceField(label=_("Décision"), choices=RenewalChoice.choices)
     body = forms.ModelChoiceField(
         label=_("Instance"), queryset=Body.objects.order_by("position", "name"), required=False
@@ -135,7 +136,7 @@ class ThresholdForm(forms.ModelForm):
     class Meta:
         model = Threshold
         fields = ["kind", "amount_ht", "valid_from", "source"]
-        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {"valid_from": DateInput()}
 
     def _post_clean(self) -> None:
         # The service validates (positive amount, one value per kind and date).

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
+from mutualis.lib.periods import year_in_range
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.procurement import selectors, services
 from mutualis.procurement.decp import schema_errors
@@ -107,6 +108,8 @@ def _decp_context(request: HttpRequest) -> dict[str, Any] | None:
 def decp_download(request: HttpRequest, year: int) -> HttpResponse:
     """« Télécharger les DECP »: the year's data in the DECP 2.0.3 format, checked against its schema."""
     require_operator_staff(request.user)
+    if not year_in_range(year):  # the URL takes any digits; datetime and the database do not
+        raise Http404("année inconnue")
     export = decp_export(year=year)
     if schema_errors(export.document):  # a bug of ours: never hand out a file the schema refuses
         messages.error(

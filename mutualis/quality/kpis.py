@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection
 
 from mutualis.helpdesk.models import Ticket
+from mutualis.lib.periods import MAX_YEAR, MIN_YEAR, year_in_range
 from mutualis.members.models import Organisation
 
 KEYS = ("month", "collectivity", "application", "type", "priority")
@@ -57,11 +58,16 @@ class Month:
 
     @classmethod
     def parse(cls, value: str) -> Month:
+        """A month typed by a user, 'AAAA-MM' within lib.periods' years, else ValueError: every
+        page, form and command parses its months here so none steps outside datetime's range."""
         try:
             year, month = (int(part) for part in value.split("-"))
-            dt.date(year, month, 1)
         except ValueError:
             raise ValueError(f"mois invalide : {value!r} (attendu AAAA-MM)") from None
+        if not 1 <= month <= 12:
+            raise ValueError(f"mois invalide : {value!r} (attendu AAAA-MM)")
+        if not year_in_range(year):
+            raise ValueError(f"mois hors limites : {value!r} (années {MIN_YEAR} à {MAX_YEAR})")
         return cls(year, month)
 
     def next(self) -> Month:

@@ -248,4 +248,8 @@ def monthly_report_request(*, actor: Any, collectivity: Organisation, month: Mon
     last = last_complete_month()
     if (month.year, month.month) > (last.year, last.month) or collectivity.is_operator:
         raise ValidationError(_("un rapport se produit pour un mois terminé et une collectivité adhérente"))
+    # Only the months the page offers: an older or absurd month would be queued, announced as
+    # coming, and then fail in the worker where nobody sees it.
+    if month not in producible_months():
+        raise ValidationError(_("choisissez l'un des mois proposés pour produire un rapport"))
     return monthly_report_produce.enqueue(collectivity_id=collectivity.pk, month=str(month), actor_id=actor.pk)

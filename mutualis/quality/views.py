@@ -3,7 +3,6 @@ tickets (page, CSV, XLSX) and the archive of monthly reports. Thin: selectors do
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django_tasks.base import TaskResultStatus
 
 from mutualis.core.tenancy import is_operator
+from mutualis.lib.periods import parse_year
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.members.models import Organisation
 from mutualis.quality import selectors
@@ -32,12 +32,16 @@ from mutualis.quality.reports import (
 
 
 def _month(request: HttpRequest) -> Month:
-    """The last month of the trend: ?month=YYYY-MM, else the current month."""
-    try:
-        return Month.parse(request.GET.get("month", ""))
-    except ValueError:
+    """The last month of the trend: ?month=YYYY-MM, else the current month; a month that is
+    not one (or outside the years Month.parse accepts) is a page that does not exist."""
+    value = request.GET.get("month", "")
+    if not value:
         today = timezone.localdate()
         return Month(today.year, today.month)
+    try:
+        return Month.parse(value)
+    except ValueError:
+        raise Http404("mois inconnu") from None
 
 
 def _context(data: dict[str, Any], *, member: bool) -> dict[str, Any]:
@@ -137,11 +141,14 @@ def time_spent(request: HttpRequest) -> HttpResponse:
     if not is_operator(user) and not (user.organisation and selectors.can_see_member(user, user.organisation)):
         raise Http404("page réservée")
     years = selectors.time_spent_years(actor=user)
-    try:
-        year = int(request.GET.get("year") or (years[0] if years else timezone.localdate().year))
-        dt.date(year, 1, 1)
-    except (ValueError, OverflowError):
-        year = timezone.localdate().year
+    value = request.GET.get("year")
+    if not value:
+        year = years[0] if years else timezone.localdate().year
+    else:
+        try:
+            year = parse_year(value)
+        except ValueError:
+            raise Http404("année inconnue") from None
     members = (
         Organisation.objects.collectivities().order_by("name")
         if is_operator(user)

@@ -189,3 +189,34 @@ def test_it_describes_every_error_body_with_the_error_schema():
                 if int(code) >= 400:
                     ref = response["content"]["application/json"]["schema"]["$ref"]
                     assert ref.endswith("/ErrorOut"), (method, path, code)
+
+
+# --- ninja's own refusals in French and in the error shape ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("pas du JSON", "application/json"), ('{"title": "x"', "application/json"), ("bonjour", "text/plain")],
+)
+def test_it_answers_an_unreadable_body_in_french_in_the_error_shape(staff_client, body, content_type):
+    response = staff_client.post("/api/v1/tickets/", body, content_type=content_type)
+
+    _assert_client_error(response, 400)
+    assert "corps de requête illisible" in response.json()["detail"]
+    assert "Cannot" not in response.content.decode()
+    assert response.json()["errors"]["body"]
+
+
+@pytest.mark.parametrize(("method", "path"), [("DELETE", "/api/v1/tickets/"), ("PUT", "/api/v1/tickets/2026-000001")])
+def test_it_answers_a_method_the_path_does_not_take_with_a_json_405(staff_client, method, path):
+    response = staff_client.generic(method, path, "{}", content_type="application/json")
+
+    _assert_client_error(response, 405)
+    assert "méthode non autorisée" in response.json()["detail"]
+    assert response.json()["errors"]["method"]
+    assert "GET" in response["Allow"]
+
+
+def test_it_declares_the_405_of_every_operation():
+    for _path, _method, operation in _operations():
+        assert 405 in {int(code) for code in operation["responses"]}

@@ -89,3 +89,40 @@ def test_it_keeps_the_audit_page_query_count_flat(client, history, django_assert
     with django_assert_num_queries(small):
         response = client.get(url)
     assert response.context["page"].paginator.count > 50
+
+
+def test_it_shows_changes_with_french_field_names_and_values(client, history, django_assert_num_queries):
+    from django.contrib.contenttypes.models import ContentType
+
+    from mutualis.core.models import AuditEntry
+    from mutualis.helpdesk.models import Ticket
+
+    changes = {
+        "blocking": [None, True],
+        "tto_breached": [True, False],
+        "status": ["new", "assigned"],
+        "opened_offset": [None, 3600],
+        "title": ["", "Imprimante"],
+    }
+    ticket_type = ContentType.objects.get_for_model(Ticket)
+    for _ in range(3):  # several rows of a known model: still no query per row
+        AuditEntry.objects.create(
+            actor_label="staff", action=AuditAction.UPDATE, content_type=ticket_type, object_id="7", changes=changes
+        )
+    client.force_login(history.admin)
+    url = reverse("core:audit")
+    client.get(url)
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    page = response.content.decode()
+    assert "bloquant : — → oui" in page
+    assert "délai de prise en compte dépassé : oui → non" in page
+    assert "statut : nouveau → attribué" in page
+    assert "titre : — → Imprimante" in page
+    for raw in ("blocking", "tto_breached", "opened_offset", "3600", "True", "False", "∅"):
+        assert raw not in page
+    AuditEntry.objects.create(
+        actor_label="staff", action=AuditAction.UPDATE, content_type=ticket_type, object_id="8", changes=changes
+    )
+    with django_assert_num_queries(len(context.captured_queries)):
+        client.get(url)

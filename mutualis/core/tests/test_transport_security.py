@@ -158,3 +158,21 @@ def test_it_lets_the_sign_out_form_reach_the_single_sign_on_provider(client, wor
 
     assert directives["form-action"] == ["'self'", "https://auth.example.org"]
     assert directives["script-src"] == ["'self'"]
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs", "status"),
+    [
+        ("/assistance/?q=a%00b", {}, 400),
+        ("/api/v1/tickets/?q=a%00b", {}, 400),
+        ("/nulle-part/", {}, 404),
+        ("/api/v1/nulle-part/", {}, 404),
+        ("/comptes/connexion/", {"CONTENT_LENGTH": "999999999"}, 413),
+    ],
+)
+def test_it_sends_the_security_headers_on_every_error_answer(client, world, path, kwargs, status):
+    response = client.post(path, **kwargs) if status == 413 else client.get(path)
+
+    assert response.status_code == status
+    assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert response["Cache-Control"] == "no-store"

@@ -55,8 +55,30 @@ REFUSED = [
             ".cpl",
             ".reg",
             ".vbe",
+            ".settingcontent-ms",
+            ".library-ms",
+            ".search-ms",
+            ".searchconnector-ms",
+            ".diagcab",
+            ".one",
+            ".appref-ms",
+            ".application",
+            ".gadget",
+            ".xll",
+            ".wsh",
+            ".url",
+            ".website",
+            ".chm",
+            ".hlp",
+            ".inf",
+            ".pif",
+            ".vhd",
+            ".vhdx",
         )
     ),
+    "a.hta;.txt",  # IIS-style truncation at ";"
+    "rapport.exe;.pdf",
+    "Rapport.VBS ;.docx",
 ]
 ACCEPTED = ["facture.pdf", "scan 2026.12.04.pdf", "Compte-rendu v2.3.docx", "photo.JPG", "tableau.xlsx", "notes"]
 

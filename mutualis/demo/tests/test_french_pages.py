@@ -16,8 +16,10 @@ from django.apps import apps
 from django.db import models
 
 from mutualis.accounts.models import User
+from mutualis.catalog.models import Subscription
 from mutualis.demo.generator import generate
 from mutualis.demo.loader import DEFAULT_FILE, demo_accounts, load_demo
+from mutualis.procurement.models import Contract
 from mutualis.testing.crawl import crawl
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,12 @@ CURATION_KEYS = {
     "amount_conventions",
     "events_2022",
     "rule",
+}
+# Remarks on the source file that earlier loaders wrote into the database themselves (French, but
+# about the file, not the data): a contract's notes, every subscription's note.
+LOADER_SOURCE_NOTES = {
+    "Date du tableau des marchés du rapport d'activité 2022 (retenue comme notification et début).",
+    "Rapport d'activité 2022 de l'opérateur, tableau des déploiements par ville.",
 }
 ENGLISH_WORDS = re.compile(
     r"\b(the|and|with|since|not|from|is|are|to|of|for|per|which|only|by|or|was|were|its|this|that|be|may|but|on|"
@@ -71,8 +79,10 @@ def _is_english(text: str) -> bool:
 
 
 def never_shown() -> list[str]:
-    """The source file's strings no user may see: curation notes and English text (20 characters or more)."""
-    return sorted({text for text, curated in _strings(REFERENCE) if len(text) >= 20 and (curated or _is_english(text))})
+    """The source file's strings no user may see: curation notes and English text (20 characters or more),
+    and the loader's own remarks on the file."""
+    curation = {text for text, curated in _strings(REFERENCE) if len(text) >= 20 and (curated or _is_english(text))}
+    return sorted(curation | LOADER_SOURCE_NOTES)
 
 
 def _fragment(text: str) -> str:
@@ -99,6 +109,16 @@ def test_it_keeps_curation_notes_in_the_data_set_and_out_of_the_database():
                 if value and any(fragment in value for fragment in fragments):
                     found.append(f"{model._meta.label}#{row[0]}.{name}: {value[:80]!r}")
     assert found == []
+
+
+def test_it_removes_the_source_notes_an_earlier_load_wrote():
+    load_demo()
+    Contract.objects.filter(code="2022M06").update(notes=min(LOADER_SOURCE_NOTES))
+    Subscription.objects.update(note=max(LOADER_SOURCE_NOTES))
+    Subscription.objects.filter(pk=Subscription.objects.order_by("pk").values("pk")[:1]).update(note="Note du DSI")
+    load_demo()
+    assert Contract.objects.get(code="2022M06").notes == ""
+    assert set(Subscription.objects.values_list("note", flat=True)) == {"", "Note du DSI"}
 
 
 def test_it_shows_every_page_of_every_demo_account_in_french(client):

@@ -213,3 +213,19 @@ def test_it_lets_staff_bind_a_question_through_the_builder_pages(client, world, 
     assert FormQuestion.objects.get(form=form, key="urgence").ticket_field == "urgency"
     assert "renseigne le champ « urgence » du ticket" in page
     assert "renseigne le champ « bloquant » du ticket" in page
+
+
+def test_it_offers_a_read_only_member_its_own_applications_and_staff_the_labelled_catalogue(client, world, bound):
+    form, _apps = bound
+    url = reverse("helpdesk:form_fill", kwargs={"slug": form.slug})
+
+    client.force_login(world.elected_a)
+    elected = client.get(url).content.decode()
+    client.force_login(world.staff)
+    staff = client.get(url).content.decode()
+
+    assert 'value="paie"' in elected
+    assert 'value="etat-civil"' not in elected and 'value="voirie"' not in elected
+    assert "Toutes les applications du catalogue" not in elected
+    assert 'value="paie"' in staff and 'value="etat-civil"' in staff
+    assert "Toutes les applications du catalogue" in staff

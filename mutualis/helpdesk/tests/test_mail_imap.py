@@ -44,7 +44,7 @@ def test_it_handles_unseen_messages_and_flags_them_seen(agent, settings, imap_se
     box.deliver(eml("Scanner bloqué"))
     box.deliver(eml("Qui suis-je ?", sender="inconnu@example.org"))
     output = poll(settings, url)
-    assert output.strip() == "boîte IMAP : 2 message(s) non lu(s) — created 1, refused 1"
+    assert output.strip() == "boîte IMAP : 2 message(s) non lu(s) — demande créée 1, refusé 1"
     assert list(Ticket.objects.values_list("title", flat=True)) == ["Scanner bloqué"]
     assert all("\\Seen" in box.flags(n) for n in (1, 2, 3))  # a refused message is not read again
     assert {"CAPABILITY", "LOGIN", "SELECT", "SEARCH", "FETCH", "STORE", "LOGOUT"} <= set(box.commands)
@@ -57,7 +57,7 @@ def test_it_is_idempotent_by_message_id(agent, settings, imap_server):
     box.deliver(eml("Scanner bloqué", message_id="<same@alpha.test>"))  # delivered twice
     box.flags(1).discard("\\Seen")  # and the flag lost (another client, a restore)
     output = poll(settings, url)
-    assert "duplicate 2" in output
+    assert "doublon 2" in output
     assert Ticket.objects.count() == 1
     assert "boîte IMAP : 0 message(s)" in poll(settings, url)
 

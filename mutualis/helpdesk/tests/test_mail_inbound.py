@@ -66,7 +66,7 @@ def ingest(raw: bytes) -> str:
 def test_it_opens_a_request_for_a_known_sender_matched_whatever_the_case(people):
     output = ingest(eml(attachments=[("capture.png", b"\x89PNG\r\n\x1a\nxxxx", "image/png")]))
     ticket = Ticket.objects.get()
-    assert "courriel created" in output and ticket.reference in output
+    assert "courriel demande créée" in output and ticket.reference in output
     assert ticket.requester == people.agent_a
     assert ticket.collectivity == people.member_a
     assert ticket.ticket_type == "request"
@@ -176,13 +176,13 @@ def test_it_handles_a_message_only_once_by_message_id(people):
     raw = eml()
     ingest(raw)
     output = ingest(raw)
-    assert "duplicate" in output
+    assert "courriel doublon" in output
     assert Ticket.objects.count() == 1
 
 
 def test_it_ignores_automatic_replies_to_avoid_mail_loops(people):
     output = ingest(eml(headers={"Auto-Submitted": "auto-replied"}, subject="Absence du bureau"))
-    assert "ignored" in output
+    assert "courriel ignoré" in output
     assert not Ticket.objects.exists()
 
 
@@ -222,3 +222,12 @@ def test_it_mails_the_requester_about_the_ticket_opened_by_mail(
     with django_capture_on_commit_callbacks(execute=True):
         ingest(eml(subject=f"Re: {sent.subject}", body="Merci !", message_id="<m9@alpha.test>"))
     assert ticket.followups.get().body == "Merci !"
+
+
+def test_it_prints_the_outcome_in_french(people):
+    first = ingest(eml())
+    again = ingest(eml())
+
+    assert first.startswith("courriel demande créée : ")
+    assert again.startswith("courriel doublon : ")
+    assert "duplicate" not in again and "created" not in first

@@ -143,7 +143,7 @@ def test_it_refuses_an_operator_address_that_nobody_authenticated(ticket):
 )
 def test_it_lets_an_authenticated_operator_address_follow_up(ticket, people, header):
     output = ingest(staff_reply(ticket, "<s4@mutualis.test>", results(header)))
-    assert "courriel followup" in output
+    assert "courriel suivi ajouté" in output
     followup = ticket.followups.get()
     assert followup.author == people.staff and followup.body == "Redémarrez le poste."
 
@@ -231,5 +231,5 @@ def test_the_migration_carries_the_message_ids_handled_so_far_over(people):
     handled = InboundMail.objects.get(message_id="<old@alpha.test>")
     assert (handled.outcome, handled.ticket, handled.subject) == ("created", ticket, "Messagerie")
     assert InboundMail.objects.get(message_id="<refused@alpha.test>").outcome == "refused"
-    assert "duplicate" in ingest(eml(message_id="<old@alpha.test>"))
+    assert "courriel doublon" in ingest(eml(message_id="<old@alpha.test>"))
     assert Ticket.objects.count() == 1

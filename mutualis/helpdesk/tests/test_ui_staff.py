@@ -262,6 +262,17 @@ def test_it_fills_the_followup_from_an_answer_template(client, world):
     assert "Merci de **redémarrer** le poste." in fragment
 
 
+@pytest.mark.parametrize("value", ["abc", "1.5", "-1", "99999999999999999999999"])
+def test_it_fills_nothing_from_an_answer_template_id_that_is_not_one(client, world, value):
+    AnswerTemplate.objects.create(name="Redémarrage", body="Merci de redémarrer le poste.")
+    client.force_login(world.staff)
+
+    response = client.get(reverse("helpdesk:answer_template_body"), {"template": value})
+
+    assert response.status_code == 200
+    assert "redémarrer" not in response.content.decode()
+
+
 def test_it_records_a_task_in_minutes(client, world):
     ticket = make_ticket(world)
     client.force_login(world.staff)

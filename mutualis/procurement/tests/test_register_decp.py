@@ -50,3 +50,9 @@ def test_it_keeps_the_decp_actions_to_the_operator(client, world, make_contract,
     assert page.context["decp"] is None
     assert reverse("procurement:decp_download", args=[2024]) not in page.content.decode()
     assert client.get(reverse("procurement:decp_download", args=[2024])).status_code == 404
+
+
+@pytest.mark.parametrize("year", [0, 1, 99999999999])
+def test_it_answers_404_to_a_decp_download_of_an_absurd_year(client, world, year):
+    client.force_login(world.admin)
+    assert client.get(reverse("procurement:decp_download", args=[year])).status_code == 404

@@ -72,3 +72,14 @@ def test_it_answers_404_to_a_member_asking_for_anothers_report(client, world):
     response = client.post(reverse("quality:report_produce", args=["alpha"]), {"month": str(last_complete_month())})
     assert response.status_code == 404
     assert not MonthlyReport.objects.exists()
+
+
+@pytest.mark.parametrize("month", ["0001-01", "9999-12", "2000-01"])
+def test_it_refuses_a_month_the_page_does_not_offer(client, world, month, django_capture_on_commit_callbacks):
+    client.force_login(world.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("quality:report_produce", args=["alpha"]), {"month": month}, follow=True)
+    html = response.content.decode()
+    assert response.status_code in (200, 404)
+    assert "lancée" not in html and "produit :" not in html
+    assert not MonthlyReport.objects.exists()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mutualis.helpdesk.inbound import ingest_message
+from mutualis.helpdesk.inbound import ingest_message, outcome_label
 
 
 class Command(BaseCommand):
@@ -41,4 +41,4 @@ class Command(BaseCommand):
             raise CommandError(f"courriel refusé : {outcome.message}")
         for note in outcome.dropped:
             self.stderr.write(f"pièce jointe écartée : {note}")
-        self.stdout.write(f"courriel {outcome.kind} : {outcome.message}")
+        self.stdout.write(f"courriel {outcome_label(outcome.kind)} : {outcome.message}")

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mutualis.lib.periods import parse_year
 from mutualis.procurement.decp import schema_errors
 from mutualis.procurement.exports_decp import decp_export, decp_threshold
 
@@ -15,10 +16,14 @@ class Command(BaseCommand):
     help = "Écrit les données essentielles (DECP 2.0.3) des marchés notifiés une année donnée."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--year", type=int, required=True, help="année de notification")
+        parser.add_argument("--year", required=True, help="année de notification, AAAA")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        export = decp_export(year=options["year"])
+        try:
+            year = parse_year(options["year"])
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        export = decp_export(year=year)
         errors = schema_errors(export.document)
         if errors:  # a bug of ours: never publish an invalid file
             raise CommandError("export DECP non conforme au schéma :\n" + "\n".join(errors))
@@ -27,6 +32,6 @@ class Command(BaseCommand):
             self.stderr.write(f"{code} non publié, manque : {', '.join(missing)}")
         count = len(export.document["marches"]["marche"])
         self.stderr.write(
-            f"DECP {options['year']} : {count} entrée(s) publiée(s), {len(export.skipped)} marché(s) incomplet(s) "
+            f"DECP {year} : {count} entrée(s) publiée(s), {len(export.skipped)} marché(s) incomplet(s) "
             f"(seuil {decp_threshold()} € HT)"
         )
