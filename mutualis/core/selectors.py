@@ -76,7 +76,7 @@ def _shown(field: Any, value: Any) -> str:
 def audit_change_rows(entry: AuditEntry) -> list[ChangeRow]:
     """An entry's changes as people read them: the field's French name, yes/no, a choice's label,
     « — » for empty; bookkeeping fields left out. `_meta` is in memory: no query per row."""
-    model = entry.content_type.model_class() if entry.content_type_id else None
+    model = entry.content_type.model_class() if entry.content_type is not None else None
     rows = []
     for name, values in (entry.changes or {}).items():
         if _hidden(name):

@@ -31,6 +31,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", context)
 
 
+def _type_label(ct: ContentType) -> str:
+    """A content type's French name, or its model name if the model is gone."""
+    model = ct.model_class()
+    return str(model._meta.verbose_name) if model is not None else ct.model
+
+
 class AuditFilterForm(forms.Form):
     who = forms.CharField(label=_("Auteur"), required=False)
     action = forms.ChoiceField(label=_("Action"), required=False, choices=[("", "—"), *AuditAction.choices])
@@ -43,8 +49,7 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         types = ContentType.objects.filter(app_label__in=["members", "catalog", "governance", "accounts", "core"])
         self.fields["model"].choices = [("", "—")] + [  # type: ignore[attr-defined]
-            (f"{ct.app_label}.{ct.model}", str(ct.model_class()._meta.verbose_name) if ct.model_class() else ct.model)
-            for ct in types.order_by("app_label", "model")
+            (f"{ct.app_label}.{ct.model}", _type_label(ct)) for ct in types.order_by("app_label", "model")
         ]
         self.fields["organisation"].choices = [("", "—")] + [  # type: ignore[attr-defined]
             (o.slug, o.name) for o in Organisation.objects.order_by("name").only("slug", "name")

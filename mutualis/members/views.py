@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.models import User
 from mutualis.catalog.models import SubscriptionStatus
 from mutualis.catalog.selectors import subscription_list
 from mutualis.core.forms import add_service_errors
@@ -29,13 +30,20 @@ from mutualis.members.selectors import (
 )
 
 
+def _signed_in(request: HttpRequest) -> User:
+    """The request's user, for views behind login_required (which never lets an anonymous one in)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied(_("connexion requise"))
+    return request.user
+
+
 @login_required
 def member_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("nature") or None
     if kind and kind not in OrganisationKind.values:
         kind = None
     collectivities = list(collectivity_list(actor=request.user, kind=kind))
-    operator = operator_get() if request.user.is_operator else None
+    operator = operator_get() if _signed_in(request).is_operator else None
     return render(
         request,
         "members/list.html",
@@ -95,7 +103,7 @@ def _member_groups(collectivities: list[Organisation]) -> list[dict[str, Any]]:
                     "count": len(rows),
                     "population": sum(c.population or 0 for c in rows),
                     "agents": sum(c.agents_count or 0 for c in rows),
-                    "subscriptions": sum(c.active_subscriptions for c in rows),
+                    "subscriptions": sum(c.active_subscriptions for c in rows),  # type: ignore[attr-defined]  # annotated by collectivity_list
                     "missing_population": sum(1 for c in rows if c.population is None),
                     "missing_agents": sum(1 for c in rows if c.agents_count is None),
                 },
@@ -127,10 +135,10 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def member_edit(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = collectivity_get(actor=request.user, slug=slug)
     if not services.can_edit_organisation(request.user, organisation):
-        if request.user.is_read_only:  # an elected official reads this member's page: say why not
+        if _signed_in(request).is_read_only:  # an elected official reads this member's page: say why not
             raise PermissionDenied(_("votre rôle est en lecture seule"))
         raise Http404
-    member_only = not request.user.is_operator
+    member_only = not _signed_in(request).is_operator
     form = OrganisationForm(request.POST or None, instance=organisation, member_only=member_only)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
@@ -175,7 +183,10 @@ def contact_add(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("Contact ajouté."))
     else:
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else ''} : {' '.join(errors)}")
+            messages.error(
+                request,
+                f"{form.fields[field].label if field in form.fields else ''} : {' '.join(str(e) for e in errors)}",
+            )
     return redirect("members:detail", slug=organisation.slug)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -38,11 +38,16 @@ class RegisterFilterForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # `self.fields` is typed as plain Field; these four are the ChoiceFields declared above.
+        choice_fields = {
+            name: cast(forms.ChoiceField, self.fields[name])
+            for name in ("annee", "titulaire", "procedure", "application")
+        }
         everything = [("", _("toutes"))]
-        self.fields["annee"].choices = everything + [(str(y), str(y)) for y in years]
-        self.fields["titulaire"].choices = [("", _("tous"))] + vendors
-        self.fields["procedure"].choices = everything + list(Procedure.choices)
-        self.fields["application"].choices = everything + applications
+        choice_fields["annee"].choices = [*everything, *((str(y), str(y)) for y in years)]
+        choice_fields["titulaire"].choices = [("", _("tous")), *vendors]
+        choice_fields["procedure"].choices = [*everything, *Procedure.choices]
+        choice_fields["application"].choices = [*everything, *applications]
 
 
 class ContractForm(forms.ModelForm):
@@ -97,7 +102,8 @@ class ContractForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["award_body"].queryset = Body.objects.order_by("position", "name")
+        # A foreign key's form field is a ModelChoiceField; `self.fields` is typed as plain Field.
+        cast(forms.ModelChoiceField, self.fields["award_body"]).queryset = Body.objects.order_by("position", "name")
         if self.instance.pk:
             self.fields["holders"].initial = list(self.instance.holders.all())
             self.fields["applications"].initial = list(self.instance.applications.all())
