@@ -64,18 +64,20 @@ def _default_language():
 
 @pytest.fixture
 def world(db) -> World:
-    operator = f.OperatorFactory()
-    service = f.OperatorServiceFactory(organisation=operator, slug="relations-adherents", name="Relations adhérents")
-    member_a = f.OrganisationFactory(name="Alpha", slug="alpha")
-    member_b = f.OrganisationFactory(name="Bravo", slug="bravo")
+    operator = f.OperatorFactory.create()
+    service = f.OperatorServiceFactory.create(
+        organisation=operator, slug="relations-adherents", name="Relations adhérents"
+    )
+    member_a = f.OrganisationFactory.create(name="Alpha", slug="alpha")
+    member_b = f.OrganisationFactory.create(name="Bravo", slug="bravo")
     return World(
         operator=operator,
         member_a=member_a,
         member_b=member_b,
-        admin=f.UserFactory(username="admin", role=Role.OPERATOR_ADMIN, organisation=operator),
-        staff=f.UserFactory(username="staff", role=Role.OPERATOR_STAFF, organisation=operator, service=service),
-        manager_a=f.UserFactory(username="manager-a", role=Role.MEMBER_MANAGER, organisation=member_a),
-        agent_a=f.UserFactory(username="agent-a", role=Role.MEMBER_AGENT, organisation=member_a),
-        elected_a=f.UserFactory(username="elected-a", role=Role.ELECTED, organisation=member_a),
-        manager_b=f.UserFactory(username="manager-b", role=Role.MEMBER_MANAGER, organisation=member_b),
+        admin=f.UserFactory.create(username="admin", role=Role.OPERATOR_ADMIN, organisation=operator),
+        staff=f.UserFactory.create(username="staff", role=Role.OPERATOR_STAFF, organisation=operator, service=service),
+        manager_a=f.UserFactory.create(username="manager-a", role=Role.MEMBER_MANAGER, organisation=member_a),
+        agent_a=f.UserFactory.create(username="agent-a", role=Role.MEMBER_AGENT, organisation=member_a),
+        elected_a=f.UserFactory.create(username="elected-a", role=Role.ELECTED, organisation=member_a),
+        manager_b=f.UserFactory.create(username="manager-b", role=Role.MEMBER_MANAGER, organisation=member_b),
     )

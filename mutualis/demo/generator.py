@@ -304,6 +304,8 @@ def _replay(
             others = [t for t in ctx.technicians if t.pk != getattr(ticket.technician, "pk", None)]
             if not others:
                 continue
+            if ticket.external_id is None:  # every generated ticket gets one in `_one`
+                raise ValueError(f"demo ticket {ticket.pk} has no external_id")
             ticket.technician = people["technician"] = others[int(ticket.external_id[len(PREFIX) :]) % len(others)]
             ticket.reassign_count += 1
             if source in {Status.NEW, Status.IN_PROGRESS, Status.PENDING}:
@@ -548,13 +550,13 @@ def _one(
     policy = ctx.policy(ticket_type, priority, blocking)
     calendar = policy.calendar if policy else default_calendar
     clock = ctx.clock(calendar)
-    requesters = ctx.requesters.get(member.pk) or [None]
+    requesters: Sequence[User | None] = ctx.requesters.get(member.pk) or [None]
     requester = rng.choice(requesters)
     technician = rng.choice(ctx.technicians) if ctx.technicians else None
     ticket = Ticket(
         external_id=f"{PREFIX}{n + 1:06d}",
         ticket_type=ticket_type,
-        source=rng.choices(*zip(*SOURCES, strict=True))[0],
+        source=rng.choices([source for source, _ in SOURCES], [weight for _, weight in SOURCES])[0],
         collectivity=member,
         requester=requester,
         application=application,

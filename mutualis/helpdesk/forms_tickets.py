@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -53,6 +53,17 @@ def _attachments_help() -> str:
     }
 
 
+_F = TypeVar("_F", bound=forms.Field)
+
+
+def _field(form: forms.BaseForm, name: str, kind: type[_F]) -> _F:
+    """`form.fields[name]` as the field class the form declares (mypy only sees `Field`)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{type(form).__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
 def _blank(choices: Any, label: Any = None) -> list[tuple[str, Any]]:
     label = _("tous") if label is None else label
     return [("", label), *choices]
@@ -65,9 +76,11 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args: Any, applications: QuerySet[Application], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _blank(Status.choices)
-        self.fields["ticket_type"].choices = _blank(TicketType.choices)
-        self.fields["application"].choices = _blank(applications.values_list("slug", "name"), _("toutes"))
+        _field(self, "status", forms.ChoiceField).choices = _blank(Status.choices)
+        _field(self, "ticket_type", forms.ChoiceField).choices = _blank(TicketType.choices)
+        _field(self, "application", forms.ChoiceField).choices = _blank(
+            applications.values_list("slug", "name"), _("toutes")
+        )
 
 
 class QueueFilterForm(MemberFilterForm):
@@ -84,7 +97,9 @@ class QueueFilterForm(MemberFilterForm):
 
     def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["collectivity"].choices = _blank(organisations.values_list("slug", "name"), _("toutes"))
+        _field(self, "collectivity", forms.ChoiceField).choices = _blank(
+            organisations.values_list("slug", "name"), _("toutes")
+        )
 
 
 class FollowupForm(forms.Form):
@@ -130,9 +145,10 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = OperatorService.objects.all()
-        self.fields["technician"].queryset = staff_choices()
-        self.fields["technician"].label_from_instance = lambda user: user.display_name
+        _field(self, "group", forms.ModelChoiceField).queryset = OperatorService.objects.all()
+        _field(self, "technician", forms.ModelChoiceField).queryset = staff_choices()
+        # Django's documented per-instance override of the option label; the stubs type it as a method.
+        _field(self, "technician", forms.ModelChoiceField).label_from_instance = lambda user: user.display_name  # type: ignore[method-assign,assignment]
 
 
 class TransitionForm(forms.Form):
@@ -151,7 +167,7 @@ class TransitionForm(forms.Form):
     def __init__(self, *args: Any, actions: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if actions is not None:
-            self.fields["action"].choices = [(a, Action(a).label) for a in actions]
+            _field(self, "action", forms.ChoiceField).choices = [(a, Action(a).label) for a in actions]
 
 
 class TaskForm(forms.Form):
@@ -176,10 +192,10 @@ class RequalifyForm(forms.Form):
         # and the ticket's own even if no longer subscribed, so requalifying keeps it.
         subscribed = applications_subscribed(collectivity_id=ticket.collectivity_id)
         current = Application.objects.filter(pk=ticket.application_id)
-        self.fields["application"].queryset = Application.objects.filter(
+        _field(self, "application", forms.ModelChoiceField).queryset = Application.objects.filter(
             pk__in=[*subscribed.values_list("pk", flat=True), *current.values_list("pk", flat=True)]
         ).order_by("name")
-        self.fields["category"].queryset = Category.objects.all()
+        _field(self, "category", forms.ModelChoiceField).queryset = Category.objects.all()
 
 
 class MergeForm(forms.Form):
@@ -213,14 +229,18 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = OperatorService.objects.all()
-        self.fields["technician"].queryset = staff_choices()
-        self.fields["technician"].label_from_instance = lambda user: user.display_name
-        # Any reference is accepted here; each is looked up through the selectors afterwards.
-        self.fields["tickets"].valid_value = lambda value: bool(value)  # type: ignore[method-assign]
+        _field(self, "group", forms.ModelChoiceField).queryset = OperatorService.objects.all()
+        _field(self, "technician", forms.ModelChoiceField).queryset = staff_choices()
+        # Django's documented per-instance override of the option label; the stubs type it as a method.
+        _field(self, "technician", forms.ModelChoiceField).label_from_instance = lambda user: user.display_name  # type: ignore[method-assign,assignment]
+        # Any reference is accepted here; each is looked up through the selectors afterwards
+        # (a per-instance override the stubs reject, typing valid_value as a method).
+        _field(self, "tickets", forms.MultipleChoiceField).valid_value = lambda value: bool(value)  # type: ignore[method-assign]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if data is None:  # Form.clean returns cleaned_data; None would only come from an override
+            data = self.cleaned_data
         if data.get("operation") == "assign" and not (data.get("group") or data.get("technician")):
             self.add_error("group", _("choisissez un groupe ou un technicien"))
         if data.get("operation") == "status" and not data.get("action"):

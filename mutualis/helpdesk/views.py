@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.forms import BaseForm
 from django.forms.renderers import DjangoTemplates
@@ -24,6 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.models import User
 from mutualis.catalog.models import Application
 from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
@@ -212,6 +213,15 @@ def ticket_url(ticket: Ticket) -> str:
     return reverse("helpdesk:ticket", args=[ticket.reference])
 
 
+def signed_in(request: HttpRequest) -> User:
+    """The account behind a `login_required` view: `request.user` narrowed from
+    `User | AnonymousUser`, refused outright should an anonymous request ever get this far."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("connexion requise")
+    return user
+
+
 # -- "Mes demandes" and the queue ---------------------------------------------------------------
 @login_required
 def ticket_index(request: HttpRequest) -> HttpResponse:
@@ -220,7 +230,8 @@ def ticket_index(request: HttpRequest) -> HttpResponse:
         from mutualis.helpdesk import views_staff
 
         return views_staff.queue(request)
-    applications = Application.objects.filter(tickets__collectivity_id=request.user.organisation_id).distinct()
+    user = signed_in(request)
+    applications = Application.objects.filter(tickets__collectivity_id=user.organisation_id).distinct()
     form = MemberFilterForm(request.GET or None, applications=applications)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_queue(
@@ -235,7 +246,7 @@ def ticket_index(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": paginate(request, tickets),
         "query": query_without_page(request),
-        "whole_collectivity": request.user.role in {"member_manager", "elected"},
+        "whole_collectivity": user.role in {"member_manager", "elected"},
         "can_write": may_write(request.user),
     }
     return render(request, "helpdesk/member_index.html", with_plain_widgets(context))
@@ -386,7 +397,7 @@ def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     """Files go through the ticket's tenancy (never a public media URL); a member does not get
     the files of private notes. Always served as a download, never rendered inline."""
     ticket = selectors.ticket_get(actor=request.user, reference=reference)
@@ -416,7 +427,7 @@ def linked_create(request: HttpRequest, reference: str) -> HttpResponse:
             created = services.ticket_create(
                 actor=request.user,
                 collectivity=ticket.collectivity,
-                requester=ticket.requester if is_operator(request.user) else request.user,
+                requester=ticket.requester if is_operator(request.user) else signed_in(request),
                 ticket_type=ticket.ticket_type,
                 title=form.cleaned_data["title"],
                 description=form.cleaned_data["description"],

@@ -45,7 +45,7 @@ from mutualis.helpdesk.forms_tickets import (
     TransitionForm,
 )
 from mutualis.helpdesk.models import AnswerTemplate, SavedView, Ticket
-from mutualis.helpdesk.views import paginate, query_without_page, report, ticket_url, with_plain_widgets
+from mutualis.helpdesk.views import paginate, query_without_page, report, signed_in, ticket_url, with_plain_widgets
 from mutualis.lib.business_offsets import OffsetTable
 from mutualis.members.models import Organisation
 
@@ -87,10 +87,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         "rows": queue_rows(page, now),
         "labels": {"blocking": _("bloquant")},
         "query": query,
-        "saved_views": SavedView.objects.filter(owner=request.user),
+        "saved_views": SavedView.objects.filter(owner=signed_in(request)),
         "saved_view_form": SavedViewForm(initial={"query": query}),
         "bulk_form": BulkForm(),
-        "can_write": not request.user.is_read_only,
+        "can_write": not signed_in(request).is_read_only,
         "now": now,
     }
     return render(request, "helpdesk/queue.html", with_plain_widgets(context))
@@ -173,7 +173,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     _staff(request)
-    saved = SavedView.objects.filter(owner=request.user, pk=pk).first()
+    saved = SavedView.objects.filter(owner=signed_in(request), pk=pk).first()
     if saved is None:  # someone else's view is not disclosed
         raise Http404(_("vue introuvable"))
     core_services.model_delete(actor=request.user, instance=saved)
@@ -195,7 +195,7 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Cochez au moins un ticket."))
         for field, errors in form.errors.items():
             if field != "tickets":
-                messages.error(request, " ".join(errors))
+                messages.error(request, " ".join(str(error) for error in errors))  # ErrorList yields str
         return redirect(back)
     data = form.cleaned_data
     references = list(dict.fromkeys(data["tickets"]))
@@ -334,7 +334,7 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
         "timeline": timeline,
         "clocks": clocks(ticket, ticket.calendar.offsets(), now),
         "time_spent": duration(sum(t.duration_seconds for t in tasks)),
-        "can_write": not request.user.is_read_only,
+        "can_write": not signed_in(request).is_read_only,
         "actions": actions,
         "assign_form": forms.get("assign_form")
         or AssignForm(initial={"group": ticket.group_id, "technician": ticket.technician_id}),
@@ -461,7 +461,7 @@ def answer_template_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "helpdesk/answer_templates.html",
-        {"templates": AnswerTemplate.objects.all(), "can_write": not request.user.is_read_only},
+        {"templates": AnswerTemplate.objects.all(), "can_write": not signed_in(request).is_read_only},
     )
 
 

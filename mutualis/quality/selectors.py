@@ -321,9 +321,9 @@ def commitment_compliance_table(rows: list[dict[str, Any]], *, first: Month, las
     for row in rows:
         for member in (row["collectivity_id"], None):  # None: all members together
             for period in (row["month"], "total"):
-                cell = by_commitment[row["commitment_id"]][member][period]
+                counts = by_commitment[row["commitment_id"]][member][period]
                 for measure in ("solved", "ttr_n", "ttr_ok", "tto_n", "tto_ok"):
-                    cell[measure] += row[measure]
+                    counts[measure] += row[measure]
 
     def cell(values: dict[str, int] | None) -> dict[str, Any] | None:
         if not values or not values["solved"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 
 from mutualis.accounts.models import Role, User
@@ -13,7 +15,7 @@ from mutualis.members.models import Contact, OperatorService, Organisation, Orga
 PASSWORD = "pass-for-tests-1234"
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
         django_get_or_create = ("slug",)
@@ -27,13 +29,15 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
 
 class OperatorFactory(OrganisationFactory):
-    name = "Syndicat de test"
-    slug = "operateur"
+    # factory_boy lets a subclass replace an inherited declaration (a Sequence) with a fixed value;
+    # mypy sees the redefinition as an incompatible override of a class attribute.
+    name = "Syndicat de test"  # type: ignore[assignment]
+    slug = "operateur"  # type: ignore[assignment]
     kind = OrganisationKind.OPERATOR
-    insee_code = ""
+    insee_code = ""  # type: ignore[assignment]
 
 
-class OperatorServiceFactory(factory.django.DjangoModelFactory):
+class OperatorServiceFactory(factory.django.DjangoModelFactory[OperatorService]):
     class Meta:
         model = OperatorService
         django_get_or_create = ("slug",)
@@ -52,7 +56,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     function = "DSI"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
@@ -64,7 +68,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805
+    def _save(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
         if create:
             obj.save()
 
