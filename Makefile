@@ -43,14 +43,7 @@ test-pg: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy mutualis/lib mutualis/core/services.py mutualis/core/audit.py mutualis/core/bulk.py mutualis/core/commands.py mutualis/core/tenancy.py mutualis/core/mail.py \
-		mutualis/helpdesk/mailauth.py \
-		mutualis/members/services.py mutualis/catalog/services.py mutualis/governance/services.py \
-		mutualis/accounts/services.py mutualis/procurement/services.py mutualis/helpdesk/services.py \
-		mutualis/helpdesk/outbox.py mutualis/core/jobs.py \
-		mutualis/helpdesk/form_services.py mutualis/helpdesk/config_services.py mutualis/finance/services.py \
-		mutualis/finance/computations.py mutualis/identity/services.py mutualis/quality/kpis.py \
-		mutualis/core/uploads.py mutualis/core/middleware.py mutualis/core/redirects.py mutualis/api/errors.py
+	$(BIN)/mypy mutualis config
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mutualis makemigrations --check --dry-run
 
 bench: $(STAMP)

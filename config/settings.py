@@ -296,6 +296,11 @@ AUTHENTICATION_BACKENDS = [
     "mutualis.accounts.backends.AccountBackend",
 ]
 globals().update(_oidc)
+# The ones Mutualis reads by name, written out so the type checker sees them too.
+OIDC_ENABLED: bool = _oidc["OIDC_ENABLED"]
+OIDC_ISSUER: str = _oidc["OIDC_ISSUER"]
+OIDC_STAFF_ACR: str = _oidc["OIDC_STAFF_ACR"]
+OIDC_OP_LOGOUT_ENDPOINT: str = _oidc["OIDC_OP_LOGOUT_ENDPOINT"]
 if _oidc["OIDC_ENABLED"]:
     AUTHENTICATION_BACKENDS.append("mutualis.identity.oidc.DirectoryOIDCBackend")
 
