@@ -6,13 +6,13 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mutualis.accounts.models import User
+from mutualis.accounts.requests import signed_in
 from mutualis.catalog import services
 from mutualis.catalog.exports import matrix_header, matrix_rows
 from mutualis.catalog.forms import (
@@ -42,13 +42,6 @@ from mutualis.members.selectors import collectivity_list
 from mutualis.procurement.selectors import contract_list_for_application, contract_list_for_vendor
 
 
-def _signed_in(request: HttpRequest) -> User:
-    """The request's user, for views behind login_required (which never lets an anonymous one in)."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied(_("connexion requise"))
-    return request.user
-
-
 @login_required
 def application_index(request: HttpRequest) -> HttpResponse:
     domains = [(d.slug, d.name) for d in domain_list()]
@@ -69,7 +62,7 @@ def application_index(request: HttpRequest) -> HttpResponse:
             "form": form,
             "applications": applications,
             "commitments": service_commitment_list(),
-            "can_write": is_operator(request.user) and not _signed_in(request).is_read_only,
+            "can_write": is_operator(request.user) and not signed_in(request).is_read_only,
         },
     )
 
@@ -77,7 +70,7 @@ def application_index(request: HttpRequest) -> HttpResponse:
 @login_required
 def application_detail(request: HttpRequest, slug: str) -> HttpResponse:
     application = application_get(actor=request.user, slug=slug)
-    can_write = is_operator(request.user) and not _signed_in(request).is_read_only
+    can_write = is_operator(request.user) and not signed_in(request).is_read_only
     return render(
         request,
         "catalog/detail.html",
@@ -218,7 +211,7 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "vendor": vendor,
             "contracts": contract_list_for_vendor(actor=request.user, vendor=vendor),
-            "can_write": is_operator(request.user) and not _signed_in(request).is_read_only,
+            "can_write": is_operator(request.user) and not signed_in(request).is_read_only,
         },
     )
 

@@ -2,14 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mutualis.accounts.models import User
+from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, require_operator_staff
 from mutualis.governance import services
@@ -17,13 +17,6 @@ from mutualis.governance.forms import MandateEndForm, MandateForm
 from mutualis.governance.models import Mandate
 from mutualis.governance.selectors import body_list_with_current_mandates
 from mutualis.members.models import Organisation
-
-
-def _signed_in(request: HttpRequest) -> User:
-    """The request's user, for views behind login_required (which never lets an anonymous one in)."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied(_("connexion requise"))
-    return request.user
 
 
 @login_required
@@ -35,7 +28,7 @@ def governance_index(request: HttpRequest) -> HttpResponse:
         body.leader = leaders.get(body.pk)  # type: ignore[attr-defined]
         if body.titular_seats_per_member:
             body.seats_total = body.titular_seats_per_member * member_count  # type: ignore[attr-defined]
-    can_write = is_operator(request.user) and not _signed_in(request).is_read_only
+    can_write = is_operator(request.user) and not signed_in(request).is_read_only
     return render(
         request,
         "governance/index.html",

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.forms import BaseForm
 from django.forms.renderers import DjangoTemplates
@@ -24,7 +24,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mutualis.accounts.models import User
+from mutualis.accounts.requests import signed_in
 from mutualis.catalog.models import Application
 from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
@@ -211,15 +211,6 @@ def ticket_url(ticket: Ticket) -> str:
     from django.urls import reverse
 
     return reverse("helpdesk:ticket", args=[ticket.reference])
-
-
-def signed_in(request: HttpRequest) -> User:
-    """The account behind a `login_required` view: `request.user` narrowed from
-    `User | AnonymousUser`, refused outright should an anonymous request ever get this far."""
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied("connexion requise")
-    return user
 
 
 # -- "Mes demandes" and the queue ---------------------------------------------------------------

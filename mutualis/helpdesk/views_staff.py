@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.requests import signed_in
 from mutualis.catalog.models import Application
 from mutualis.core import services as core_services
 from mutualis.core.forms import add_service_errors
@@ -45,7 +46,7 @@ from mutualis.helpdesk.forms_tickets import (
     TransitionForm,
 )
 from mutualis.helpdesk.models import AnswerTemplate, SavedView, Ticket
-from mutualis.helpdesk.views import paginate, query_without_page, report, signed_in, ticket_url, with_plain_widgets
+from mutualis.helpdesk.views import paginate, query_without_page, report, ticket_url, with_plain_widgets
 from mutualis.lib.business_offsets import OffsetTable
 from mutualis.members.models import Organisation
 

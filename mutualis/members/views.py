@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mutualis.accounts.models import User
+from mutualis.accounts.requests import signed_in
 from mutualis.catalog.models import SubscriptionStatus
 from mutualis.catalog.selectors import subscription_list
 from mutualis.core.forms import add_service_errors
@@ -30,20 +30,13 @@ from mutualis.members.selectors import (
 )
 
 
-def _signed_in(request: HttpRequest) -> User:
-    """The request's user, for views behind login_required (which never lets an anonymous one in)."""
-    if not isinstance(request.user, User):
-        raise PermissionDenied(_("connexion requise"))
-    return request.user
-
-
 @login_required
 def member_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("nature") or None
     if kind and kind not in OrganisationKind.values:
         kind = None
     collectivities = list(collectivity_list(actor=request.user, kind=kind))
-    operator = operator_get() if _signed_in(request).is_operator else None
+    operator = operator_get() if signed_in(request).is_operator else None
     return render(
         request,
         "members/list.html",
@@ -135,10 +128,10 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def member_edit(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = collectivity_get(actor=request.user, slug=slug)
     if not services.can_edit_organisation(request.user, organisation):
-        if _signed_in(request).is_read_only:  # an elected official reads this member's page: say why not
+        if signed_in(request).is_read_only:  # an elected official reads this member's page: say why not
             raise PermissionDenied(_("votre rôle est en lecture seule"))
         raise Http404
-    member_only = not _signed_in(request).is_operator
+    member_only = not signed_in(request).is_operator
     form = OrganisationForm(request.POST or None, instance=organisation, member_only=member_only)
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
