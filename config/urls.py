@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from mutualis.api.api import api
-from mutualis.api.errors import api_urls
+from mutualis.core.api_errors import api_urls
 
 urlpatterns = [
     path("", include("mutualis.core.urls")),

@@ -14,9 +14,6 @@ from ninja import NinjaAPI, Query, Router, Status, Swagger
 from ninja.pagination import paginate
 
 from mutualis.api.auth import BrowserSession, TokenAuth
-from mutualis.api.errors import ERRORS
-from mutualis.api.errors import install as install_error_handlers
-from mutualis.api.pagination import PagePagination
 from mutualis.api.schemas import (
     ApplicationIn,
     ApplicationOut,
@@ -31,6 +28,9 @@ from mutualis.api.schemas import (
 from mutualis.catalog import services as catalog_services
 from mutualis.catalog.models import Application, Domain, Vendor
 from mutualis.catalog.selectors import application_get, application_list, subscription_get, subscription_list
+from mutualis.core.api_errors import ERRORS
+from mutualis.core.api_errors import install as install_error_handlers
+from mutualis.core.api_pagination import PagePagination
 from mutualis.core.tenancy import is_operator
 from mutualis.helpdesk.api import router as helpdesk_tickets
 from mutualis.helpdesk.api_forms import router as helpdesk_forms

@@ -117,8 +117,3 @@ class SubscriptionPatch(Schema):
     started_on: dt.date | None = None
     ended_on: dt.date | None = None
     note: str | None = None
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] | None = None

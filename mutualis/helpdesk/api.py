@@ -15,9 +15,9 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from mutualis.accounts.models import User
-from mutualis.api.errors import ERRORS
-from mutualis.api.pagination import PagePagination
 from mutualis.catalog.cache import application_by_slug
+from mutualis.core.api_errors import ERRORS
+from mutualis.core.api_pagination import PagePagination
 from mutualis.core.tenancy import is_operator, require_writer
 from mutualis.helpdesk import services
 from mutualis.helpdesk.enums import allowed_actions

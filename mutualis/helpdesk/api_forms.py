@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
-from mutualis.api.errors import ERRORS
+from mutualis.core.api_errors import ERRORS
 from mutualis.helpdesk import form_selectors, form_services
 from mutualis.helpdesk.form_models import CHOICE_KINDS, FormQuestion, RequestForm
 

@@ -3,7 +3,10 @@ OpenAPI document, and the handlers that turn every client mistake into one of th
 
 Validation by ninja (a page that is not a number, a missing field), Django's ValidationError, a
 value the database refuses (DataError: out of range, bad encoding) and a body too large all land
-here; `RequestGuardMiddleware` answers NUL characters and oversized bodies before the API runs."""
+here; `RequestGuardMiddleware` answers NUL characters and oversized bodies before the API runs.
+
+In core, not in the api app, because every app that mounts a router (helpdesk, questionnaires)
+declares these statuses: the api app sits on top of them (issue #12, layers)."""
 
 from __future__ import annotations
 
@@ -16,12 +19,18 @@ from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, URLResolver
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from mutualis.api.schemas import ErrorOut
 from mutualis.core.errors import csrf_message
+
+
+# Every refusal's body: a sentence, and the messages by field when there are some.
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] | None = None
+
 
 # Declared on every endpoint (with its success status): 400 bad input (NUL character, value the
 # database refuses), 401 no credentials, 403 refused, 404 unknown object or page, 413 body too
