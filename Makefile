@@ -44,6 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy mutualis config
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/mutualis makemigrations --check --dry-run
 
 bench: $(STAMP)
