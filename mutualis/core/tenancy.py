@@ -6,31 +6,35 @@ rows only, and asking for another's object is answered 404 (its existence is not
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404
 
+from mutualis.core.actors import Visitor, signed_in_actor
+
 M = TypeVar("M", bound=models.Model)
 
 
-def is_operator(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_operator)
+def is_operator(user: Visitor | None) -> bool:
+    actor = signed_in_actor(user)
+    return actor is not None and actor.is_operator
 
 
-def scope(queryset: models.QuerySet[M], user: Any, *, field: str) -> models.QuerySet[M]:
+def scope(queryset: models.QuerySet[M], user: Visitor | None, *, field: str) -> models.QuerySet[M]:
     """Restrict `queryset` to what `user` may read; `field` leads from the model to its organisation."""
-    if not getattr(user, "is_authenticated", False):
+    actor = signed_in_actor(user)
+    if actor is None:
         return queryset.none()
-    if user.is_operator:
+    if actor.is_operator:
         return queryset
-    if user.organisation_id is None:
+    if actor.organisation_id is None:
         return queryset.none()
-    return queryset.filter(**{field: user.organisation_id})
+    return queryset.filter(**{field: actor.organisation_id})
 
 
-def get_scoped(queryset: models.QuerySet[M], user: Any, *, field: str, **lookup: Any) -> M:
+def get_scoped(queryset: models.QuerySet[M], user: Visitor | None, *, field: str, **lookup: Any) -> M:
     """The object matching `lookup` among what `user` may read, or 404."""
     try:
         return scope(queryset, user, field=field).get(**lookup)
@@ -38,26 +42,60 @@ def get_scoped(queryset: models.QuerySet[M], user: Any, *, field: str, **lookup:
         raise Http404(f"{queryset.model._meta.verbose_name} introuvable") from None
 
 
-def require_operator_staff(user: Any) -> None:
+class TenantQuerySet(models.QuerySet[M, M]):
+    """The tenancy gate of a model whose rows belong to one organisation.
+
+    A subclass names once, in `tenant_field`, the path from the model to its organisation
+    (`"collectivity"`, `"ticket__collectivity"`, `"pk"` for the organisation itself); the model
+    takes it as its manager (`objects = TicketQuerySet.as_manager()`). Views, the API and exports
+    read through `visible_to` (or a selector that does): `core/tests/test_tenancy_gate.py` fails
+    on a read of such a model around it."""
+
+    tenant_field: ClassVar[str]
+
+    def visible_to(self, user: Visitor | None) -> Self:
+        """The rows `user` may read: every row for operator staff, its organisation's for a
+        member's account, none for an anonymous visitor or an account without organisation."""
+        actor = signed_in_actor(user)
+        if actor is None:
+            return self.none()
+        if actor.is_operator:
+            return self
+        if actor.organisation_id is None:
+            return self.none()
+        return self.filter(**{self.tenant_field: actor.organisation_id})
+
+    def get_visible(self, user: Visitor | None, **lookup: Any) -> M:
+        """The row matching `lookup` among what `user` may read, or 404: another member's object
+        is answered as if it did not exist."""
+        try:
+            return self.visible_to(user).get(**lookup)
+        except self.model.DoesNotExist:
+            raise Http404(f"{self.model._meta.verbose_name} introuvable") from None
+
+
+def require_operator_staff(user: Visitor | None) -> None:
     """Operator-only pages and actions: members are told nothing exists (404)."""
     if not is_operator(user):
         raise Http404("page réservée à l'opérateur")
 
 
-def require_operator_admin(user: Any) -> None:
-    if not (is_operator(user) and user.is_operator_admin):
+def require_operator_admin(user: Visitor | None) -> None:
+    actor = signed_in_actor(user)
+    if not (actor is not None and actor.is_operator and actor.is_operator_admin):
         raise Http404("page réservée aux administrateurs de l'opérateur")
 
 
-def may_write(user: Any) -> bool:
+def may_write(user: Visitor | None) -> bool:
     """Whether `user` may change anything: elected officials read only.
 
     Pages ask this to decide whether to show a form, and `require_writer` asks it before a write,
     so no one is offered a form that the POST would then refuse."""
-    return bool(getattr(user, "is_authenticated", False)) and not getattr(user, "is_read_only", True)
+    actor = signed_in_actor(user)
+    return actor is not None and not actor.is_read_only
 
 
-def require_writer(user: Any) -> None:
+def require_writer(user: Visitor | None) -> None:
     """Elected officials read only."""
     if not may_write(user):
         raise PermissionDenied("votre rôle est en lecture seule")
