@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.utils import timezone
 
+from mutualis.core.actors import Actor, signed_in_actor
 from mutualis.core.bulk import insert_rows
 from mutualis.core.models import AuditAction, AuditEntry
 
@@ -61,10 +62,11 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
-def actor_label(actor: Any) -> str:
-    if actor is None or not getattr(actor, "is_authenticated", False):
+def actor_label(actor: Actor | None) -> str:
+    user = signed_in_actor(actor)
+    if user is None:
         return "système"
-    return str(actor.get_username())
+    return user.get_username()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ class AuditDraft:
 
 def _columns(
     *,
-    actor: Any,
+    actor: Actor | None,
     action: str,
     content_type: ContentType | None,
     object_id: str | int,
@@ -96,7 +98,7 @@ def _columns(
         raise ValueError(f"unknown audit action: {action!r}")
     if not via or len(via) > 16:
         raise ValueError(f"bad audit channel: {via!r}")
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = signed_in_actor(actor)
     return {
         "actor_id": user.pk if user is not None else None,
         "actor_label": actor_label(actor)[:200],
@@ -112,7 +114,7 @@ def _columns(
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Actor | None,
     action: str,
     obj: models.Model | None = None,
     changes: dict[str, list[Any]] | None = None,
@@ -137,7 +139,7 @@ def audit_record(
     )
 
 
-def audit_many(*, actor: Any, entries: Iterable[AuditDraft], via: str = "web") -> int:
+def audit_many(*, actor: Actor | None, entries: Iterable[AuditDraft], via: str = "web") -> int:
     """Append a batch of entries by one actor, as `audit_record` would write each one, in one
     INSERT (COPY on PostgreSQL): the directory sync writes 30,000 at a time. Returns the count."""
     at = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -181,19 +183,25 @@ _BATCH_COLUMNS = {
 }
 
 
-def audit_create(*, actor: Any, obj: models.Model, via: str = "web") -> AuditEntry:
+def audit_create(*, actor: Actor | None, obj: models.Model, via: str = "web") -> AuditEntry:
     return audit_record(actor=actor, action=AuditAction.CREATE, obj=obj, changes=diff({}, snapshot(obj)), via=via)
 
 
-def audit_delete(*, actor: Any, obj: models.Model, via: str = "web") -> AuditEntry:
+def audit_delete(*, actor: Actor | None, obj: models.Model, via: str = "web") -> AuditEntry:
     return audit_record(actor=actor, action=AuditAction.DELETE, obj=obj, changes=diff(snapshot(obj), {}), via=via)
+
+
+def organisation_model() -> type[models.Model]:
+    """The tenant model (members' Organisation), read from the entry's own foreign key: core, the
+    base layer, names it only by that key's "members.Organisation" and imports nothing above it."""
+    model = AuditEntry._meta.get_field("organisation").related_model
+    assert isinstance(model, type)
+    return model
 
 
 def _organisation_of(obj: models.Model) -> int | None:
     """The tenant an object belongs to, so a member's entries can be filtered."""
-    from mutualis.members.models import Organisation
-
-    if isinstance(obj, Organisation):
+    if isinstance(obj, organisation_model()):
         return obj.pk
     for attname in ("organisation_id", "collectivity_id"):
         value = getattr(obj, attname, None)

@@ -20,6 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mutualis.core.actors import Actor, Visitor
+
 logger = logging.getLogger("mutualis.core.jobs")
 
 # A job is claimed once per run (the worker appends its id to `worker_ids`): a job lost after
@@ -101,7 +103,7 @@ def _audit(job: Any, outcome: str, now: dt.datetime) -> None:
     )
 
 
-def job_failed_list(*, actor: Any) -> Any:
+def job_failed_list(*, actor: Visitor) -> Any:
     """Background jobs that ended FAILED, newest first (operator admins only)."""
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
@@ -112,7 +114,7 @@ def job_failed_list(*, actor: Any) -> Any:
     return DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).order_by("-finished_at")
 
 
-def job_retry(*, actor: Any, job_id: str) -> Any:
+def job_retry(*, actor: Actor, job_id: str) -> Any:
     """« Réessayer »: queue a failed job's task again with the same arguments. The failed row
     goes (the new job replaces it); the audit entry keeps its task, arguments and error."""
     from django.core.exceptions import SuspiciousOperation, ValidationError

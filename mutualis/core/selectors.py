@@ -10,13 +10,14 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 
+from mutualis.core.actors import Visitor
 from mutualis.core.models import AuditEntry
 from mutualis.core.tenancy import require_operator_admin
 
 
 def audit_entry_list(
     *,
-    actor: Any,
+    actor: Visitor,
     who: str | None = None,
     action: str | None = None,
     model: str | None = None,

@@ -8,13 +8,14 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
+from mutualis.core.actors import Actor
 from mutualis.core.audit import audit_delete, audit_record, diff, snapshot
 from mutualis.core.models import AuditAction
 
 M = TypeVar("M", bound=models.Model)
 
 
-def model_create(*, actor: Any, model: type[M], data: Mapping[str, Any], via: str = "web") -> M:
+def model_create(*, actor: Actor | None, model: type[M], data: Mapping[str, Any], via: str = "web") -> M:
     """Validate and insert one row, and log its creation in the same transaction."""
     instance = model(**data)
     instance.full_clean()
@@ -31,7 +32,7 @@ def model_create(*, actor: Any, model: type[M], data: Mapping[str, Any], via: st
 
 def model_update(
     *,
-    actor: Any,
+    actor: Actor | None,
     instance: M,
     data: Mapping[str, Any],
     fields: Iterable[str],
@@ -59,7 +60,7 @@ def model_update(
     return instance, changes
 
 
-def model_delete(*, actor: Any, instance: models.Model, via: str = "web") -> None:
+def model_delete(*, actor: Actor | None, instance: models.Model, via: str = "web") -> None:
     with transaction.atomic():
         audit_delete(actor=actor, obj=instance, via=via)
         instance.delete()
