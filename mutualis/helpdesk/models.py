@@ -24,7 +24,6 @@ from mutualis.helpdesk.enums import (
 )
 from mutualis.lib.business_offsets import OffsetTable, table_for
 from mutualis.lib.business_time import CalendarSpec, spec_from_rows
-from mutualis.lib.lookups import InLiteral
 
 SCALE = [MinValueValidator(1), MaxValueValidator(5)]
 # GLPI's six priorities: the matrix gives 1 (très basse) to 5 (très haute) by default; 6
@@ -360,10 +359,6 @@ class Ticket(BaseModel):
     def is_open(self) -> bool:
         return self.status in {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.PENDING}
 
-
-# The queue filters open tickets with the values written out, so that SQLite uses the partial
-# indexes above (mutualis.lib.lookups).
-Ticket._meta.get_field("status").register_lookup(InLiteral)
 
 
 class Followup(BaseModel):

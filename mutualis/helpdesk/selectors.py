@@ -124,22 +124,22 @@ def ticket_queue(
     qs = ticket_visible(actor).select_related("collectivity", "application", "group", "technician", "requester")
     now = now or timezone.now()
     if view == "open":
-        qs = qs.filter(status__in_literal=OPEN_STATUSES)
+        qs = qs.filter(status__in=OPEN_STATUSES)
     elif view == "mine":
-        qs = qs.filter(status__in_literal=OPEN_STATUSES, technician=actor)
+        qs = qs.filter(status__in=OPEN_STATUSES, technician=actor)
     elif view == "my_group":
-        qs = qs.filter(status__in_literal=OPEN_STATUSES, group_id=getattr(actor, "service_id", None))
+        qs = qs.filter(status__in=OPEN_STATUSES, group_id=getattr(actor, "service_id", None))
     elif view == "unassigned":
-        qs = qs.filter(status__in_literal=OPEN_STATUSES, technician__isnull=True)
+        qs = qs.filter(status__in=OPEN_STATUSES, technician__isnull=True)
     elif view == "at_risk":
         # Open, not yet breached, due within the next 4 hours or already warned at 75 %.
         qs = (
-            qs.filter(status__in_literal=OPEN_STATUSES, ttr_breached=False)
+            qs.filter(status__in=OPEN_STATUSES, ttr_breached=False)
             .filter(Q(ttr_due_at__lte=now + dt.timedelta(hours=4)) | Q(sla_events__percent__gte=75))
             .distinct()
         )
     elif view == "breached":
-        qs = qs.filter(Q(tto_breached=True) | Q(ttr_breached=True), status__in_literal=OPEN_STATUSES)
+        qs = qs.filter(Q(tto_breached=True) | Q(ttr_breached=True), status__in=OPEN_STATUSES)
     # The slug becomes the row's id through a scalar subquery (evaluated once), not a join: the
     # database then reads the (collectivity|application, queue order) indexes in order.
     if collectivity:

@@ -144,24 +144,6 @@ def test_it_shows_linked_and_merged_tickets_on_the_ticket_page(client, world):
     assert timezone.now() >= ticket.opened_at
 
 
-def test_open_views_write_the_statuses_out_so_sqlite_can_use_the_partial_indexes(world):
-    sql = str(selectors.ticket_queue(actor=world.staff, view="open").query)
-    assert "\"status\" IN ('new', 'assigned', 'in_progress', 'pending')" in sql
-
-
-def test_the_literal_in_holds_inside_a_subquery(world):
-    from mutualis.helpdesk.enums import OPEN_STATUSES, Status
-    from mutualis.helpdesk.models import Ticket
-
-    kept = make_ticket(world, title="ouvert")
-    closed = make_ticket(world, title="fermé")
-    Ticket.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
-    inner = Ticket.objects.filter(status__in_literal=OPEN_STATUSES).values("pk")
-    assert list(Ticket.objects.filter(pk__in=inner).values_list("title", flat=True)) == [kept.title]
-    with pytest.raises(ValueError, match="constant strings"):
-        list(Ticket.objects.filter(status__in_literal=[1, 2]))
-
-
 def test_the_queue_reads_only_the_columns_a_row_shows(client, world):
     make_ticket(world, title="Sans description", description="x" * 5000)
     client.force_login(world.staff)
