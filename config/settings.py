@@ -174,6 +174,8 @@ INSTALLED_APPS = [
     "mutualis.identity",
     "mutualis.api",
     "axes",
+    # Django's form templates, after mutualis.core, whose templates/django/forms/ override them.
+    "django.forms",
     # The top layer, last: demo data and generators; no production app imports it.
     "mutualis.demo",
 ]
@@ -220,6 +222,10 @@ TEMPLATES = [
         },
     }
 ]
+
+# Forms render through the project's template engine, so an app's templates/django/forms/ can
+# override a widget's template (mutualis/core/templates/django/forms/widgets/select.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from mutualis.accounts.models import OPERATOR_ROLES, User
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
-from mutualis.core.widgets import DateInput, LongChoiceField
+from mutualis.core.widgets import DateInput
 from mutualis.helpdesk.enums import Action, PendingReason, Status, TicketType
 from mutualis.helpdesk.models import Category
 from mutualis.helpdesk.selectors import QUEUE_VIEWS
@@ -72,7 +72,7 @@ def _blank(choices: Any, label: Any = None) -> list[tuple[str, Any]]:
 class MemberFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Statut"), required=False)
     ticket_type = forms.ChoiceField(label=_("Type"), required=False)
-    application = LongChoiceField(label=_("Application"), required=False)
+    application = forms.ChoiceField(label=_("Application"), required=False)
 
     def __init__(self, *args: Any, applications: QuerySet[Application], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,7 +85,7 @@ class MemberFilterForm(forms.Form):
 
 class QueueFilterForm(MemberFilterForm):
     view = forms.ChoiceField(label=_("Vue"), required=False, choices=list(VIEW_LABELS.items()))
-    collectivity = LongChoiceField(label=_("Collectivité"), required=False)
+    collectivity = forms.ChoiceField(label=_("Collectivité"), required=False)
     priority = forms.TypedChoiceField(
         label=_("Priorité"), required=False, coerce=int, empty_value=None,
         choices=_blank([(n, str(n)) for n in range(6, 0, -1)], _("toutes")),  # 6: GLPI « majeure »
