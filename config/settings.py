@@ -170,6 +170,7 @@ INSTALLED_APPS = [
     "mutualis.procurement",
     "mutualis.finance",
     "mutualis.helpdesk",
+    "mutualis.questionnaires",
     "mutualis.quality",
     "mutualis.identity",
     "mutualis.api",
@@ -217,7 +218,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "mutualis.core.context_processors.platform",
+                "mutualis.members.context_processors.platform",
             ],
         },
     }

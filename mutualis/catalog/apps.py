@@ -8,6 +8,7 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalogue de services")
 
     def ready(self) -> None:
-        # Connects the signals that keep the per-process applications current (every process
-        # that may save an application must drop the shared version token).
-        from mutualis.catalog import cache  # noqa: F401
+        # Its parts of the home page, of a member's page and of the members list (core.panels).
+        from mutualis.catalog import panels
+
+        panels.register()

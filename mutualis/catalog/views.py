@@ -36,10 +36,10 @@ from mutualis.catalog.selectors import (
     vendor_get,
 )
 from mutualis.core.forms import add_service_errors
+from mutualis.core.panels import panels_render
 from mutualis.core.tenancy import is_operator, require_operator_staff
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.members.selectors import collectivity_list
-from mutualis.procurement.selectors import contract_list_for_application, contract_list_for_vendor
 
 
 @login_required
@@ -79,7 +79,8 @@ def application_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "subscriptions": application.subscriptions.all(),
             "can_write": can_write,
             "subscription_form": SubscriptionForm() if can_write else None,
-            "contracts": contract_list_for_application(actor=request.user, application=application),
+            # the contracts covering it (procurement)
+            "panels": panels_render("catalog.application", request, application=application),
         },
     )
 
@@ -210,8 +211,9 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "catalog/vendor.html",
         {
             "vendor": vendor,
-            "contracts": contract_list_for_vendor(actor=request.user, vendor=vendor),
             "can_write": is_operator(request.user) and not signed_in(request).is_read_only,
+            # the contracts it holds (procurement)
+            "panels": panels_render("catalog.vendor", request, vendor=vendor),
         },
     )
 

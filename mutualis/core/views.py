@@ -1,4 +1,5 @@
-"""Home page and the audit log."""
+"""Home page and the audit log. The home page's cards and sections come from the apps above
+(core.panels): members shows its count, catalog its applications, subscriptions and commitments."""
 
 from __future__ import annotations
 
@@ -10,23 +11,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from mutualis.catalog.selectors import application_list, service_commitment_list, subscription_list
+from mutualis.core.audit import organisation_model
 from mutualis.core.models import AuditAction
 from mutualis.core.pagination import page_or_404
+from mutualis.core.panels import panels_render
 from mutualis.core.selectors import audit_change_rows, audit_entry_list
 from mutualis.core.widgets import DateInput
-from mutualis.members.models import Organisation
-from mutualis.members.selectors import collectivity_list
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
     context = {
-        "member_count": collectivity_list(actor=user).filter(kind__in=["commune", "ccas", "epci", "syndicate"]).count(),
-        "application_count": application_list(actor=user).count(),
-        "subscription_count": subscription_list(actor=user).count(),
-        "commitments": service_commitment_list(),
+        "cards": panels_render("core.home.cards", request),
+        "sections": panels_render("core.home.sections", request),
     }
     return render(request, "core/home.html", context)
 
@@ -51,9 +48,8 @@ class AuditFilterForm(forms.Form):
         self.fields["model"].choices = [("", "—")] + [  # type: ignore[attr-defined]
             (f"{ct.app_label}.{ct.model}", _type_label(ct)) for ct in types.order_by("app_label", "model")
         ]
-        self.fields["organisation"].choices = [("", "—")] + [  # type: ignore[attr-defined]
-            (o.slug, o.name) for o in Organisation.objects.order_by("name").only("slug", "name")
-        ]
+        organisations = organisation_model()._default_manager.order_by("name").values_list("slug", "name")
+        self.fields["organisation"].choices = [("", "—"), *organisations]  # type: ignore[attr-defined]
 
 
 @login_required

@@ -6,3 +6,9 @@ class GovernanceConfig(AppConfig):
     name = "mutualis.governance"
     label = "governance"
     verbose_name = _("Gouvernance")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: panels reach models, loaded once apps are ready.
+        from mutualis.governance import panels
+
+        panels.register()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
+from mutualis.core.tenancy import TenantQuerySet
 from mutualis.lib.identifiers import insee_error, siren_error, siret_error
 
 
@@ -31,7 +32,11 @@ MEMBER_KINDS = (
 )
 
 
-class OrganisationQuerySet(models.QuerySet["Organisation"]):
+class OrganisationQuerySet(TenantQuerySet["Organisation"]):
+    """An organisation is its own tenant: a member's account sees its own organisation only."""
+
+    tenant_field = "pk"
+
     def collectivities(self) -> OrganisationQuerySet:
         """Every organisation but the operator: members and partners."""
         return self.exclude(kind=OrganisationKind.OPERATOR)
@@ -118,6 +123,10 @@ class ContactRole(models.TextChoices):
     OTHER = "other", _("autre")
 
 
+class ContactQuerySet(TenantQuerySet["Contact"]):
+    tenant_field = "organisation"
+
+
 class Contact(BaseModel):
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="contacts"
@@ -127,6 +136,8 @@ class Contact(BaseModel):
     function = models.CharField(_("fonction"), max_length=200, blank=True)
     email = models.EmailField(_("courriel"), blank=True)
     phone = models.CharField(_("téléphone"), max_length=30, blank=True)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("contact")

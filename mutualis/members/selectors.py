@@ -2,29 +2,69 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
+from django.utils.functional import Promise
 
-from mutualis.core.tenancy import get_scoped, scope
-from mutualis.members.models import Organisation, OrganisationKind, StaffFigures
+from mutualis.accounts.models import User
+from mutualis.members.models import Contact, Organisation, OrganisationKind, StaffFigures
 
 
-def collectivity_list(*, actor: Any, kind: str | None = None, include_former: bool = True) -> QuerySet[Organisation]:
-    """Collectivities (not the operator) the actor may see, with their subscription counts."""
-    from mutualis.catalog.models import ACTIVE_STATUSES
+@dataclass(frozen=True)
+class CollectivityFigure:
+    """A count per collectivity that an app above adds to the members list, as a column with its
+    total (the catalogue's active subscriptions): registered from that app's AppConfig.ready, so
+    members does not import it."""
 
+    name: str  # the annotation on each collectivity
+    label: str | Promise  # the column's heading
+    expression: Callable[[], Any]  # the aggregate, built per query
+
+
+_figures: dict[str, CollectivityFigure] = {}
+
+
+def collectivity_figure_register(*, name: str, label: str | Promise, expression: Callable[[], Any]) -> None:
+    _figures[name] = CollectivityFigure(name=name, label=label, expression=expression)
+
+
+def collectivity_figures() -> list[CollectivityFigure]:
+    return list(_figures.values())
+
+
+def collectivity_list(*, actor: User, kind: str | None = None, include_former: bool = True) -> QuerySet[Organisation]:
+    """Collectivities (not the operator) the actor may see, with the registered figures (their
+    active subscriptions)."""
     qs = Organisation.objects.collectivities()
     if kind:
         qs = qs.filter(kind=kind)
     if not include_former:
         qs = qs.filter(left_on__isnull=True)
-    qs = qs.annotate(active_subscriptions=Count("subscriptions", filter=Q(subscriptions__status__in=ACTIVE_STATUSES)))
-    return scope(qs, actor, field="pk").order_by("name")
+    if _figures:
+        qs = qs.annotate(**{figure.name: figure.expression() for figure in _figures.values()})
+    return qs.visible_to(actor).order_by("name")
 
 
-def collectivity_get(*, actor: Any, slug: str) -> Organisation:
-    return get_scoped(Organisation.objects.collectivities(), actor, field="pk", slug=slug)
+def collectivity_get(*, actor: User, slug: str) -> Organisation:
+    return Organisation.objects.collectivities().get_visible(actor, slug=slug)
+
+
+def contact_get(*, actor: Any, organisation: Organisation, pk: int) -> Contact:
+    """One of `organisation`'s contacts, or 404 (another member's contact is not disclosed)."""
+    return Contact.objects.filter(organisation=organisation).get_visible(actor, pk=pk)
+
+
+def member_count() -> int:
+    """How many members there are today: a public figure (the governance's seats), no member's rows."""
+    return Organisation.objects.members().count()
+
+
+def operator_siret() -> str:
+    """The operator's SIRET, the buyer of its public contracts (the DECP export)."""
+    return Organisation.objects.filter(kind=OrganisationKind.OPERATOR).values_list("siret", flat=True).first() or ""
 
 
 def operator_get() -> Organisation | None:

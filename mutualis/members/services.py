@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mutualis.accounts.models import User
 from mutualis.core.services import model_create, model_delete, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.members.models import Contact, Organisation
@@ -29,14 +30,14 @@ OPERATOR_EDITABLE_FIELDS = (
 CONTACT_FIELDS = ("full_name", "role", "function", "email", "phone")
 
 
-def collectivity_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Organisation:
+def collectivity_create(*, actor: User, data: dict[str, Any], via: str = "web") -> Organisation:
     require_operator_staff(actor)
     require_writer(actor)
     return model_create(actor=actor, model=Organisation, data=data, via=via)
 
 
 def collectivity_update(
-    *, actor: Any, organisation: Organisation, data: dict[str, Any], via: str = "web"
+    *, actor: User, organisation: Organisation, data: dict[str, Any], via: str = "web"
 ) -> dict[str, list[Any]]:
     """Operator staff edit everything; a member manager edits a few fields of their own organisation.
     The caller has fetched `organisation` through a scoped selector, so a foreign one is already 404."""
@@ -46,35 +47,35 @@ def collectivity_update(
     return changes
 
 
-def _member_fields(actor: Any, organisation: Organisation) -> tuple[str, ...]:
+def _member_fields(actor: User, organisation: Organisation) -> tuple[str, ...]:
     if not actor.is_member_manager or actor.organisation_id != organisation.pk:
         require_operator_staff(actor)  # raises 404: not theirs to edit
     return MEMBER_EDITABLE_FIELDS
 
 
-def can_edit_organisation(actor: Any, organisation: Organisation) -> bool:
-    if getattr(actor, "is_read_only", True):
+def can_edit_organisation(actor: User, organisation: Organisation) -> bool:
+    if actor.is_read_only:
         return False
     return bool(actor.is_operator or (actor.is_member_manager and actor.organisation_id == organisation.pk))
 
 
-def contact_create(*, actor: Any, organisation: Organisation, data: dict[str, Any]) -> Contact:
+def contact_create(*, actor: User, organisation: Organisation, data: dict[str, Any]) -> Contact:
     _require_contact_editor(actor, organisation)
     return model_create(actor=actor, model=Contact, data={**data, "organisation": organisation})
 
 
-def contact_update(*, actor: Any, contact: Contact, data: dict[str, Any]) -> dict[str, list[Any]]:
+def contact_update(*, actor: User, contact: Contact, data: dict[str, Any]) -> dict[str, list[Any]]:
     _require_contact_editor(actor, contact.organisation)
     _, changes = model_update(actor=actor, instance=contact, data=data, fields=CONTACT_FIELDS)
     return changes
 
 
-def contact_delete(*, actor: Any, contact: Contact) -> None:
+def contact_delete(*, actor: User, contact: Contact) -> None:
     _require_contact_editor(actor, contact.organisation)
     model_delete(actor=actor, instance=contact)
 
 
-def _require_contact_editor(actor: Any, organisation: Organisation) -> None:
+def _require_contact_editor(actor: User, organisation: Organisation) -> None:
     require_writer(actor)
     if not can_edit_organisation(actor, organisation):
         require_operator_staff(actor)

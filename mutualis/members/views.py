@@ -14,17 +14,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mutualis.accounts.requests import signed_in
-from mutualis.catalog.models import SubscriptionStatus
-from mutualis.catalog.selectors import subscription_list
 from mutualis.core.forms import add_service_errors
-from mutualis.core.tenancy import get_scoped, require_operator_staff
-from mutualis.governance.selectors import mandates_of_organisation
+from mutualis.core.panels import panels_render
+from mutualis.core.tenancy import require_operator_staff
 from mutualis.members import services
 from mutualis.members.forms import ContactForm, OrganisationCreateForm, OrganisationForm
-from mutualis.members.models import MEMBER_KINDS, Contact, Organisation, OrganisationKind
+from mutualis.members.models import MEMBER_KINDS, Organisation, OrganisationKind
 from mutualis.members.selectors import (
+    collectivity_figures,
     collectivity_get,
     collectivity_list,
+    contact_get,
     operator_get,
     operator_staff_figures,
 )
@@ -36,6 +36,9 @@ def member_list(request: HttpRequest) -> HttpResponse:
     if kind and kind not in OrganisationKind.values:
         kind = None
     collectivities = list(collectivity_list(actor=request.user, kind=kind))
+    figures = collectivity_figures()
+    for collectivity in collectivities:
+        collectivity.figures = [getattr(collectivity, figure.name) for figure in figures]  # type: ignore[attr-defined]
     operator = operator_get() if signed_in(request).is_operator else None
     return render(
         request,
@@ -43,6 +46,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         {
             "collectivities": collectivities,
             "groups": _member_groups(collectivities),
+            "figures": figures,
             "kinds": [k for k in OrganisationKind.choices if k[0] != OrganisationKind.OPERATOR],
             "kind": kind,
             "operator": operator,
@@ -96,7 +100,8 @@ def _member_groups(collectivities: list[Organisation]) -> list[dict[str, Any]]:
                     "count": len(rows),
                     "population": sum(c.population or 0 for c in rows),
                     "agents": sum(c.agents_count or 0 for c in rows),
-                    "subscriptions": sum(c.active_subscriptions for c in rows),  # type: ignore[attr-defined]  # annotated by collectivity_list
+                    # the registered figures' totals (set on each row by member_list)
+                    "figures": [sum(values) for values in zip(*(c.figures for c in rows), strict=True)],  # type: ignore[attr-defined]
                     "missing_population": sum(1 for c in rows if c.population is None),
                     "missing_agents": sum(1 for c in rows if c.agents_count is None),
                 },
@@ -108,18 +113,14 @@ def _member_groups(collectivities: list[Organisation]) -> list[dict[str, Any]]:
 @login_required
 def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = collectivity_get(actor=request.user, slug=slug)
-    subscriptions = subscription_list(actor=request.user, collectivity=organisation.slug)
     return render(
         request,
         "members/detail.html",
         {
             "organisation": organisation,
-            "subscriptions": subscriptions,
-            "active_count": sum(1 for s in subscriptions if s.status != SubscriptionStatus.WITHDRAWN),
-            "contacts": organisation.contacts.all(),
-            "mandates": mandates_of_organisation(organisation_id=organisation.pk),
             "can_edit": services.can_edit_organisation(request.user, organisation),
-            "contact_form": ContactForm(),
+            # subscriptions (catalog), contacts (members.panels), seats in the bodies (governance)
+            "panels": panels_render("members.detail", request, organisation=organisation),
         },
     )
 
@@ -187,8 +188,7 @@ def contact_add(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def contact_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     organisation = collectivity_get(actor=request.user, slug=slug)
-    contacts = Contact.objects.filter(organisation=organisation)
-    contact = get_scoped(contacts, request.user, field="organisation_id", pk=pk)
+    contact = contact_get(actor=request.user, organisation=organisation, pk=pk)
     services.contact_delete(actor=request.user, contact=contact)
     messages.success(request, _("Contact supprimé."))
     return redirect("members:detail", slug=organisation.slug)

@@ -7,3 +7,9 @@ class ProcurementConfig(AppConfig):
     name = "mutualis.procurement"
     label = "procurement"
     verbose_name = "Marchés publics"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: panels reach models, loaded once apps are ready.
+        from mutualis.procurement import panels
+
+        panels.register()

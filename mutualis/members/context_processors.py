@@ -1,4 +1,5 @@
-"""Values every page needs: the operator's name and whether the demo banner shows."""
+"""Values every page needs: the operator's name (an organisation, hence in members) and whether
+the demo banner shows."""
 
 from typing import Any
 
