@@ -3,6 +3,7 @@ verification and enrolment."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -26,6 +27,7 @@ from django_otp import match_token
 from mutualis.accounts import services
 from mutualis.accounts.middleware import second_factor_url
 from mutualis.accounts.models import ApiToken
+from mutualis.accounts.requests import signed_in
 from mutualis.accounts.throttle import client_ip
 
 
@@ -120,16 +122,26 @@ class PasswordResetCompleteView(LocalPasswordsOnly, auth_views.PasswordResetComp
     template_name = "accounts/password_reset_complete.html"
 
 
+# Where to send the browser once signed out when the session also lives elsewhere (identity: the
+# single sign-on provider's end-session page), or None: registered from the AppConfig.ready of the
+# app above that knows, so accounts does not import it.
+_logout_targets: list[Callable[[HttpRequest], str | None]] = []
+
+
+def logout_target_register(target: Callable[[HttpRequest], str | None]) -> None:
+    if target not in _logout_targets:
+        _logout_targets.append(target)
+
+
 class LogoutView(auth_views.LogoutView):
     """After a single sign-on session, logging out also ends the provider's session."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if settings.OIDC_ENABLED and request.session.get("oidc_id_token"):
-            from mutualis.identity.oidc import provider_logout_url
-
-            target = provider_logout_url(request)
-            auth_logout(request)
-            return redirect(target)
+        for logout_target in _logout_targets:
+            target = logout_target(request)  # read before the session is flushed
+            if target:
+                auth_logout(request)
+                return redirect(target)
         return super().post(request, *args, **kwargs)
 
 
@@ -150,7 +162,7 @@ class TokenForm(forms.Form):
 
 @login_required
 def otp_verify(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in(request)
     if not services.has_confirmed_device(user):
         return redirect(second_factor_url("accounts:otp_enrol", _next(request)))
     form = TokenForm(request.POST or None)
@@ -165,14 +177,15 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def otp_enrol(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if services.has_confirmed_device(user) and not user.is_verified():  # type: ignore[union-attr]
+    user = signed_in(request)
+    # is_verified() is set on the request's user by django-otp's OTPMiddleware, not on the model.
+    if services.has_confirmed_device(user) and not user.is_verified():  # type: ignore[attr-defined]
         # Enrolling another device must take the current one: else a stolen password would do.
         return redirect(second_factor_url("accounts:otp_verify", _next(request)))
-    device = services.totp_device_for_enrolment(user=user)  # type: ignore[arg-type]
+    device = services.totp_device_for_enrolment(user=user)
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.totp_confirm(user=user, device=device, token=form.cleaned_data["token"]):  # type: ignore[arg-type]
+        if services.totp_confirm(user=user, device=device, token=form.cleaned_data["token"]):
             otp_login(request, device)
             messages.success(request, _("Second facteur enregistré."))
             return redirect(_next(request))
@@ -188,11 +201,11 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 
 
 def _profile_page(request: HttpRequest, new_secret: str | None = None) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")  # type: ignore[misc]
+    tokens = ApiToken.objects.filter(user=signed_in(request)).order_by("-created_at")
     context = {
         "tokens": tokens,
         "new_secret": new_secret,
-        "tokens_need_second_factor": services.api_token_needs_second_factor(request.user),
+        "tokens_need_second_factor": services.api_token_needs_second_factor(signed_in(request)),
     }
     return render(request, "accounts/profile.html", context)
 
@@ -206,7 +219,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     try:
-        _token, secret = services.api_token_create(actor=request.user, name=request.POST.get("name", ""))  # type: ignore[arg-type]
+        _token, secret = services.api_token_create(actor=signed_in(request), name=request.POST.get("name", ""))
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
@@ -218,7 +231,8 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
-    services.api_token_revoke(actor=request.user, token=token)  # type: ignore[arg-type]
+    user = signed_in(request)
+    token = get_object_or_404(ApiToken, pk=pk, user=user)
+    services.api_token_revoke(actor=user, token=token)
     messages.success(request, _("Jeton révoqué."))
     return redirect("accounts:profile")

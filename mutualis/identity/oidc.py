@@ -94,6 +94,14 @@ def provider_logout_url(request: HttpRequest) -> str:
     return f"{settings.OIDC_OP_LOGOUT_ENDPOINT}?{urlencode(query)}"
 
 
+def sso_logout_target(request: HttpRequest) -> str | None:
+    """After a single sign-on session, the provider's logout page (accounts' logout view asks,
+    registered in IdentityConfig.ready)."""
+    if settings.OIDC_ENABLED and request.session.get("oidc_id_token"):
+        return provider_logout_url(request)
+    return None
+
+
 def _sso_required(request: HttpRequest) -> HttpResponse | None:
     if not settings.OIDC_ENABLED:
         return render(request, "404.html", status=404)
