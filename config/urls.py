@@ -14,6 +14,7 @@ urlpatterns = [
     path("marches/", include("mutualis.procurement.urls")),
     path("finances/", include("mutualis.finance.urls")),
     path("assistance/", include("mutualis.helpdesk.urls")),
+    path("assistance/", include("mutualis.questionnaires.urls")),  # the request forms, same paths as before
     path("qualite/", include("mutualis.quality.urls")),
     path("", include("mutualis.identity.urls")),
     path("api/v1/", api_urls(api)),  # a wrong method answers JSON too

@@ -33,10 +33,10 @@ from mutualis.core.api_errors import install as install_error_handlers
 from mutualis.core.api_pagination import PagePagination
 from mutualis.core.tenancy import is_operator
 from mutualis.helpdesk.api import router as helpdesk_tickets
-from mutualis.helpdesk.api_forms import router as helpdesk_forms
 from mutualis.members import services as member_services
 from mutualis.members.models import OperatorService, Organisation
 from mutualis.members.selectors import collectivity_get, collectivity_list
+from mutualis.questionnaires.api import router as questionnaires
 
 api = NinjaAPI(
     title="Mutualis API",
@@ -194,6 +194,6 @@ api.add_router("/collectivities", collectivities)
 api.add_router("/applications", applications)
 api.add_router("/subscriptions", subscriptions)
 api.add_router("/tickets", helpdesk_tickets)
-api.add_router("/forms", helpdesk_forms)
+api.add_router("/forms", questionnaires)  # the request forms keep their path
 
 __all__ = ["api", "Query"]

@@ -1,14 +1,12 @@
-"""The helpdesk's part of `load_demo`: a list of small idempotent steps (categories, the online
-request forms, ...) run in order by `load_helpdesk`."""
+"""The helpdesk's part of `load_demo`: a list of small idempotent steps (categories, the policies'
+commitments, ...) run in order by `load_helpdesk`. The request forms are `questionnaires.py`'s."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from mutualis.catalog.models import Application, ServiceCommitment
-from mutualis.helpdesk.enums import TicketType
-from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm, TicketField
+from mutualis.catalog.models import ServiceCommitment
 from mutualis.helpdesk.models import Category, SlaPolicy
 from mutualis.members.models import OperatorService
 
@@ -19,125 +17,6 @@ CATEGORIES = [
     ("installations-materiel", "Installations et matériel", "hebergement-proximite", 3),
 ]
 
-K = QuestionKind
-# Each form: its settings, then sections of questions
-# (key, label, kind, required, help text, choices, (condition key, condition value)).
-FORMS: list[dict[str, Any]] = [
-    {
-        "slug": "creation-compte-agent",
-        "name": "Création de compte agent",
-        "description": "Pour un agent qui arrive : son compte unique (portail agent, messagerie) et ses accès.",
-        "category": "comptes-acces",
-        "ticket_type": TicketType.REQUEST,
-        "application": "Portail Agent - LemonLDAP NG",
-        "urgency": 3,
-        "group": "relations-adherents",
-        "title_template": "Création de compte : {prenom} {nom}",
-        "sections": [
-            (
-                "L'agent",
-                [
-                    ("nom", "Nom", K.TEXT, True, "", [], None),
-                    ("prenom", "Prénom", K.TEXT, True, "", [], None),
-                    ("fonction", "Fonction", K.TEXT, True, "", [], None),
-                    ("service", "Service ou direction", K.TEXT, True, "", [], None),
-                    ("arrivee", "Date d'arrivée", K.DATE, True, "Le compte est prêt la veille.", [], None),
-                ],
-            ),
-            (
-                "Accès demandés",
-                [
-                    (
-                        "acces",
-                        "Accès",
-                        K.MULTIPLE_CHOICE,
-                        True,
-                        "",
-                        ["Messagerie", "Espace collaboratif (Nextcloud)", "Logiciel métier"],
-                        None,
-                    ),
-                    (
-                        "logiciel-metier",
-                        "Quel logiciel métier, avec quels droits ?",
-                        K.TEXT,
-                        True,
-                        "Par exemple : Concerto, consultation seulement.",
-                        [],
-                        ("acces", "Logiciel métier"),
-                    ),
-                    ("commentaire", "Précisions", K.LONG_TEXT, False, "", [], None),
-                ],
-            ),
-        ],
-    },
-    {
-        "slug": "incident-application",
-        "name": "Incident sur une application",
-        "description": "Une application ne fonctionne pas ou plus comme d'habitude.",
-        "category": "incidents-applicatifs",
-        "ticket_type": TicketType.INCIDENT,
-        "application": None,
-        "urgency": 4,
-        "group": "systemes-information",
-        "title_template": "Incident {application} : {resume}",
-        # Answers that fill the ticket's fields: the application, and blocking for the service levels.
-        "bindings": {"application": TicketField.APPLICATION, "bloquant": TicketField.BLOCKING},
-        "sections": [
-            (
-                "L'incident",
-                [
-                    (
-                        "application",
-                        "Application concernée",
-                        K.CHOICE,
-                        True,
-                        "Les applications auxquelles votre collectivité est abonnée.",
-                        [],  # the member's subscriptions (bound below)
-                        None,
-                    ),
-                    ("resume", "En une phrase", K.TEXT, True, "", [], None),
-                    (
-                        "description",
-                        "Ce qui se passe",
-                        K.LONG_TEXT,
-                        True,
-                        "Message d'erreur, étapes suivies.",
-                        [],
-                        None,
-                    ),
-                    # « Oui » / « Non » come from the binding to the ticket's blocking flag.
-                    ("bloquant", "Le travail est-il bloqué ?", K.CHOICE, True, "", [], None),
-                    ("agents", "Combien d'agents sont bloqués ?", K.NUMBER, True, "", [], ("bloquant", "Oui")),
-                    ("capture", "Capture d'écran", K.FILE, False, "Image ou PDF, 10 Mo au plus.", [], None),
-                ],
-            ),
-        ],
-    },
-    {
-        "slug": "demande-installation",
-        "name": "Demande d'installation",
-        "description": "Installer un logiciel, un poste de travail ou une imprimante.",
-        "category": "installations-materiel",
-        "ticket_type": TicketType.REQUEST,
-        "application": None,
-        "urgency": 2,
-        "group": "hebergement-proximite",
-        "title_template": "Installation ({objet}) : {poste}",
-        "sections": [
-            (
-                "L'installation",
-                [
-                    ("objet", "À installer", K.CHOICE, True, "", ["Logiciel", "Poste de travail", "Imprimante"], None),
-                    ("logiciel", "Quel logiciel ?", K.TEXT, True, "", [], ("objet", "Logiciel")),
-                    ("poste", "Poste ou lieu", K.TEXT, True, "Nom du poste, numéro d'inventaire ou bureau.", [], None),
-                    ("date-souhaitee", "Date souhaitée", K.DATE, False, "", [], None),
-                    ("justification", "Pourquoi ?", K.LONG_TEXT, False, "", [], None),
-                ],
-            ),
-        ],
-    },
-]
-
 
 def load_categories(data: dict[str, Any]) -> None:
     groups = {s.slug: s for s in OperatorService.objects.all()}
@@ -145,52 +24,6 @@ def load_categories(data: dict[str, Any]) -> None:
         Category.objects.update_or_create(
             slug=slug, defaults={"name": name, "default_group": groups.get(group), "position": position}
         )
-
-
-def load_forms(data: dict[str, Any]) -> None:
-    categories = {c.slug: c for c in Category.objects.all()}
-    groups = {s.slug: s for s in OperatorService.objects.all()}
-    for position, spec in enumerate(FORMS, start=1):
-        application = Application.objects.filter(name=spec["application"]).first() if spec["application"] else None
-        form, _ = RequestForm.objects.update_or_create(
-            slug=spec["slug"],
-            defaults={
-                "name": spec["name"],
-                "description": spec["description"],
-                "catalogue_category": categories.get(spec["category"]),
-                "active": True,
-                "position": position,
-                "ticket_type": spec["ticket_type"],
-                "application": application,
-                "urgency": spec["urgency"],
-                "group": groups.get(spec["group"]),
-                "title_template": spec["title_template"],
-            },
-        )
-        questions: dict[str, FormQuestion] = {}
-        conditions: list[tuple[FormQuestion, tuple[str, str]]] = []
-        for s_position, (title, items) in enumerate(spec["sections"], start=1):
-            section, _ = FormSection.objects.update_or_create(form=form, title=title, defaults={"position": s_position})
-            for q_position, (key, label, kind, required, help_text, choices, condition) in enumerate(items, start=1):
-                question, _ = FormQuestion.objects.update_or_create(
-                    form=form,
-                    key=key,
-                    defaults={
-                        "section": section,
-                        "label": label,
-                        "kind": kind,
-                        "required": required,
-                        "help_text": help_text,
-                        "choices": "\n".join(choices),
-                        "position": q_position,
-                        "ticket_field": spec.get("bindings", {}).get(key, ""),
-                    },
-                )
-                questions[key] = question
-                if condition:
-                    conditions.append((question, condition))
-        for question, (key, value) in conditions:
-            FormQuestion.objects.filter(pk=question.pk).update(condition_question=questions[key], condition_value=value)
 
 
 # Which of the data set's service commitments the default policies (migration 0009) measure:
@@ -209,7 +42,7 @@ def load_commitment_policies(data: dict[str, Any]) -> None:
             commitment.sla_policies.add(*SlaPolicy.objects.filter(ticket_type=ticket_type))
 
 
-STEPS: list[Callable[[dict[str, Any]], None]] = [load_categories, load_forms, load_commitment_policies]
+STEPS: list[Callable[[dict[str, Any]], None]] = [load_categories, load_commitment_policies]
 
 
 def load_helpdesk(data: dict[str, Any]) -> None:

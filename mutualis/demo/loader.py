@@ -32,6 +32,7 @@ from mutualis.demo import finance as finance_demo
 from mutualis.demo import helpdesk as helpdesk_demo
 from mutualis.demo import identity as identity_demo
 from mutualis.demo import procurement as procurement_demo
+from mutualis.demo import questionnaires as questionnaires_demo
 from mutualis.demo.errors import DemoFileError
 from mutualis.governance.models import Body, BodyKind, Mandate, MandateRole, Person
 from mutualis.members.models import (
@@ -173,6 +174,7 @@ class _Loader:
         self.load_accounts()
         self.load_identity()
         self.load_helpdesk()
+        self.load_questionnaires()
 
     # -- members -------------------------------------------------------------------------
     def load_organisations(self) -> None:
@@ -421,6 +423,10 @@ class _Loader:
     # -- helpdesk -------------------------------------------------------------------------
     def load_helpdesk(self) -> None:
         helpdesk_demo.load_helpdesk(self.data)
+
+    # -- questionnaires (the request forms; after the helpdesk's categories) ---------------
+    def load_questionnaires(self) -> None:
+        questionnaires_demo.load_questionnaires(self.data)
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:

@@ -494,6 +494,5 @@ class SavedView(BaseModel):
         return self.name
 
 
-from mutualis.helpdesk.form_models import *  # noqa: E402,F401,F403
 from mutualis.helpdesk.mail_models import *  # noqa: E402,F401,F403
 from mutualis.helpdesk.outbox_models import *  # noqa: E402,F401,F403

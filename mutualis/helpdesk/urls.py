@@ -5,7 +5,7 @@ from django.urls import include, path
 app_name = "helpdesk"
 urlpatterns = [
     path("", include("mutualis.helpdesk.urls_tickets")),
-    path("", include("mutualis.helpdesk.urls_forms")),
+    path("", include("mutualis.helpdesk.urls_survey")),
     path("", include("mutualis.helpdesk.urls_config")),
     path("", include("mutualis.helpdesk.urls_outbox")),
 ]

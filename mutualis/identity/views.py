@@ -26,9 +26,9 @@ from mutualis.identity.forms import AgentFilterForm, AttributeReleaseForm
 from mutualis.identity.models import AttributeRelease
 from mutualis.identity.oidc import REFUSAL_KEY
 
-# The helpdesk's pages for agents: file a request through a form, follow one's requests.
+# The helpdesk's pages for agents: file a request (the questionnaires' catalogue), follow one's requests.
 HELPDESK_SHORTCUTS = [
-    ("helpdesk:form_catalogue", gettext_lazy("Signaler un incident ou faire une demande")),
+    ("questionnaires:catalogue", gettext_lazy("Signaler un incident ou faire une demande")),
     ("helpdesk:index", gettext_lazy("Suivre mes demandes")),
 ]
 

@@ -6,8 +6,6 @@ import pytest
 from django.utils import translation
 
 from mutualis.core.forms import FrenchDecimalField
-from mutualis.helpdesk.form_models import FormQuestion, QuestionKind
-from mutualis.helpdesk.forms_builder import _field
 
 
 @pytest.mark.parametrize(
@@ -17,10 +15,3 @@ from mutualis.helpdesk.forms_builder import _field
 def test_it_reads_a_number_typed_with_thousands_spaces(typed, read):
     with translation.override("fr"):
         assert FrenchDecimalField(localize=True).clean(typed) == Decimal(read)
-
-
-def test_it_reads_thousands_spaces_in_a_request_forms_number_question():
-    field = _field(FormQuestion(label="Montant", kind=QuestionKind.NUMBER), collectivity_id=None)
-
-    with translation.override("fr"):
-        assert field.clean("2 500,75") == Decimal("2500.75")

@@ -15,5 +15,5 @@ def test_it_lists_my_collectivitys_applications_and_the_helpdesk_shortcuts(clien
     page = client.get(reverse("identity:portal")).content.decode()
     assert "Courrier" in page and 'href="https://courrier.example.org/"' in page
     assert "Cimetières" not in page
-    assert f'href="{reverse("helpdesk:form_catalogue")}"' in page
+    assert f'href="{reverse("questionnaires:catalogue")}"' in page
     assert f'href="{reverse("helpdesk:index")}"' in page

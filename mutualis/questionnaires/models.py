@@ -1,5 +1,6 @@
-"""Online request forms (what GLPI's Formcreator does): operator staff build a form of ordered
-sections and questions; a member agent fills it and a ticket is created from the answers."""
+"""Questionnaires, the online request forms (what GLPI's Formcreator does): operator staff build a
+questionnaire of ordered sections and questions; a member agent fills it in and a ticket is created
+from the answers. The UI calls them « formulaires de demande »; in the code "form" is a Django form."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from mutualis.core.models import BaseModel
 from mutualis.helpdesk.enums import TicketType
 from mutualis.helpdesk.models import Category
-
-__all__ = ["CHOICE_KINDS", "FormQuestion", "FormSection", "QuestionKind", "RequestForm", "TicketField"]
 
 SCALE = [MinValueValidator(1), MaxValueValidator(5)]
 
@@ -51,8 +50,8 @@ BLOCKING_YES, BLOCKING_NO = "Oui", "Non"
 STATIC_CHOICES = {TicketField.BLOCKING, TicketField.URGENCY, TicketField.IMPACT}
 
 
-class RequestForm(BaseModel):
-    """A form of the "Nouvelle demande" catalogue and the ticket it creates."""
+class Questionnaire(BaseModel):
+    """A request form of the "Nouvelle demande" catalogue and the ticket it creates."""
 
     slug = models.SlugField(_("identifiant"), max_length=80, unique=True)
     name = models.CharField(_("nom"), max_length=150)
@@ -63,7 +62,7 @@ class RequestForm(BaseModel):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="catalogue_forms",
+        related_name="catalogue_questionnaires",
     )
     active = models.BooleanField(_("publié"), default=False)
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
@@ -76,7 +75,7 @@ class RequestForm(BaseModel):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="ticket_forms",
+        related_name="ticket_questionnaires",
         help_text=_("Vide : la rubrique du catalogue."),
     )
     application = models.ForeignKey(
@@ -85,7 +84,7 @@ class RequestForm(BaseModel):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="request_forms",
+        related_name="questionnaires",
     )
     urgency = models.PositiveSmallIntegerField(_("urgence"), default=3, validators=SCALE)
     group = models.ForeignKey(
@@ -94,7 +93,7 @@ class RequestForm(BaseModel):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="request_forms",
+        related_name="questionnaires",
     )
     title_template = models.CharField(
         _("modèle de titre"),
@@ -114,8 +113,8 @@ class RequestForm(BaseModel):
         return self.name
 
 
-class FormSection(BaseModel):
-    form = models.ForeignKey(RequestForm, on_delete=models.CASCADE, related_name="sections")
+class Section(BaseModel):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="sections")
     title = models.CharField(_("titre"), max_length=150)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
@@ -123,21 +122,19 @@ class FormSection(BaseModel):
     class Meta:
         verbose_name = _("section de formulaire")
         verbose_name_plural = _("sections de formulaire")
-        ordering = ["form", "position", "id"]
+        ordering = ["questionnaire", "position", "id"]
 
     def __str__(self) -> str:
         return self.title
 
 
-class FormQuestion(BaseModel):
+class Question(BaseModel):
     """One question; with a condition it is shown (and required, and kept) only when the earlier
     question `condition_question` was answered `condition_value`."""
 
-    # The form is the section's, repeated so a question's key is unique within its form.
-    form = models.ForeignKey(RequestForm, on_delete=models.CASCADE, related_name="questions")
-    section = models.ForeignKey(
-        FormSection, verbose_name=_("section"), on_delete=models.CASCADE, related_name="questions"
-    )
+    # The questionnaire is the section's, repeated so a question's key is unique within its questionnaire.
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="questions")
+    section = models.ForeignKey(Section, verbose_name=_("section"), on_delete=models.CASCADE, related_name="questions")
     key = models.SlugField(
         _("identifiant"),
         max_length=50,
@@ -174,11 +171,11 @@ class FormQuestion(BaseModel):
         verbose_name_plural = _("questions de formulaire")
         ordering = ["section__position", "section_id", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["form", "key"], name="form_question_key_unique"),
+            models.UniqueConstraint(fields=["questionnaire", "key"], name="question_key_unique"),
             models.UniqueConstraint(
-                fields=["form", "ticket_field"],
+                fields=["questionnaire", "ticket_field"],
                 condition=~models.Q(ticket_field=""),
-                name="form_question_ticket_field_unique",
+                name="question_ticket_field_unique",
             ),
         ]
 
@@ -187,7 +184,7 @@ class FormQuestion(BaseModel):
 
     def choice_list(self) -> list[str]:
         """The values offered; a bound question's fixed ones, or none when they depend on the
-        member (application) or on the configuration (category): see form_services.question_choices."""
+        member (application) or on the configuration (category): see services.question_choices."""
         if self.ticket_field == TicketField.BLOCKING:
             return [BLOCKING_YES, BLOCKING_NO]
         if self.ticket_field in {TicketField.URGENCY, TicketField.IMPACT}:
@@ -215,7 +212,7 @@ class FormQuestion(BaseModel):
                     "les choix d'une question qui renseigne un champ du ticket viennent du ticket : laissez-les vides"
                 )
             twin = (
-                FormQuestion.objects.filter(form_id=self.form_id, ticket_field=self.ticket_field)
+                Question.objects.filter(questionnaire_id=self.questionnaire_id, ticket_field=self.ticket_field)
                 .exclude(pk=self.pk)
                 .first()
             )
@@ -225,13 +222,17 @@ class FormQuestion(BaseModel):
             errors["choices"] = _("indiquez au moins un choix, un par ligne")
         if self.kind not in CHOICE_KINDS and self.choices.strip():
             errors["choices"] = _("seules les questions à choix ont des choix")
-        if self.section_id is not None and self.form_id is not None and self.section.form_id != self.form_id:
+        if (
+            self.section_id is not None
+            and self.questionnaire_id is not None
+            and self.section.questionnaire_id != self.questionnaire_id
+        ):
             errors["section"] = _("cette section appartient à un autre formulaire")
         other = self.condition_question if self.condition_question_id is not None else None
         if other is not None:
             if self.pk is not None and other.pk == self.pk:
                 errors["condition_question"] = _("une question ne peut dépendre d'elle-même")
-            elif other.form_id != self.form_id:
+            elif other.questionnaire_id != self.questionnaire_id:
                 errors["condition_question"] = _("la question de la condition doit être du même formulaire")
             elif self._condition_loops():
                 errors["condition_question"] = _("ces conditions tournent en rond")

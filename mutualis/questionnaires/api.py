@@ -1,5 +1,6 @@
-"""API of the online request forms: the published forms with their questions, and submitting
-answers, which creates a ticket exactly as the web form does (same checks, same conditions).
+"""API of questionnaires (the online request forms): the published ones with their questions, and
+submitting answers, which creates a ticket exactly as the web page does (same checks, same
+conditions). The API keeps the paths its clients know: /forms.
 
 Mount `router` (or a fresh `build_router()`) under /forms in the API; it relies on the API's
 handlers for ValidationError (422), Http404 (404) and PermissionDenied (403). File questions
@@ -14,8 +15,8 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 
 from mutualis.core.api_errors import ERRORS
-from mutualis.helpdesk import form_selectors, form_services
-from mutualis.helpdesk.form_models import CHOICE_KINDS, FormQuestion, RequestForm
+from mutualis.questionnaires import selectors, services
+from mutualis.questionnaires.models import CHOICE_KINDS, Question, Questionnaire
 
 
 class ConditionOut(Schema):
@@ -47,7 +48,7 @@ class SectionOut(Schema):
     questions: list[QuestionOut]
 
 
-class RequestFormOut(Schema):
+class QuestionnaireOut(Schema):
     slug: str
     name: str
     description: str
@@ -67,17 +68,15 @@ class FiledOut(Schema):
 
 
 def _collectivity_id(request: HttpRequest) -> int | None:
-    return form_services.application_scope(request.user)
+    return services.application_scope(request.user)
 
 
-def _question(question: FormQuestion, collectivity_id: int | None) -> dict[str, Any]:
+def _question(question: Question, collectivity_id: int | None) -> dict[str, Any]:
     condition = None
     if question.condition_question is not None:
         condition = {"question": question.condition_question.key, "value": question.condition_value}
     options = (
-        form_services.question_choices(question, collectivity_id=collectivity_id)
-        if question.kind in CHOICE_KINDS
-        else []
+        services.question_choices(question, collectivity_id=collectivity_id) if question.kind in CHOICE_KINDS else []
     )
     return {
         "key": question.key,
@@ -92,21 +91,21 @@ def _question(question: FormQuestion, collectivity_id: int | None) -> dict[str, 
     }
 
 
-def _form(
-    form: RequestForm, questions: list[FormQuestion] | None = None, *, collectivity_id: int | None
+def _questionnaire(
+    questionnaire: Questionnaire, questions: list[Question] | None = None, *, collectivity_id: int | None
 ) -> dict[str, Any]:
     if questions is None:  # prefetched by the list
-        sections = sorted(form.sections.all(), key=lambda s: (s.position, s.pk))
+        sections = sorted(questionnaire.sections.all(), key=lambda s: (s.position, s.pk))
         by_section = {s.pk: sorted(s.questions.all(), key=lambda q: (q.position, q.pk)) for s in sections}
     else:
         sections = sorted({q.section_id: q.section for q in questions}.values(), key=lambda s: (s.position, s.pk))
         by_section = {s.pk: [q for q in questions if q.section_id == s.pk] for s in sections}
     return {
-        "slug": form.slug,
-        "name": form.name,
-        "description": form.description,
-        "category": str(form.catalogue_category) if form.catalogue_category_id else None,
-        "ticket_type": form.ticket_type,
+        "slug": questionnaire.slug,
+        "name": questionnaire.name,
+        "description": questionnaire.description,
+        "category": str(questionnaire.catalogue_category) if questionnaire.catalogue_category_id else None,
+        "ticket_type": questionnaire.ticket_type,
         "sections": [
             {
                 "title": s.title,
@@ -121,26 +120,30 @@ def _form(
 def build_router() -> Router:
     router = Router(tags=["formulaires"])
 
-    @router.get("/", response={200: list[RequestFormOut], **ERRORS})
-    def list_forms(request: HttpRequest) -> Any:
-        """The published forms of the "Nouvelle demande" catalogue, with their questions."""
+    @router.get("/", response={200: list[QuestionnaireOut], **ERRORS})
+    def list_questionnaires(request: HttpRequest) -> Any:
+        """The published request forms of the "Nouvelle demande" catalogue, with their questions."""
         collectivity_id = _collectivity_id(request)
         return [
-            _form(f, collectivity_id=collectivity_id)
-            for f in form_selectors.active_forms_with_questions(actor=request.user)
+            _questionnaire(q, collectivity_id=collectivity_id)
+            for q in selectors.questionnaires_active_with_questions(actor=request.user)
         ]
 
-    @router.get("/{slug}", response={200: RequestFormOut, **ERRORS})
-    def get_form(request: HttpRequest, slug: str) -> Any:
-        form = form_selectors.form_active_get(actor=request.user, slug=slug)
-        return _form(form, form_services.questions_of(form), collectivity_id=_collectivity_id(request))
+    @router.get("/{slug}", response={200: QuestionnaireOut, **ERRORS})
+    def get_questionnaire(request: HttpRequest, slug: str) -> Any:
+        questionnaire = selectors.questionnaire_active_get(actor=request.user, slug=slug)
+        return _questionnaire(
+            questionnaire, services.questions_of(questionnaire), collectivity_id=_collectivity_id(request)
+        )
 
     @router.post("/{slug}/submit", response={201: FiledOut, **ERRORS})
-    def submit_form(request: HttpRequest, slug: str, payload: AnswersIn) -> Any:
+    def submit_questionnaire(request: HttpRequest, slug: str, payload: AnswersIn) -> Any:
         """Answers by question key (a list for a multiple choice); hidden questions' answers are
         ignored, required ones are required only when shown. Creates the ticket."""
-        form = form_selectors.form_active_get(actor=request.user, slug=slug)
-        ticket = form_services.form_submit(actor=request.user, form=form, answers=payload.answers, via="api")
+        questionnaire = selectors.questionnaire_active_get(actor=request.user, slug=slug)
+        ticket = services.questionnaire_submit(
+            actor=request.user, questionnaire=questionnaire, answers=payload.answers, via="api"
+        )
         path = reverse("helpdesk:ticket", kwargs={"reference": ticket.reference})
         return Status(201, {"reference": ticket.reference, "title": ticket.title, "url": path})
 

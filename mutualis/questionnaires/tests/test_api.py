@@ -9,9 +9,9 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.testing import TestClient
 
-from mutualis.helpdesk.api_forms import build_router
 from mutualis.helpdesk.models import Ticket
-from mutualis.helpdesk.tests.forms_helpers import build_form
+from mutualis.questionnaires.api import build_router
+from mutualis.questionnaires.tests.helpers import build_questionnaire
 
 pytestmark = pytest.mark.django_db
 _names = itertools.count()
@@ -38,22 +38,22 @@ def api():
 
 
 def test_it_lists_published_forms_with_their_questions_and_conditions(api, world):
-    build_form(world)
-    build_form(world, slug="brouillon", active=False)
+    build_questionnaire(world)
+    build_questionnaire(world, slug="brouillon", active=False)
     response = api.get("/forms/", user=world.agent_a)
     assert response.status_code == 200
-    (form,) = response.json()
-    assert form["slug"] == "incident" and form["category"] == "Incidents"
-    assert [s["title"] for s in form["sections"]] == ["Incident", "Détails"]
-    agents = form["sections"][0]["questions"][2]
+    (questionnaire,) = response.json()
+    assert questionnaire["slug"] == "incident" and questionnaire["category"] == "Incidents"
+    assert [s["title"] for s in questionnaire["sections"]] == ["Incident", "Détails"]
+    agents = questionnaire["sections"][0]["questions"][2]
     assert agents["key"] == "agents" and agents["condition"] == {"question": "bloquant", "value": "Oui"}
-    assert form["sections"][0]["questions"][1]["choices"] == ["Oui", "Non"]
-    assert api.get("/forms/incident", user=world.agent_a).json() == form
+    assert questionnaire["sections"][0]["questions"][1]["choices"] == ["Oui", "Non"]
+    assert api.get("/forms/incident", user=world.agent_a).json() == questionnaire
     assert api.get("/forms/brouillon", user=world.agent_a).status_code == 404
 
 
 def test_it_creates_a_ticket_from_json_answers(api, world):
-    build_form(world)
+    build_questionnaire(world)
     response = api.post(
         "/forms/incident/submit",
         json={"answers": {"resume": "Imprimante", "bloquant": "Oui", "agents": 4}},
@@ -70,7 +70,7 @@ def test_it_creates_a_ticket_from_json_answers(api, world):
 
 
 def test_it_reports_every_bad_answer_and_writes_nothing(api, world):
-    build_form(world)
+    build_questionnaire(world)
     response = api.post(
         "/forms/incident/submit", json={"answers": {"bloquant": "Oui", "depuis": "hier"}}, user=world.agent_a
     )
@@ -80,7 +80,7 @@ def test_it_reports_every_bad_answer_and_writes_nothing(api, world):
 
 
 def test_it_refuses_a_submission_from_an_elected_official(api, world):
-    build_form(world)
+    build_questionnaire(world)
     response = api.post(
         "/forms/incident/submit", json={"answers": {"resume": "x", "bloquant": "Non"}}, user=world.elected_a
     )

@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from mutualis.catalog.models import SubscriptionStatus
-from mutualis.helpdesk import form_services
-from mutualis.helpdesk.form_models import FormQuestion
-from mutualis.helpdesk.forms_builder import AnswerForm
+from mutualis.helpdesk import services as ticket_services
 from mutualis.helpdesk.models import Category, Ticket
+from mutualis.questionnaires import services
+from mutualis.questionnaires.forms import AnswerForm
+from mutualis.questionnaires.models import Question
 from mutualis.testing import factories as f
 from mutualis.testing.factories import PASSWORD
 
@@ -31,12 +32,12 @@ def bound(world):
     f.SubscriptionFactory(collectivity=world.member_a, application=apps["voirie"], status=SubscriptionStatus.PLANNED)
     f.SubscriptionFactory(collectivity=world.member_b, application=apps["etat-civil"])
     staff = world.staff
-    form = form_services.form_create(
+    questionnaire = services.questionnaire_create(
         actor=staff,
         data={"slug": "incident", "name": "Incident", "active": True, "ticket_type": "incident", "urgency": 3},
     )
-    section = form_services.section_add(actor=staff, form=form, data={"title": "Incident"})
-    add = form_services.question_add
+    section = services.section_add(actor=staff, questionnaire=questionnaire, data={"title": "Incident"})
+    add = services.question_add
     add(actor=staff, section=section, data={"key": "resume", "label": "Résumé", "kind": "text", "required": True})
     add(
         actor=staff,
@@ -65,17 +66,19 @@ def bound(world):
             "condition_value": "Oui",
         },
     )
-    return form, apps
+    return questionnaire, apps
 
 
-def submit(world, form, **answers):
-    return form_services.form_submit(actor=world.agent_a, form=form, answers={"resume": "Mandats", **answers})
+def submit(world, questionnaire, **answers):
+    return services.questionnaire_submit(
+        actor=world.agent_a, questionnaire=questionnaire, answers={"resume": "Mandats", **answers}
+    )
 
 
 def test_it_makes_a_blocking_ticket_with_due_dates_and_the_chosen_application(world, bound):
-    form, apps = bound
+    questionnaire, apps = bound
 
-    ticket = submit(world, form, application="paie", bloque="Oui", agents=3)
+    ticket = submit(world, questionnaire, application="paie", bloque="Oui", agents=3)
 
     ticket.refresh_from_db()
     assert ticket.blocking is True
@@ -88,9 +91,9 @@ def test_it_makes_a_blocking_ticket_with_due_dates_and_the_chosen_application(wo
 
 
 def test_it_makes_a_non_blocking_ticket_when_the_answer_is_no(world, bound):
-    form, _apps = bound
+    questionnaire, _apps = bound
 
-    ticket = submit(world, form, bloque="Non")
+    ticket = submit(world, questionnaire, bloque="Non")
 
     assert ticket.blocking is False
     assert ticket.application is None
@@ -100,26 +103,26 @@ def test_it_makes_a_non_blocking_ticket_when_the_answer_is_no(world, bound):
 def test_it_sets_urgency_impact_and_category_from_bound_answers(world):
     category = Category.objects.create(slug="reseau", name="Réseau", position=1)
     staff = world.staff
-    form = form_services.form_create(
+    questionnaire = services.questionnaire_create(
         actor=staff, data={"slug": "niveaux", "name": "Niveaux", "active": True, "ticket_type": "request"}
     )
-    section = form_services.section_add(actor=staff, form=form, data={"title": "Niveaux"})
+    section = services.section_add(actor=staff, questionnaire=questionnaire, data={"title": "Niveaux"})
     for key in ("urgency", "impact", "category"):
-        form_services.question_add(
+        services.question_add(
             actor=staff, section=section, data={"key": key, "label": key, "kind": "choice", "ticket_field": key}
         )
 
-    ticket = form_services.form_submit(
-        actor=world.agent_a, form=form, answers={"urgency": "5", "impact": "4", "category": "reseau"}
+    ticket = services.questionnaire_submit(
+        actor=world.agent_a, questionnaire=questionnaire, answers={"urgency": "5", "impact": "4", "category": "reseau"}
     )
 
     assert (ticket.urgency, ticket.impact, ticket.category) == (5, 4, category)
-    assert ticket.priority == form_services.services.priority_for(5, 4)
+    assert ticket.priority == ticket_services.priority_for(5, 4)
 
 
 def test_it_offers_only_the_applications_the_member_subscribes_to(world, bound):
-    form, _apps = bound
-    questions = form_services.questions_of(form)
+    questionnaire, _apps = bound
+    questions = services.questions_of(questionnaire)
 
     alpha = AnswerForm(questions=questions, collectivity_id=world.member_a.pk)
     bravo = AnswerForm(questions=questions, collectivity_id=world.member_b.pk)
@@ -130,11 +133,11 @@ def test_it_offers_only_the_applications_the_member_subscribes_to(world, bound):
 
 
 def test_it_offers_the_members_applications_on_the_page_and_over_the_api(client, world, bound):
-    form, _apps = bound
+    questionnaire, _apps = bound
     assert client.login(username=world.agent_a.username, password=PASSWORD)
 
-    page = client.get(reverse("helpdesk:form_fill", kwargs={"slug": form.slug})).content.decode()
-    api = client.get(f"/api/v1/forms/{form.slug}").json()
+    page = client.get(reverse("questionnaires:fill", kwargs={"slug": questionnaire.slug})).content.decode()
+    api = client.get(f"/api/v1/forms/{questionnaire.slug}").json()
 
     assert 'value="paie"' in page and "Paie" in page
     assert 'value="etat-civil"' not in page and 'value="voirie"' not in page
@@ -146,10 +149,10 @@ def test_it_offers_the_members_applications_on_the_page_and_over_the_api(client,
 
 @pytest.mark.parametrize("slug", ["etat-civil", "voirie", "inconnue"], ids=["other-member", "planned", "unknown"])
 def test_it_refuses_an_application_the_member_does_not_subscribe_to(world, bound, slug):
-    form, _apps = bound
+    questionnaire, _apps = bound
 
     with pytest.raises(ValidationError) as refused:
-        submit(world, form, application=slug, bloque="Non")
+        submit(world, questionnaire, application=slug, bloque="Non")
 
     message = " ".join(refused.value.message_dict["application"])
     assert f"« {slug} » n'est pas une application à laquelle votre collectivité est abonnée" in message
@@ -157,15 +160,15 @@ def test_it_refuses_an_application_the_member_does_not_subscribe_to(world, bound
 
 
 def test_it_refuses_a_foreign_application_on_the_form_page_and_the_api(client, world, bound):
-    form, _apps = bound
+    questionnaire, _apps = bound
     assert client.login(username=world.agent_a.username, password=PASSWORD)
 
     page = client.post(
-        reverse("helpdesk:form_fill", kwargs={"slug": form.slug}),
+        reverse("questionnaires:fill", kwargs={"slug": questionnaire.slug}),
         {"resume": "Mandats", "application": "etat-civil", "bloque": "Non"},
     )
     api = client.post(
-        f"/api/v1/forms/{form.slug}/submit",
+        f"/api/v1/forms/{questionnaire.slug}/submit",
         json.dumps({"answers": {"resume": "Mandats", "application": "etat-civil", "bloque": "Non"}}),
         content_type="application/json",
     )
@@ -177,9 +180,9 @@ def test_it_refuses_a_foreign_application_on_the_form_page_and_the_api(client, w
 
 
 def test_it_refuses_a_binding_the_builder_cannot_honour(world, bound):
-    form, _apps = bound
-    section = form.sections.get()
-    add = form_services.question_add
+    questionnaire, _apps = bound
+    section = questionnaire.sections.get()
+    add = services.question_add
 
     def refused(data):
         with pytest.raises(ValidationError) as error:
@@ -189,16 +192,16 @@ def test_it_refuses_a_binding_the_builder_cannot_honour(world, bound):
     assert "kind" in refused({"key": "texte", "kind": "text", "ticket_field": "urgency"})
     assert "choices" in refused({"key": "propres", "kind": "choice", "choices": "A\nB", "ticket_field": "impact"})
     assert "ticket_field" in refused({"key": "encore", "kind": "choice", "ticket_field": "blocking"})
-    assert FormQuestion.objects.filter(form=form, ticket_field="blocking").count() == 1
+    assert Question.objects.filter(questionnaire=questionnaire, ticket_field="blocking").count() == 1
 
 
 def test_it_lets_staff_bind_a_question_through_the_builder_pages(client, world, bound):
-    form, _apps = bound
+    questionnaire, _apps = bound
     assert client.login(username=world.staff.username, password=PASSWORD)
-    section = form.sections.get()
+    section = questionnaire.sections.get()
 
     response = client.post(
-        reverse("helpdesk:question_create", kwargs={"slug": form.slug}),
+        reverse("questionnaires:question_create", kwargs={"slug": questionnaire.slug}),
         {
             "label": "Urgence ressentie",
             "key": "urgence",
@@ -207,17 +210,17 @@ def test_it_lets_staff_bind_a_question_through_the_builder_pages(client, world, 
             "ticket_field": "urgency",
         },
     )
-    page = client.get(reverse("helpdesk:form_manage", kwargs={"slug": form.slug})).content.decode()
+    page = client.get(reverse("questionnaires:manage", kwargs={"slug": questionnaire.slug})).content.decode()
 
     assert response.status_code == 302, response.content.decode()
-    assert FormQuestion.objects.get(form=form, key="urgence").ticket_field == "urgency"
+    assert Question.objects.get(questionnaire=questionnaire, key="urgence").ticket_field == "urgency"
     assert "renseigne le champ « urgence » du ticket" in page
     assert "renseigne le champ « bloquant » du ticket" in page
 
 
 def test_it_offers_a_read_only_member_its_own_applications_and_staff_the_labelled_catalogue(client, world, bound):
-    form, _apps = bound
-    url = reverse("helpdesk:form_fill", kwargs={"slug": form.slug})
+    questionnaire, _apps = bound
+    url = reverse("questionnaires:fill", kwargs={"slug": questionnaire.slug})
 
     client.force_login(world.elected_a)
     elected = client.get(url).content.decode()

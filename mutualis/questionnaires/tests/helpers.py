@@ -1,15 +1,15 @@
-"""A small request form built through the services, shared by the forms' tests."""
+"""A small questionnaire (request form) built through the services, shared by the questionnaires' tests."""
 
-from mutualis.helpdesk import form_services
 from mutualis.helpdesk.models import Category
+from mutualis.questionnaires import services
 
 
-def build_form(world, *, slug="incident", active=True):
+def build_questionnaire(world, *, slug="incident", active=True):
     """Sections "Incident" and "Détails"; `agents` shown and required only when `bloquant` is
     "Oui"; `logiciel` shown only when `domaines` includes "Logiciel"."""
     category = Category.objects.create(slug=f"cat-{slug}", name="Incidents", position=1)
     staff = world.staff
-    form = form_services.form_create(
+    questionnaire = services.questionnaire_create(
         actor=staff,
         data={
             "slug": slug,
@@ -22,9 +22,9 @@ def build_form(world, *, slug="incident", active=True):
             "title_template": "Incident : {resume}",
         },
     )
-    first = form_services.section_add(actor=staff, form=form, data={"title": "Incident"})
-    second = form_services.section_add(actor=staff, form=form, data={"title": "Détails"})
-    add = form_services.question_add
+    first = services.section_add(actor=staff, questionnaire=questionnaire, data={"title": "Incident"})
+    second = services.section_add(actor=staff, questionnaire=questionnaire, data={"title": "Détails"})
+    add = services.question_add
     add(actor=staff, section=first, data={"key": "resume", "label": "Résumé", "kind": "text", "required": True})
     bloquant = add(
         actor=staff,
@@ -63,4 +63,4 @@ def build_form(world, *, slug="incident", active=True):
     add(actor=staff, section=second, data={"key": "depuis", "label": "Depuis le", "kind": "date"})
     add(actor=staff, section=second, data={"key": "details", "label": "Détails", "kind": "long_text"})
     add(actor=staff, section=second, data={"key": "capture", "label": "Capture", "kind": "file"})
-    return form
+    return questionnaire

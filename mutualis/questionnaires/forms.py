@@ -1,5 +1,5 @@
-"""Django forms of the online request forms: the builder's (form, section, question) and the
-answer form built at run time from a request form's questions."""
+"""The Django forms of questionnaires: the builder's (questionnaire, section, question) and the
+answer form built at run time from a questionnaire's questions."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from mutualis.catalog.models import Application
 from mutualis.core.forms import FrenchDecimalField
 from mutualis.core.uploads import validate_upload
 from mutualis.core.widgets import DateInput
-from mutualis.helpdesk.form_models import FormQuestion, FormSection, QuestionKind, RequestForm, TicketField
-from mutualis.helpdesk.form_services import is_shown, question_choices
 from mutualis.helpdesk.models import Category
 from mutualis.members.models import OperatorService
+from mutualis.questionnaires.models import Question, QuestionKind, Questionnaire, Section, TicketField
+from mutualis.questionnaires.services import is_shown, question_choices
 
 
 def _choices(form: forms.BaseForm, name: str, queryset: QuerySet[Any]) -> None:
@@ -31,9 +31,9 @@ class _ServiceValidated(forms.ModelForm):
         pass
 
 
-class RequestFormForm(_ServiceValidated):
+class QuestionnaireForm(_ServiceValidated):
     class Meta:
-        model = RequestForm
+        model = Questionnaire
         fields = [
             "name",
             "slug",
@@ -61,14 +61,14 @@ class RequestFormForm(_ServiceValidated):
 
 class SectionForm(_ServiceValidated):
     class Meta:
-        model = FormSection
+        model = Section
         fields = ["title", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
 class QuestionForm(_ServiceValidated):
     class Meta:
-        model = FormQuestion
+        model = Question
         fields = [
             "label",
             "key",
@@ -83,10 +83,10 @@ class QuestionForm(_ServiceValidated):
         ]
         widgets = {"choices": forms.Textarea(attrs={"rows": 4})}
 
-    def __init__(self, *args: Any, form: RequestForm, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, questionnaire: Questionnaire, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _choices(self, "section", form.sections.order_by("position", "id"))
-        others = FormQuestion.objects.filter(form=form).exclude(kind=QuestionKind.FILE)
+        _choices(self, "section", questionnaire.sections.order_by("position", "id"))
+        others = Question.objects.filter(questionnaire=questionnaire).exclude(kind=QuestionKind.FILE)
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         _choices(self, "condition_question", others.order_by("section__position", "position", "id"))
@@ -97,7 +97,7 @@ class MoveForm(forms.Form):
 
 
 # -- answering ------------------------------------------------------------------------------------
-def _field(question: FormQuestion, collectivity_id: int | None) -> forms.Field:
+def _field(question: Question, collectivity_id: int | None) -> forms.Field:
     """A field per kind; never required here: whether an answer is required depends on whether
     its question is shown, which AnswerForm.full_clean and the service decide. A question bound
     to a ticket field offers the ticket's choices (the collectivity's applications)."""
@@ -125,12 +125,12 @@ def _field(question: FormQuestion, collectivity_id: int | None) -> forms.Field:
 
 
 class AnswerForm(forms.Form):
-    """The questions of a request form as fields named by their keys. Only the questions shown by
+    """The questions of a questionnaire as fields named by their keys. Only the questions shown by
     the submitted answers are validated and kept: a hidden question's answer is ignored."""
 
-    def __init__(self, *args: Any, questions: list[FormQuestion], collectivity_id: int | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, questions: list[Question], collectivity_id: int | None, **kwargs: Any) -> None:
         """`collectivity_id` has no default: None offers the whole catalogue, for operator staff only
-        (form_services.application_scope), never a member's account by omission."""
+        (services.application_scope), never a member's account by omission."""
         super().__init__(*args, **kwargs)
         self.questions = questions
         self.by_key = {q.key: q for q in questions}

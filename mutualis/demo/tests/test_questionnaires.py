@@ -7,44 +7,44 @@ from mutualis.accounts.models import Role, User
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
 from mutualis.demo.loader import load_demo
-from mutualis.helpdesk import form_services
-from mutualis.helpdesk.form_models import FormQuestion, RequestForm
 from mutualis.helpdesk.models import Category
 from mutualis.members.models import Organisation
+from mutualis.questionnaires import services
+from mutualis.questionnaires.models import Question, Questionnaire
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_loads_the_demo_forms_and_their_categories_once():
     load_demo()
-    counts = (RequestForm.objects.count(), FormQuestion.objects.count(), Category.objects.count())
+    counts = (Questionnaire.objects.count(), Question.objects.count(), Category.objects.count())
     load_demo()
-    assert (RequestForm.objects.count(), FormQuestion.objects.count(), Category.objects.count()) == counts
-    assert set(RequestForm.objects.filter(active=True).values_list("slug", flat=True)) >= {
+    assert (Questionnaire.objects.count(), Question.objects.count(), Category.objects.count()) == counts
+    assert set(Questionnaire.objects.filter(active=True).values_list("slug", flat=True)) >= {
         "creation-compte-agent",
         "incident-application",
         "demande-installation",
     }
-    account = RequestForm.objects.get(slug="creation-compte-agent")
+    account = Questionnaire.objects.get(slug="creation-compte-agent")
     assert account.application is not None and account.group is not None
     assert account.catalogue_category.slug == "comptes-acces"
-    conditional = FormQuestion.objects.get(form=account, key="logiciel-metier")
+    conditional = Question.objects.get(questionnaire=account, key="logiciel-metier")
     assert (conditional.condition_question.key, conditional.condition_value) == ("acces", "Logiciel métier")
-    for question in FormQuestion.objects.all():
+    for question in Question.objects.all():
         question.full_clean()  # every demo question passes the builder's own checks
 
 
-def test_it_files_a_request_with_a_demo_form():
+def test_it_files_a_request_with_a_demo_questionnaire():
     load_demo()
     member = Organisation.objects.members().filter(subscriptions__status="production").first()
     agent = User.objects.create(username="agent-demo", role=Role.MEMBER_AGENT, organisation=member)
-    form = RequestForm.objects.get(slug="incident-application")
+    questionnaire = Questionnaire.objects.get(slug="incident-application")
     # The application question offers the member's subscriptions; « bloqué : Oui » makes the
     # ticket blocking, so the blocking rule gives it a due date.
     application = applications_subscribed(collectivity_id=member.pk).first()
-    ticket = form_services.form_submit(
+    ticket = services.questionnaire_submit(
         actor=agent,
-        form=form,
+        questionnaire=questionnaire,
         answers={
             "application": application.slug,
             "resume": "Mandats bloqués",
@@ -62,14 +62,14 @@ def test_it_files_a_request_with_a_demo_form():
     if other is not None:  # an application the member does not have is not one of its choices
         outsider = User.objects.create(username="agent-autre", role=Role.MEMBER_AGENT, organisation=other)
         with pytest.raises(ValidationError):
-            form_services.form_submit(
+            services.questionnaire_submit(
                 actor=outsider,
-                form=form,
+                questionnaire=questionnaire,
                 answers={"application": application.slug, "resume": "x", "description": "y", "bloquant": "Non"},
             )
 
 
-def test_it_offers_the_members_own_applications_on_the_demo_incident_form(client):
+def test_it_offers_the_members_own_applications_on_the_demo_incident_questionnaire(client):
     load_demo()
     member = Organisation.objects.members().filter(subscriptions__status="production").first()
     agent = User.objects.create(username="agent-page", role=Role.MEMBER_AGENT, organisation=member)

@@ -7,10 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
-from mutualis.helpdesk import form_services
 from mutualis.helpdesk.enums import Source
 from mutualis.helpdesk.models import Attachment, Ticket
-from mutualis.helpdesk.tests.forms_helpers import build_form
+from mutualis.questionnaires import services
+from mutualis.questionnaires.tests.helpers import build_questionnaire
 from mutualis.testing.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -23,29 +23,29 @@ def login(client, user):
     return client
 
 
-def fill_url(form):
-    return reverse("helpdesk:form_fill", kwargs={"slug": form.slug})
+def fill_url(questionnaire):
+    return reverse("questionnaires:fill", kwargs={"slug": questionnaire.slug})
 
 
 def test_it_lists_active_forms_by_category_in_the_catalogue(client, world):
-    form = build_form(world)
-    build_form(world, slug="brouillon", active=False)
-    response = login(client, world.agent_a).get(reverse("helpdesk:form_catalogue"))
+    questionnaire = build_questionnaire(world)
+    build_questionnaire(world, slug="brouillon", active=False)
+    response = login(client, world.agent_a).get(reverse("questionnaires:catalogue"))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<h2" in page and "Incidents</h2>" in page and fill_url(form) in page
+    assert "<h2" in page and "Incidents</h2>" in page and fill_url(questionnaire) in page
     assert "/formulaires/brouillon/" not in page
 
 
-def test_it_answers_404_for_an_unpublished_form(client, world):
-    form = build_form(world, active=False)
-    assert login(client, world.agent_a).get(fill_url(form)).status_code == 404
+def test_it_answers_404_for_an_unpublished_questionnaire(client, world):
+    questionnaire = build_questionnaire(world, active=False)
+    assert login(client, world.agent_a).get(fill_url(questionnaire)).status_code == 404
 
 
-def test_it_creates_the_ticket_the_form_describes_and_redirects_to_its_page(client, world):
-    form = build_form(world)
+def test_it_creates_the_ticket_the_questionnaire_describes_and_redirects_to_its_page(client, world):
+    questionnaire = build_questionnaire(world)
     response = login(client, world.agent_a).post(
-        fill_url(form),
+        fill_url(questionnaire),
         {
             "resume": "Plus d'impression",
             "bloquant": "Oui",
@@ -61,7 +61,7 @@ def test_it_creates_the_ticket_the_form_describes_and_redirects_to_its_page(clie
     assert response["Location"] == f"/assistance/tickets/{ticket.reference}/"
     assert ticket.title == "Incident : Plus d'impression"
     assert (ticket.ticket_type, ticket.urgency, ticket.source) == ("incident", 4, Source.FORM)
-    assert ticket.category == form.catalogue_category
+    assert ticket.category == questionnaire.catalogue_category
     assert ticket.group == world.staff.service
     assert ticket.requester == world.agent_a and ticket.collectivity == world.member_a
     assert "**Agents bloqués** : 12" in ticket.description
@@ -82,21 +82,21 @@ def test_it_creates_the_ticket_the_form_describes_and_redirects_to_its_page(clie
 
 
 def test_it_requires_a_conditional_question_only_when_it_is_shown(client, world):
-    form = build_form(world)
+    questionnaire = build_questionnaire(world)
     login(client, world.agent_a)
-    response = client.post(fill_url(form), {**BASE, "bloquant": "Oui"})
+    response = client.post(fill_url(questionnaire), {**BASE, "bloquant": "Oui"})
     assert response.status_code == 200
     assert "« Agents bloqués » est obligatoire" in response.content.decode()
     assert not Ticket.objects.exists()
-    response = client.post(fill_url(form), BASE)
+    response = client.post(fill_url(questionnaire), BASE)
     assert response.status_code == 302
     assert "agents" not in Ticket.objects.get().form_answers["answers"]
 
 
 def test_it_ignores_the_answer_of_a_hidden_question_even_when_invalid(client, world):
-    form = build_form(world)
+    questionnaire = build_questionnaire(world)
     response = login(client, world.agent_a).post(
-        fill_url(form), {**BASE, "agents": "pas un nombre", "logiciel": "Caché", "domaines": ["Matériel"]}
+        fill_url(questionnaire), {**BASE, "agents": "pas un nombre", "logiciel": "Caché", "domaines": ["Matériel"]}
     )
     assert response.status_code == 302
     ticket = Ticket.objects.get()
@@ -105,8 +105,8 @@ def test_it_ignores_the_answer_of_a_hidden_question_even_when_invalid(client, wo
 
 
 def test_it_requires_the_required_questions_and_writes_nothing(client, world):
-    form = build_form(world)
-    response = login(client, world.agent_a).post(fill_url(form), {})
+    questionnaire = build_questionnaire(world)
+    response = login(client, world.agent_a).post(fill_url(questionnaire), {})
     page = response.content.decode()
     assert response.status_code == 200
     assert "« Résumé » est obligatoire" in page and "« Bloquant ? » est obligatoire" in page
@@ -123,8 +123,8 @@ def test_it_requires_the_required_questions_and_writes_nothing(client, world):
     ],
 )
 def test_it_checks_the_type_and_the_choices_of_each_answer(client, world, data, message):
-    form = build_form(world)
-    response = login(client, world.agent_a).post(fill_url(form), {**BASE, **data})
+    questionnaire = build_questionnaire(world)
+    response = login(client, world.agent_a).post(fill_url(questionnaire), {**BASE, **data})
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Ticket.objects.exists()
@@ -135,9 +135,9 @@ def test_it_attaches_the_file_answers_to_the_ticket(client, world, tmp_path, set
         **settings.STORAGES,
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
     }
-    form = build_form(world)
+    questionnaire = build_questionnaire(world)
     upload = SimpleUploadedFile("ecran.png", b"\x89PNG\r\n\x1a\nimage", content_type="image/png")
-    response = login(client, world.agent_a).post(fill_url(form), {**BASE, "capture": upload})
+    response = login(client, world.agent_a).post(fill_url(questionnaire), {**BASE, "capture": upload})
     assert response.status_code == 302
     attachment = Attachment.objects.get()
     assert attachment.name == "ecran.png" and attachment.ticket == Ticket.objects.get()
@@ -150,44 +150,50 @@ def test_it_attaches_the_file_answers_to_the_ticket(client, world, tmp_path, set
     [("gros.pdf", b"%PDF-" + b"x" * 20, "la limite est 10 octets"), ("outil.exe", b"MZ", "exécutables")],
 )
 def test_it_refuses_a_file_over_the_limit_or_an_executable(client, world, name, content, message):
-    form = build_form(world)
+    questionnaire = build_questionnaire(world)
     upload = SimpleUploadedFile(name, content)
-    response = login(client, world.agent_a).post(fill_url(form), {**BASE, "capture": upload})
+    response = login(client, world.agent_a).post(fill_url(questionnaire), {**BASE, "capture": upload})
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Ticket.objects.exists() and not Attachment.objects.exists()
 
 
 def test_it_refuses_an_elected_officials_submission(client, world):
-    form = build_form(world)
-    response = login(client, world.elected_a).post(fill_url(form), BASE)
+    questionnaire = build_questionnaire(world)
+    response = login(client, world.elected_a).post(fill_url(questionnaire), BASE)
     assert response.status_code == 403
     assert not Ticket.objects.exists()
 
 
 def test_it_escapes_html_in_answers_and_markdown_in_one_line_answers(world):
-    form = build_form(world)
-    ticket = form_services.form_submit(
-        actor=world.agent_a, form=form, answers={"resume": "<script>x</script> *gras*", "bloquant": "Non"}
+    questionnaire = build_questionnaire(world)
+    ticket = services.questionnaire_submit(
+        actor=world.agent_a,
+        questionnaire=questionnaire,
+        answers={"resume": "<script>x</script> *gras*", "bloquant": "Non"},
     )
     assert "\\*gras\\*" in ticket.description
     assert ticket.title == "Incident : <script>x</script> *gras*"  # text: escaped where displayed
 
 
 def test_it_validates_answers_given_as_json_the_same_way(world):
-    form = build_form(world)
+    questionnaire = build_questionnaire(world)
     with pytest.raises(ValidationError) as error:
-        form_services.form_submit(actor=world.agent_a, form=form, answers={"bloquant": "Oui", "inconnue": 1})
+        services.questionnaire_submit(
+            actor=world.agent_a, questionnaire=questionnaire, answers={"bloquant": "Oui", "inconnue": 1}
+        )
     assert set(error.value.error_dict) == {"resume", "agents", "__all__"}
-    ticket = form_services.form_submit(
-        actor=world.agent_a, form=form, answers={**BASE, "agents": "abc", "domaines": ["Logiciel"], "logiciel": "X"}
+    ticket = services.questionnaire_submit(
+        actor=world.agent_a,
+        questionnaire=questionnaire,
+        answers={**BASE, "agents": "abc", "domaines": ["Logiciel"], "logiciel": "X"},
     )
     assert ticket.form_answers["answers"] == {**BASE, "domaines": ["Logiciel"], "logiciel": "X"}
 
 
 def test_it_shows_the_conditions_so_the_page_works_without_script(client, world):
-    form = build_form(world)
-    page = login(client, world.agent_a).get(fill_url(form)).content.decode()
+    questionnaire = build_questionnaire(world)
+    page = login(client, world.agent_a).get(fill_url(questionnaire)).content.decode()
     assert 'data-condition-key="bloquant" data-condition-value="Oui"' in page
     assert "Seulement si « Bloquant ? » vaut « Oui »." in page
-    assert "form-conditions.js" in page
+    assert "questionnaires/conditions.js" in page

@@ -1,5 +1,6 @@
-"""Writes on online request forms: operator staff build them (forms, sections, questions, their
-order and conditions); a member agent's answers become a ticket through `form_submit`.
+"""Writes on questionnaires (the online request forms): operator staff build them (questionnaires,
+sections, questions, their order and conditions); a member agent's answers become a ticket through
+`questionnaire_submit`, which files it with the helpdesk's `ticket_create`.
 
 Building is for operator staff only (members get 404); every write is audited."""
 
@@ -24,18 +25,18 @@ from mutualis.core.services import model_create, model_delete, model_update
 from mutualis.core.tenancy import is_operator, may_write, require_operator_staff, require_writer
 from mutualis.helpdesk import services
 from mutualis.helpdesk.enums import Source
-from mutualis.helpdesk.form_models import (
+from mutualis.helpdesk.models import Category, Ticket
+from mutualis.questionnaires.models import (
     BLOCKING_NO,
     BLOCKING_YES,
-    FormQuestion,
-    FormSection,
+    Question,
     QuestionKind,
-    RequestForm,
+    Questionnaire,
+    Section,
     TicketField,
 )
-from mutualis.helpdesk.models import Category, Ticket
 
-FORM_FIELDS = (
+QUESTIONNAIRE_FIELDS = (
     "slug",
     "name",
     "description",
@@ -74,72 +75,72 @@ def _next_position(qs: Any) -> int:
     return (qs.aggregate(top=Max("position"))["top"] or 0) + 1
 
 
-# -- forms ----------------------------------------------------------------------------------------
-def form_create(*, actor: Any, data: Mapping[str, Any]) -> RequestForm:
+# -- questionnaires -------------------------------------------------------------------------------
+def questionnaire_create(*, actor: Any, data: Mapping[str, Any]) -> Questionnaire:
     _builder(actor)
-    return model_create(actor=actor, model=RequestForm, data=_only(data, FORM_FIELDS))
+    return model_create(actor=actor, model=Questionnaire, data=_only(data, QUESTIONNAIRE_FIELDS))
 
 
-def form_update(*, actor: Any, form: RequestForm, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def questionnaire_update(*, actor: Any, questionnaire: Questionnaire, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _builder(actor)
-    _form, changes = model_update(actor=actor, instance=form, data=data, fields=FORM_FIELDS)
+    _questionnaire, changes = model_update(actor=actor, instance=questionnaire, data=data, fields=QUESTIONNAIRE_FIELDS)
     return changes
 
 
-def form_delete(*, actor: Any, form: RequestForm) -> None:
-    """Questions and sections go with the form; the tickets it created keep their answers."""
+def questionnaire_delete(*, actor: Any, questionnaire: Questionnaire) -> None:
+    """Questions and sections go with the questionnaire; the tickets it created keep their answers."""
     _builder(actor)
     with transaction.atomic():
         # Conditions point between questions (PROTECT): clear them before the cascade.
-        FormQuestion.objects.filter(form=form).update(condition_question=None)
-        model_delete(actor=actor, instance=form)
+        Question.objects.filter(questionnaire=questionnaire).update(condition_question=None)
+        model_delete(actor=actor, instance=questionnaire)
 
 
 # -- sections -------------------------------------------------------------------------------------
-def section_add(*, actor: Any, form: RequestForm, data: Mapping[str, Any]) -> FormSection:
+def section_add(*, actor: Any, questionnaire: Questionnaire, data: Mapping[str, Any]) -> Section:
     _builder(actor)
     values = _only(data, SECTION_FIELDS)
     if not values.get("position"):
-        values["position"] = _next_position(form.sections.all())
-    return model_create(actor=actor, model=FormSection, data={**values, "form": form})
+        values["position"] = _next_position(questionnaire.sections.all())
+    return model_create(actor=actor, model=Section, data={**values, "questionnaire": questionnaire})
 
 
-def section_update(*, actor: Any, section: FormSection, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def section_update(*, actor: Any, section: Section, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _builder(actor)
     _section, changes = model_update(actor=actor, instance=section, data=data, fields=SECTION_FIELDS)
     return changes
 
 
-def section_delete(*, actor: Any, section: FormSection) -> None:
+def section_delete(*, actor: Any, section: Section) -> None:
     _builder(actor)
-    outside = FormQuestion.objects.filter(condition_question__section=section).exclude(section=section)
+    outside = Question.objects.filter(condition_question__section=section).exclude(section=section)
     if outside.exists():
         raise ValidationError(
             _("des questions d'autres sections dépendent de celle-ci : %(labels)s")
             % {"labels": ", ".join(q.label for q in outside)}
         )
     with transaction.atomic():
-        FormQuestion.objects.filter(section=section).update(condition_question=None)
+        Question.objects.filter(section=section).update(condition_question=None)
         model_delete(actor=actor, instance=section)
 
 
 # -- questions ------------------------------------------------------------------------------------
-def question_add(*, actor: Any, section: FormSection, data: Mapping[str, Any]) -> FormQuestion:
+def question_add(*, actor: Any, section: Section, data: Mapping[str, Any]) -> Question:
     _builder(actor)
     values = _only(data, QUESTION_FIELDS)
     values["section"] = section
     if not values.get("position"):
         values["position"] = _next_position(section.questions.all())
-    return model_create(actor=actor, model=FormQuestion, data={**values, "form": section.form})
+    return model_create(actor=actor, model=Question, data={**values, "questionnaire": section.questionnaire})
 
 
-def question_update(*, actor: Any, question: FormQuestion, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def question_update(*, actor: Any, question: Question, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _builder(actor)
     _question, changes = model_update(actor=actor, instance=question, data=data, fields=QUESTION_FIELDS)
     return changes
 
 
-def question_delete(*, actor: Any, question: FormQuestion) -> None:
+def question_delete(*, actor: Any, question: Question) -> None:
     _builder(actor)
     dependents = list(question.dependents.all())
     if dependents:
@@ -150,17 +151,17 @@ def question_delete(*, actor: Any, question: FormQuestion) -> None:
     model_delete(actor=actor, instance=question)
 
 
-def item_move(*, actor: Any, item: FormSection | FormQuestion, direction: str) -> None:
+def item_move(*, actor: Any, item: Section | Question, direction: str) -> None:
     """Swap a section or question with its neighbour ("up" or "down"), renumbering its siblings
     1..n so equal positions left by earlier edits sort out."""
     _builder(actor)
     if direction not in {"up", "down"}:
         raise ValidationError(_("sens inconnu : %(value)s") % {"value": direction})
     siblings: list[Any]
-    if isinstance(item, FormSection):
-        siblings = list(FormSection.objects.filter(form_id=item.form_id).order_by("position", "id"))
+    if isinstance(item, Section):
+        siblings = list(Section.objects.filter(questionnaire_id=item.questionnaire_id).order_by("position", "id"))
     else:
-        siblings = list(FormQuestion.objects.filter(section_id=item.section_id).order_by("position", "id"))
+        siblings = list(Question.objects.filter(section_id=item.section_id).order_by("position", "id"))
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == item.pk)
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(siblings):
@@ -180,16 +181,16 @@ def _only(data: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
 
 
 # -- answering ------------------------------------------------------------------------------------
-def questions_of(form: RequestForm) -> list[FormQuestion]:
-    """The form's questions in display order (one query)."""
+def questions_of(questionnaire: Questionnaire) -> list[Question]:
+    """The questionnaire's questions in display order (one query)."""
     return list(
-        FormQuestion.objects.filter(form=form)
+        Question.objects.filter(questionnaire=questionnaire)
         .select_related("section", "condition_question")
         .order_by("section__position", "section_id", "position", "id")
     )
 
 
-def is_shown(question: FormQuestion, answers: Mapping[str, Any], by_id: Mapping[int, FormQuestion]) -> bool:
+def is_shown(question: Question, answers: Mapping[str, Any], by_id: Mapping[int, Question]) -> bool:
     """A question without a condition is shown; with one, when the question it depends on is
     itself shown and was answered the expected value (one of the values, for a multiple choice)."""
     seen: set[int] = set()
@@ -212,7 +213,7 @@ def is_shown(question: FormQuestion, answers: Mapping[str, Any], by_id: Mapping[
     return True
 
 
-def visible_answers(questions: Iterable[FormQuestion], answers: Mapping[str, Any]) -> dict[str, Any]:
+def visible_answers(questions: Iterable[Question], answers: Mapping[str, Any]) -> dict[str, Any]:
     """Keep the answers of shown questions only: a hidden question's answer is ignored."""
     questions = list(questions)
     by_id = {q.pk: q for q in questions}
@@ -230,13 +231,13 @@ def _level_labels() -> dict[str, str]:
 
 
 def application_scope(user: Any) -> int | None:
-    """Whose subscriptions a form's application question offers `user`: a member account's own
-    collectivity, whatever its role (a read-only elected official reading the form included);
+    """Whose subscriptions a questionnaire's application question offers `user`: a member account's own
+    collectivity, whatever its role (a read-only elected official reading the questionnaire included);
     None, the whole catalogue, for operator staff only, who belong to no collectivity."""
     return None if is_operator(user) else user.organisation_id
 
 
-def question_choices(question: FormQuestion, *, collectivity_id: int | None) -> list[tuple[str, str]]:
+def question_choices(question: Question, *, collectivity_id: int | None) -> list[tuple[str, str]]:
     """(value, label) offered by a choice question. A question bound to the ticket's application
     offers the applications the collectivity subscribes to (every one in a builder's preview,
     where there is no collectivity); to its category, the categories; urgency and impact their
@@ -254,7 +255,7 @@ def question_choices(question: FormQuestion, *, collectivity_id: int | None) -> 
     return [(choice, choice) for choice in question.choice_list()]
 
 
-def _bound_value(question: FormQuestion, value: str, *, collectivity_id: int | None) -> tuple[Any, str]:
+def _bound_value(question: Question, value: str, *, collectivity_id: int | None) -> tuple[Any, str]:
     """The ticket field's value named by a bound question's answer, and the label kept in the
     answers (the application's name rather than its slug)."""
     field = question.ticket_field
@@ -283,7 +284,7 @@ def _bound_value(question: FormQuestion, value: str, *, collectivity_id: int | N
 
 
 def check_answers(
-    form: RequestForm,
+    questionnaire: Questionnaire,
     answers: Mapping[str, Any],
     files: Mapping[str, UploadedFile] | None = None,
     *,
@@ -293,19 +294,19 @@ def check_answers(
     the questions: hidden ones dropped, required only when shown, choices among those offered,
     files within the attachment limits. Returns the kept answers and files; raises
     ValidationError keyed by question key."""
-    kept, kept_files, _fields = _checked(form, answers, files, collectivity_id=collectivity_id)
+    kept, kept_files, _fields = _checked(questionnaire, answers, files, collectivity_id=collectivity_id)
     return kept, kept_files
 
 
 def _checked(
-    form: RequestForm,
+    questionnaire: Questionnaire,
     answers: Mapping[str, Any],
     files: Mapping[str, UploadedFile] | None,
     *,
     collectivity_id: int | None,
 ) -> tuple[dict[str, Any], dict[str, UploadedFile], dict[str, Any]]:
     """check_answers, plus the ticket fields filled by the bound questions' answers."""
-    questions = questions_of(form)
+    questions = questions_of(questionnaire)
     files = dict(files or {})
     merged = {**answers, **{k: v for k, v in files.items() if v}}
     kept = visible_answers(questions, merged)
@@ -359,7 +360,7 @@ def _as_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _typed(question: FormQuestion, value: Any) -> Any:
+def _typed(question: Question, value: Any) -> Any:
     """The JSON-ready value of an answer, checked for its question's type."""
     kind = question.kind
     if kind in {QuestionKind.TEXT, QuestionKind.LONG_TEXT}:
@@ -398,10 +399,14 @@ def _typed(question: FormQuestion, value: Any) -> Any:
 PLACEHOLDER = re.compile(r"\{([a-z0-9_-]+)\}")
 
 
-def render_title(form: RequestForm, answers: Mapping[str, Any]) -> str:
+def render_title(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> str:
     """The title template with each {key} replaced by its answer (empty when hidden/unanswered)."""
-    template = form.title_template.strip() or form.name
-    keys = set(FormQuestion.objects.filter(form=form).values_list("key", flat=True)) if "{" in template else set()
+    template = questionnaire.title_template.strip() or questionnaire.name
+    keys = (
+        set(Question.objects.filter(questionnaire=questionnaire).values_list("key", flat=True))
+        if "{" in template
+        else set()
+    )
 
     def answer(match: re.Match[str]) -> str:
         key = match.group(1)
@@ -411,14 +416,14 @@ def render_title(form: RequestForm, answers: Mapping[str, Any]) -> str:
         return ", ".join(map(str, value)) if isinstance(value, list) else _as_text(value)
 
     title = " ".join(PLACEHOLDER.sub(answer, template).split())
-    return title[:250] or form.name
+    return title[:250] or questionnaire.name
 
 
-def render_description(form: RequestForm, answers: Mapping[str, Any]) -> str:
+def render_description(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> str:
     """The answers as Markdown, section by section; hidden and unanswered questions left out."""
-    lines = [_("Demande déposée avec le formulaire « %(name)s ».") % {"name": form.name}, ""]
+    lines = [_("Demande déposée avec le formulaire « %(name)s ».") % {"name": questionnaire.name}, ""]
     section_id = None
-    for question in questions_of(form):
+    for question in questions_of(questionnaire):
         if question.key not in answers:
             continue
         if question.section_id != section_id:
@@ -446,10 +451,11 @@ def _md(value: Any) -> str:
 
 
 def may_submit(user: Any) -> bool:
-    """Whether `user` may file a request through a form: a member's account that may write.
+    """Whether `user` may file a request through a questionnaire: a member's account that may write.
 
-    The catalogue and the form page ask this before showing a form to fill; `form_submit` asks it
-    again before filing, so no one fills in a form that would then be refused."""
+    The catalogue and the questionnaire's page ask this before showing a form to fill;
+    `questionnaire_submit` asks it again before filing, so no one fills in a form that would then be
+    refused."""
     organisation = getattr(user, "organisation", None)
     return may_write(user) and organisation is not None and not organisation.is_operator
 
@@ -461,27 +467,27 @@ def require_submitter(user: Any) -> None:
         raise PermissionDenied(_("seul un compte d'une collectivité adhérente dépose une demande"))
 
 
-def form_submit(
+def questionnaire_submit(
     *,
     actor: Any,
-    form: RequestForm,
+    questionnaire: Questionnaire,
     answers: Mapping[str, Any],
     files: Mapping[str, UploadedFile] | None = None,
     now: dt.datetime | None = None,
     via: str = "web",
 ) -> Ticket:
-    """A member's (or staff's, for a member) answers become a ticket with the form's type,
+    """A member's (or staff's, for a member) answers become a ticket with the questionnaire's type,
     category, application, urgency and group; file answers become its attachments. The answers
     of questions bound to a ticket field (application, blocking, urgency, impact, category)
-    replace the form's defaults before the ticket is created, so its service levels use them."""
-    if not form.active:
+    replace the questionnaire's defaults before the ticket is created, so its service levels use them."""
+    if not questionnaire.active:
         raise Http404(_("formulaire introuvable"))
     require_submitter(actor)
-    kept, kept_files, bound = _checked(form, answers, files, collectivity_id=actor.organisation_id)
+    kept, kept_files, bound = _checked(questionnaire, answers, files, collectivity_id=actor.organisation_id)
     fields: dict[str, Any] = {
-        "application": form.application,
-        "category": form.ticket_category or form.catalogue_category,
-        "urgency": form.urgency,
+        "application": questionnaire.application,
+        "category": questionnaire.ticket_category or questionnaire.catalogue_category,
+        "urgency": questionnaire.urgency,
         **bound,
     }
     with transaction.atomic():
@@ -489,16 +495,17 @@ def form_submit(
             actor=actor,
             collectivity=actor.organisation,
             requester=actor,
-            ticket_type=form.ticket_type,
-            title=render_title(form, kept),
-            description=render_description(form, kept),
-            group=form.group,
+            ticket_type=questionnaire.ticket_type,
+            title=render_title(questionnaire, kept),
+            description=render_description(questionnaire, kept),
+            group=questionnaire.group,
             source=Source.FORM,
             attachments=list(kept_files.values()),
             now=now,
             via=via,
             **fields,
         )
-        ticket.form_answers = {"form": form.slug, "answers": kept}
+        # The ticket's record of the answers keeps its shape ("form": the questionnaire's slug).
+        ticket.form_answers = {"form": questionnaire.slug, "answers": kept}
         Ticket.objects.filter(pk=ticket.pk).update(form_answers=ticket.form_answers)
     return ticket

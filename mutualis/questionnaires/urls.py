@@ -1,19 +1,20 @@
-"""Routes of the online request forms, their builder and the satisfaction survey."""
+"""Routes of questionnaires under /assistance/ (the paths users know): the catalogue, filling one
+in, and the builder."""
 
 from django.urls import path
 
-from mutualis.helpdesk import views_forms as views
+from mutualis.questionnaires import views
 
+app_name = "questionnaires"
 MANAGE = "gestion/formulaires/"
 urlpatterns = [
-    path("nouvelle/", views.form_catalogue, name="form_catalogue"),
-    path("formulaires/<slug:slug>/", views.form_fill, name="form_fill"),
-    path("enquete/<str:token>/", views.survey, name="survey"),
-    path(MANAGE, views.form_manage_list, name="form_manage_list"),
-    path(f"{MANAGE}nouveau/", views.form_manage_create, name="form_manage_create"),
-    path(f"{MANAGE}<slug:slug>/", views.form_manage, name="form_manage"),
-    path(f"{MANAGE}<slug:slug>/modifier/", views.form_manage_edit, name="form_manage_edit"),
-    path(f"{MANAGE}<slug:slug>/supprimer/", views.form_manage_delete, name="form_manage_delete"),
+    path("nouvelle/", views.catalogue, name="catalogue"),
+    path("formulaires/<slug:slug>/", views.fill, name="fill"),
+    path(MANAGE, views.manage_list, name="manage_list"),
+    path(f"{MANAGE}nouveau/", views.manage_create, name="manage_create"),
+    path(f"{MANAGE}<slug:slug>/", views.manage, name="manage"),
+    path(f"{MANAGE}<slug:slug>/modifier/", views.manage_edit, name="manage_edit"),
+    path(f"{MANAGE}<slug:slug>/supprimer/", views.manage_delete, name="manage_delete"),
     path(f"{MANAGE}<slug:slug>/sections/nouvelle/", views.section_create, name="section_create"),
     path(f"{MANAGE}<slug:slug>/sections/<int:pk>/", views.section_edit, name="section_edit"),
     path(f"{MANAGE}<slug:slug>/sections/<int:pk>/supprimer/", views.section_delete, name="section_delete"),
