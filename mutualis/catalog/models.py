@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
+from mutualis.core.tenancy import TenantQuerySet
 from mutualis.lib.identifiers import siren_error, siret_error
 
 
@@ -136,6 +137,10 @@ class SubscriptionStatus(models.TextChoices):
 ACTIVE_STATUSES = (SubscriptionStatus.DEPLOYING, SubscriptionStatus.PRODUCTION)
 
 
+class SubscriptionQuerySet(TenantQuerySet["Subscription"]):
+    tenant_field = "collectivity"
+
+
 class Subscription(BaseModel):
     collectivity = models.ForeignKey(
         "members.Organisation", verbose_name=_("collectivité"), on_delete=models.PROTECT, related_name="subscriptions"
@@ -149,6 +154,8 @@ class Subscription(BaseModel):
     started_on = models.DateField(_("depuis le"), null=True, blank=True)
     ended_on = models.DateField(_("jusqu'au"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("abonnement")

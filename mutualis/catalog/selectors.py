@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from mutualis.accounts.models import User
 from mutualis.catalog.models import (
     ACTIVE_STATUSES,
     Application,
@@ -18,14 +18,11 @@ from mutualis.catalog.models import (
     SubscriptionStatus,
     Vendor,
 )
-from mutualis.core.tenancy import scope
 from mutualis.members.models import Organisation
 
 
-def vendor_get(*, actor: Any, slug: str) -> Vendor:
+def vendor_get(*, actor: User, slug: str) -> Vendor:
     """A vendor, with its applications: public company data, readable by every account."""
-    if not getattr(actor, "is_authenticated", False):
-        raise Http404("éditeur introuvable")
     qs = Vendor.objects.prefetch_related(Prefetch("applications", queryset=Application.objects.order_by("name")))
     try:
         return qs.get(slug=slug)
@@ -54,7 +51,7 @@ def _statuses(status: str | None) -> Sequence[str]:
 
 def application_list(
     *,
-    actor: Any,
+    actor: User,
     domain: str | None = None,
     licence: str | None = None,
     member: str | None = None,
@@ -62,7 +59,7 @@ def application_list(
 ) -> QuerySet[Application]:
     """The catalogue is the operator's offer: every account sees every application, but the
     subscription counts only cover the organisations the account may see."""
-    visible = scope(Organisation.objects.collectivities(), actor, field="pk").values("pk")
+    visible = Organisation.objects.collectivities().visible_to(actor).values("pk")
     qs = Application.objects.select_related("domain", "vendor", "support_group").annotate(
         member_count=Count(
             "subscriptions",
@@ -84,8 +81,8 @@ def application_list(
     return qs.order_by("domain__position", "domain__name", "position", "name")
 
 
-def application_get(*, actor: Any, slug: str) -> Application:
-    visible = scope(Organisation.objects.collectivities(), actor, field="pk")
+def application_get(*, actor: User, slug: str) -> Application:
+    visible = Organisation.objects.collectivities().visible_to(actor)
     subscriptions = Subscription.objects.filter(collectivity__in=visible).select_related("collectivity")
     try:
         return (
@@ -99,14 +96,12 @@ def application_get(*, actor: Any, slug: str) -> Application:
 
 def subscription_list(
     *,
-    actor: Any,
+    actor: User,
     collectivity: str | None = None,
     application: str | None = None,
     status: str | None = None,
 ) -> QuerySet[Subscription]:
-    qs = scope(Subscription.objects.all(), actor, field="collectivity_id").select_related(
-        "collectivity", "application", "application__domain"
-    )
+    qs = Subscription.objects.visible_to(actor).select_related("collectivity", "application", "application__domain")
     if collectivity:
         qs = qs.filter(collectivity__slug=collectivity)
     if application:
@@ -116,12 +111,8 @@ def subscription_list(
     return qs.order_by("application__name", "collectivity__name", "pk")
 
 
-def subscription_get(*, actor: Any, pk: int) -> Subscription:
-    qs = scope(Subscription.objects.select_related("collectivity", "application"), actor, field="collectivity_id")
-    try:
-        return qs.get(pk=pk)
-    except Subscription.DoesNotExist:
-        raise Http404("abonnement introuvable") from None
+def subscription_get(*, actor: User, pk: int) -> Subscription:
+    return Subscription.objects.select_related("collectivity", "application").get_visible(actor, pk=pk)
 
 
 @dataclass
@@ -159,7 +150,7 @@ class Matrix:
 
 def deployment_matrix(
     *,
-    actor: Any,
+    actor: User,
     domain: str | None = None,
     licence: str | None = None,
     members: Sequence[str] | None = None,
@@ -170,7 +161,7 @@ def deployment_matrix(
     the size: members, applications with their domain, and the (application, member, status)
     triples of the matching subscriptions."""
     statuses = _statuses(status)
-    member_qs = scope(Organisation.objects.members(), actor, field="pk")
+    member_qs = Organisation.objects.members().visible_to(actor)
     all_members = list(member_qs.order_by("name").only("pk", "name", "short_name", "slug", "kind"))
     wanted = set(members or ())
     member_list = [m for m in all_members if m.slug in wanted] if wanted else all_members

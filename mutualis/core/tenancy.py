@@ -1,7 +1,8 @@
-"""The one place that scopes data by the acting account.
+"""The one place that scopes data by the acting account, and the role checks of pages and services.
 
 Operator accounts see every organisation's rows; a member's account sees its own organisation's
-rows only, and asking for another's object is answered 404 (its existence is not disclosed).
+rows only, and asking for another's object is answered 404 (its existence is not disclosed). A
+tenant model's queryset is a `TenantQuerySet`: its `visible_to(user)` is the one gate.
 """
 
 from __future__ import annotations
@@ -20,26 +21,6 @@ M = TypeVar("M", bound=models.Model)
 def is_operator(user: Visitor | None) -> bool:
     actor = signed_in_actor(user)
     return actor is not None and actor.is_operator
-
-
-def scope(queryset: models.QuerySet[M], user: Visitor | None, *, field: str) -> models.QuerySet[M]:
-    """Restrict `queryset` to what `user` may read; `field` leads from the model to its organisation."""
-    actor = signed_in_actor(user)
-    if actor is None:
-        return queryset.none()
-    if actor.is_operator:
-        return queryset
-    if actor.organisation_id is None:
-        return queryset.none()
-    return queryset.filter(**{field: actor.organisation_id})
-
-
-def get_scoped(queryset: models.QuerySet[M], user: Visitor | None, *, field: str, **lookup: Any) -> M:
-    """The object matching `lookup` among what `user` may read, or 404."""
-    try:
-        return scope(queryset, user, field=field).get(**lookup)
-    except queryset.model.DoesNotExist:  # type: ignore[attr-defined]
-        raise Http404(f"{queryset.model._meta.verbose_name} introuvable") from None
 
 
 class TenantQuerySet(models.QuerySet[M, M]):
@@ -70,7 +51,7 @@ class TenantQuerySet(models.QuerySet[M, M]):
         is answered as if it did not exist."""
         try:
             return self.visible_to(user).get(**lookup)
-        except self.model.DoesNotExist:
+        except self.model.DoesNotExist:  # type: ignore[attr-defined]
             raise Http404(f"{self.model._meta.verbose_name} introuvable") from None
 
 

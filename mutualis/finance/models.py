@@ -4,6 +4,7 @@ contribution keys and calls, and the co-financing of annex budgets. Amounts are 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Self
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -12,8 +13,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.core.actors import Visitor, signed_in_actor
 from mutualis.core.models import BaseModel
+from mutualis.core.tenancy import TenantQuerySet
 from mutualis.finance.enums import BudgetKind, CarriedCode, ChapterKind, Section, Side
+from mutualis.members.models import OrganisationKind
 
 POSITIVE = [MinValueValidator(Decimal(0))]
 
@@ -43,6 +47,22 @@ class Chapter(BaseModel):
         return f"{self.code} {self.label}"
 
 
+class BudgetQuerySet(TenantQuerySet["Budget"]):
+    tenant_field = "organisation"
+
+    def visible_to(self, user: Visitor | None) -> Self:
+        """The operator's budgets are public accounts: every signed-in account reads them, beside
+        its own organisation's if it keeps some here."""
+        actor = signed_in_actor(user)
+        if actor is None:
+            return self.none()
+        if actor.is_operator:
+            return self
+        return self.filter(
+            models.Q(organisation__kind=OrganisationKind.OPERATOR) | models.Q(organisation_id=actor.organisation_id)
+        )
+
+
 class Budget(BaseModel):
     """The principal budget or an annex budget of an organisation (usually the operator)."""
 
@@ -52,6 +72,8 @@ class Budget(BaseModel):
     slug = models.SlugField(_("identifiant"), max_length=60)
     name = models.CharField(_("nom"), max_length=200)
     kind = models.CharField(_("nature"), max_length=16, choices=BudgetKind.choices)
+
+    objects = BudgetQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("budget")

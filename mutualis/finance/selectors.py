@@ -17,11 +17,12 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils.translation import gettext
 
+from mutualis.accounts.models import User
 from mutualis.catalog.models import ACTIVE_STATUSES, Application, Subscription
 from mutualis.core.tenancy import is_operator
 from mutualis.finance import computations as calc
 from mutualis.finance.enums import CARRIED_SECTION, CARRIED_SIGN, BudgetKind, CarriedCode, ChapterKind, Section, Side
-from mutualis.finance.formatting import euros, plain
+from mutualis.finance.formatting import euros, plain, plain_rate
 from mutualis.finance.models import (
     Budget,
     BudgetYear,
@@ -42,26 +43,19 @@ ZERO = Decimal("0.00")
 PAIRS = [(s, d) for s in Section.values for d in (Side.EXPENSE, Side.REVENUE)]
 
 
-def _signed_in(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False))
-
-
 def operator() -> Organisation | None:
     return Organisation.objects.filter(kind=OrganisationKind.OPERATOR).first()
 
 
 # -- budgets ------------------------------------------------------------------------------------
-def budget_list(*, actor: Any) -> QuerySet[Budget]:
+def budget_list(*, actor: User) -> QuerySet[Budget]:
     """The operator's budgets, and the account's own organisation's if it keeps some here."""
-    if not _signed_in(actor):
-        return Budget.objects.none()
-    qs = Budget.objects.select_related("organisation")
-    if not is_operator(actor):
-        qs = qs.filter(Q(organisation__kind=OrganisationKind.OPERATOR) | Q(organisation_id=actor.organisation_id))
-    return qs.order_by("organisation__name", "kind", "name")
+    return (
+        Budget.objects.visible_to(actor).select_related("organisation").order_by("organisation__name", "kind", "name")
+    )
 
 
-def budget_get(*, actor: Any, slug: str, organisation: Organisation | None = None) -> Budget:
+def budget_get(*, actor: User | None, slug: str, organisation: Organisation | None = None) -> Budget:
     """A budget by its slug; the operator's unless another (readable) organisation is named."""
     qs = budget_list(actor=actor) if actor is not None else Budget.objects.select_related("organisation")
     if organisation is not None:
@@ -405,8 +399,6 @@ def evolution_tables(budget: Budget, *, first: int, last: int) -> list[Evolution
 
 
 def evolution_json(budget: Budget, *, first: int, last: int) -> dict[str, Any]:
-    from mutualis.finance.formatting import plain_rate
-
     document: dict[str, Any] = {"budget": budget.slug, "from": first, "to": last}
     for table in evolution_tables(budget, first=first, last=last):
         ev = table.evolution
@@ -527,18 +519,16 @@ def contributions_of(call: ContributionCall) -> dict[Organisation, calc.MemberCo
     return {m: by_pk[m.pk] for m in members}
 
 
-def contributions_for(*, actor: Any, call: ContributionCall) -> dict[Organisation, calc.MemberContribution]:
+def contributions_for(*, actor: User, call: ContributionCall) -> dict[Organisation, calc.MemberContribution]:
     """What the account may see: every member for the operator, its own line for a member."""
-    if not _signed_in(actor):
-        return {}
     everything = contributions_of(call)
     if is_operator(actor):
         return everything
     return {org: c for org, c in everything.items() if org.pk == actor.organisation_id}
 
 
-def statement_get(*, actor: Any, call: ContributionCall, slug: str) -> tuple[Organisation, calc.MemberContribution]:
-    if not _signed_in(actor) or (not is_operator(actor) and getattr(actor.organisation, "slug", None) != slug):
+def statement_get(*, actor: User, call: ContributionCall, slug: str) -> tuple[Organisation, calc.MemberContribution]:
+    if not is_operator(actor) and getattr(actor.organisation, "slug", None) != slug:
         raise Http404(gettext("relevé introuvable"))
     for org, contribution in contributions_of(call).items():
         if org.slug == slug:

@@ -16,13 +16,13 @@ from mutualis.governance import services
 from mutualis.governance.forms import MandateEndForm, MandateForm
 from mutualis.governance.models import Mandate
 from mutualis.governance.selectors import body_list_with_current_mandates
-from mutualis.members.models import Organisation
+from mutualis.members import selectors as members_selectors
 
 
 @login_required
 def governance_index(request: HttpRequest) -> HttpResponse:
     bodies = list(body_list_with_current_mandates())
-    member_count = Organisation.objects.members().count()
+    member_count = members_selectors.member_count()
     leaders = {m.commission_led_id: m.person for b in bodies for m in b.current_mandates if m.commission_led_id}  # type: ignore[attr-defined]
     for body in bodies:
         body.leader = leaders.get(body.pk)  # type: ignore[attr-defined]
@@ -48,7 +48,7 @@ def mandate_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "person_name"}
         try:
-            services.mandate_appoint(actor=request.user, person_name=form.cleaned_data["person_name"], data=data)
+            services.mandate_appoint(actor=signed_in(request), person_name=form.cleaned_data["person_name"], data=data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -65,7 +65,7 @@ def mandate_end(request: HttpRequest, pk: int) -> HttpResponse:
     form = MandateEndForm(request.POST)
     if form.is_valid():
         try:
-            services.mandate_end(actor=request.user, mandate=mandate, end_on=form.cleaned_data["end_on"])
+            services.mandate_end(actor=signed_in(request), mandate=mandate, end_on=form.cleaned_data["end_on"])
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)

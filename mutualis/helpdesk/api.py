@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -105,10 +106,11 @@ class AssignmentIn(Schema):
     technician: str | None = None
 
 
-def _get(model: Any, field: str, lookup: dict[str, Any], label: str, *, related: tuple[str, ...] = ()) -> Any:
+def _get(rows: QuerySet[Any], field: str, lookup: dict[str, Any], label: str) -> Any:
+    """The row of `rows` matching `lookup` (a tenant model's rows come through `visible_to`)."""
     try:
-        return model.objects.select_related(*related).get(**lookup)
-    except model.DoesNotExist:
+        return rows.get(**lookup)
+    except rows.model.DoesNotExist:
         value = next(iter(lookup.values()))
         raise ValidationError({field: f"{label} inconnu(e) : {value!r}"}) from None
 
@@ -160,24 +162,28 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
     if staff:
         if not payload.collectivity:
             raise ValidationError({"collectivity": "indiquez la collectivité concernée"})
-        collectivity = _get(Organisation, "collectivity", {"slug": payload.collectivity}, "collectivité")
+        collectivity = _get(
+            Organisation.objects.visible_to(user), "collectivity", {"slug": payload.collectivity}, "collectivité"
+        )
     else:
         # Another member's collectivity is not disclosed: 404, as for its tickets.
         if user.organisation_id is None or payload.collectivity not in {None, user.organisation.slug}:
             raise Http404("collectivité introuvable")
         collectivity = user.organisation
     # The service checks the requester belongs to the collectivity (and files an agent's own).
-    requester = _get(User, "requester", {"username": payload.requester}, "compte") if payload.requester else None
+    requester = (
+        _get(User.objects.all(), "requester", {"username": payload.requester}, "compte") if payload.requester else None
+    )
     group = None
     if payload.group and staff:
-        group = _get(OperatorService, "group", {"slug": payload.group}, "groupe")
+        group = _get(OperatorService.objects.all(), "group", {"slug": payload.group}, "groupe")
     application = None
     if payload.application:
         application = application_by_slug(payload.application)
         if application is None:
             raise ValidationError({"application": f"application inconnu(e) : {payload.application!r}"})
     category = (
-        _get(Category, "category", {"slug": payload.category}, "catégorie", related=("default_group",))
+        _get(Category.objects.select_related("default_group"), "category", {"slug": payload.category}, "catégorie")
         if payload.category
         else None
     )
@@ -249,7 +255,11 @@ def assign_ticket(request: HttpRequest, reference: str, payload: AssignmentIn) -
     if not is_operator(request.user):
         raise PermissionDenied("attribution réservée aux agents de l'opérateur")
     require_writer(request.user)
-    group = _get(OperatorService, "group", {"slug": payload.group}, "groupe") if payload.group else None
-    technician = _get(User, "technician", {"username": payload.technician}, "compte") if payload.technician else None
+    group = _get(OperatorService.objects.all(), "group", {"slug": payload.group}, "groupe") if payload.group else None
+    technician = (
+        _get(User.objects.all(), "technician", {"username": payload.technician}, "compte")
+        if payload.technician
+        else None
+    )
     services.ticket_assign(actor=request.user, ticket=ticket, group=group, technician=technician, via="api")
     return _detail(request, ticket_get(actor=request.user, reference=reference))

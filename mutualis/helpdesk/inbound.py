@@ -33,7 +33,6 @@ from mutualis.helpdesk import mailauth, services
 from mutualis.helpdesk.enums import Source, Status, TicketType
 from mutualis.helpdesk.mail import REFERENCE_IN_SUBJECT, SUBJECTS
 from mutualis.helpdesk.models import InboundMail, Ticket
-from mutualis.helpdesk.selectors import ticket_visible
 
 logger = logging.getLogger("mutualis.helpdesk.inbound")
 
@@ -170,8 +169,9 @@ def _clean_subject(subject: str) -> str:
 def _target(user: User, reference: str | None) -> Ticket | None:
     if not reference:
         return None
-    ticket = ticket_visible(user).filter(reference=reference).select_related("merged_into").first()
-    if ticket is not None and ticket.merged_into_id and ticket_visible(user).filter(pk=ticket.merged_into_id).exists():
+    ticket = Ticket.objects.visible_to(user).filter(reference=reference).select_related("merged_into").first()
+    visible = Ticket.objects.visible_to(user)
+    if ticket is not None and ticket.merged_into_id and visible.filter(pk=ticket.merged_into_id).exists():
         return ticket.merged_into  # the duplicate's conversation goes on in the ticket kept
     return ticket
 

@@ -4,6 +4,7 @@ categories, the priority matrix, business calendars and service-level policies."
 from __future__ import annotations
 
 import datetime as dt
+from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +12,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.accounts.models import Role
+from mutualis.core.actors import Visitor, signed_in_actor
 from mutualis.core.models import BaseModel
+from mutualis.core.tenancy import TenantQuerySet
 from mutualis.helpdesk.enums import (
     OPEN_STATUSES,
     Action,
@@ -226,6 +230,19 @@ class TicketSequence(models.Model):
         return f"{self.year}: {self.last}"
 
 
+class TicketQuerySet(TenantQuerySet["Ticket"]):
+    tenant_field = "collectivity"
+
+    def visible_to(self, user: Visitor | None) -> Self:
+        """Operator staff see every ticket; a member manager (and an elected official, read-only)
+        its collectivity's; a member agent only the tickets it requested or watches."""
+        qs = super().visible_to(user)
+        actor = signed_in_actor(user)
+        if actor is None or actor.is_operator or getattr(actor, "role", None) in {Role.MEMBER_MANAGER, Role.ELECTED}:
+            return qs
+        return qs.filter(models.Q(requester_id=actor.pk) | models.Q(watchers=actor.pk)).distinct()
+
+
 class Ticket(BaseModel):
     reference = models.CharField(_("référence"), max_length=16, unique=True)
     external_id = models.CharField(_("identifiant externe"), max_length=64, null=True, blank=True, unique=True)
@@ -321,6 +338,8 @@ class Ticket(BaseModel):
     # {"form": slug, "answers": {question key: value}} when the ticket came from an online form.
     form_answers = models.JSONField(_("réponses au formulaire"), null=True, blank=True)
 
+    objects = TicketQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
@@ -360,7 +379,6 @@ class Ticket(BaseModel):
         return self.status in {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.PENDING}
 
 
-
 class Followup(BaseModel):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followups")
     author = models.ForeignKey(
@@ -385,6 +403,12 @@ class Followup(BaseModel):
         return f"{self.ticket.reference} suivi {self.pk}"
 
 
+class TicketTaskQuerySet(TenantQuerySet["TicketTask"]):
+    """A task is read with its ticket's collectivity (the time-accounting pages)."""
+
+    tenant_field = "ticket__collectivity"
+
+
 class TicketTask(BaseModel):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tasks")
     author = models.ForeignKey(
@@ -394,6 +418,8 @@ class TicketTask(BaseModel):
     duration_seconds = models.PositiveIntegerField(_("durée (secondes)"))
     done_on = models.DateField(_("réalisée le"))
     is_private = models.BooleanField(_("privée"), default=True)
+
+    objects = TicketTaskQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("tâche")

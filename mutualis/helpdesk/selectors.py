@@ -12,57 +12,32 @@ from django.db.models import Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from mutualis.accounts.models import Role
 from mutualis.catalog.models import Application
-from mutualis.core.tenancy import is_operator
-from mutualis.helpdesk import sla
+from mutualis.core.tenancy import is_operator, require_operator_admin
 from mutualis.helpdesk.enums import OPEN_STATUSES, Status
-from mutualis.helpdesk.models import Followup, Ticket
+from mutualis.helpdesk.models import Followup, InboundMail, InboundOutcome, Ticket
 from mutualis.members.models import Organisation
 
 
 def ticket_visible(actor: Any) -> QuerySet[Ticket]:
-    qs = Ticket.objects.all()
-    if not getattr(actor, "is_authenticated", False):
-        return qs.none()
-    if is_operator(actor):
-        return qs
-    if actor.organisation_id is None:
-        return qs.none()
-    qs = qs.filter(collectivity_id=actor.organisation_id)
-    if actor.role in {Role.MEMBER_MANAGER, Role.ELECTED}:
-        return qs
-    return qs.filter(Q(requester=actor) | Q(watchers=actor)).distinct()
+    return Ticket.objects.visible_to(actor)
 
 
 def ticket_get(*, actor: Any, reference: str) -> Ticket:
-    """The ticket with what its pages show. Its policy and calendar come from the cached
-    service-level configuration, and the rare ticket it follows up or was merged into is read
-    only when there is one: with those four joins too, PostgreSQL spent about 5 ms planning an
-    eleven-table query, longer than the rest of its work on a million tickets."""
+    """The ticket with what its pages show. Its policy and calendar are not joined (the staff
+    page takes them from the cached service-level configuration, sla.sla_policy and
+    sla.sla_calendar), and the rare ticket it follows up or was merged into is read only when
+    there is one: with those four joins too, PostgreSQL spent about 5 ms planning an eleven-table
+    query, longer than the rest of its work on a million tickets."""
     try:
         ticket = (
-            ticket_visible(actor)
+            Ticket.objects.visible_to(actor)
             .select_related("collectivity", "requester", "application", "category", "group", "technician")
             .get(reference=reference)
         )
     except Ticket.DoesNotExist:
         raise Http404("ticket introuvable") from None
-    attach_sla_config(ticket)
     return ticket
-
-
-def attach_sla_config(ticket: Ticket) -> None:
-    """Set the ticket's policy and calendar from sla_config() when they are in it (active
-    policies, their calendars, the default calendar); otherwise they load on first use. The
-    instances are shared by the process: read them, never change them."""
-    config = sla.sla_config()
-    policy = next((p for p in config.policies if p.pk == ticket.policy_id), None) if ticket.policy_id else None
-    if policy is not None:
-        ticket.policy = policy
-    calendars = {c.pk: c for c in (config.default_calendar, *(p.calendar for p in config.policies))}
-    if ticket.calendar_id in calendars:
-        ticket.calendar = calendars[ticket.calendar_id]
 
 
 def followups_for(*, actor: Any, ticket: Ticket) -> QuerySet[Followup]:
@@ -121,7 +96,9 @@ def ticket_queue(
     `opened`, `solved` ('YYYY-MM' or 'YYYY-MM..YYYY-MM'): opened or solved in those months;
     `backlog` ('YYYY-MM'): opened before the month's end and not solved by it (the indicators'
     definitions, docs/indicators.md)."""
-    qs = ticket_visible(actor).select_related("collectivity", "application", "group", "technician", "requester")
+    qs = Ticket.objects.visible_to(actor).select_related(
+        "collectivity", "application", "group", "technician", "requester"
+    )
     now = now or timezone.now()
     if view == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
@@ -165,8 +142,6 @@ def ticket_queue(
 
 def inbound_refused_list(*, user: Any) -> QuerySet[Any]:
     """Messages the helpdesk mailbox refused, newest first; operator admins only."""
-    from mutualis.core.tenancy import require_operator_admin
-    from mutualis.helpdesk.models import InboundMail, InboundOutcome
 
     require_operator_admin(user)
     return InboundMail.objects.filter(outcome=InboundOutcome.REFUSED).order_by("-updated_at", "-id")

@@ -12,6 +12,11 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.models import BaseModel
+from mutualis.core.tenancy import TenantQuerySet
+
+
+class OrganisationUnitQuerySet(TenantQuerySet["OrganisationUnit"]):
+    tenant_field = "collectivity"
 
 
 class OrganisationUnit(BaseModel):
@@ -25,6 +30,8 @@ class OrganisationUnit(BaseModel):
     parent = models.ForeignKey(
         "self", verbose_name=_("rattaché à"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
+
+    objects = OrganisationUnitQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("service")
@@ -44,6 +51,10 @@ class Civility(models.TextChoices):
 class AgentStatus(models.TextChoices):
     ACTIVE = "active", _("actif")
     INACTIVE = "inactive", _("inactif")
+
+
+class AgentQuerySet(TenantQuerySet["Agent"]):
+    tenant_field = "collectivity"
 
 
 class Agent(BaseModel):
@@ -79,6 +90,8 @@ class Agent(BaseModel):
     start_on = models.DateField(_("date d'entrée"), null=True, blank=True)
     end_on = models.DateField(_("date de sortie"), null=True, blank=True)
     status = models.CharField(_("statut"), max_length=16, choices=AgentStatus.choices, default=AgentStatus.ACTIVE)
+
+    objects = AgentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("agent")

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from itertools import groupby
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -15,7 +14,7 @@ from django.db.models.functions import Lower
 from mutualis.accounts.models import User
 from mutualis.catalog.models import ACTIVE_STATUSES, Application, Domain
 from mutualis.core.models import AuditEntry
-from mutualis.core.tenancy import get_scoped, scope
+from mutualis.core.tenancy import is_operator
 from mutualis.identity.models import Agent, AttributeRelease
 from mutualis.members.models import Organisation
 
@@ -46,18 +45,16 @@ def is_generic(name: str) -> bool:
     return bool(name) and any(fnmatch(name, p.lower()) for p in settings.GENERIC_ACCOUNT_PATTERNS)
 
 
-def is_generic_account(user: Any) -> bool:
+def is_generic_account(user: User) -> bool:
     """A shared account, by its login or its mail's local part matching a configured pattern."""
     local_part = (user.email or "").split("@", 1)[0]
     return is_generic(user.username) or is_generic(local_part)
 
 
 def agent_list(
-    *, actor: Any, collectivity: str | None = None, search: str | None = None, status: str | None = None
+    *, actor: User, collectivity: str | None = None, search: str | None = None, status: str | None = None
 ) -> QuerySet[Agent]:
-    qs = scope(Agent.objects.all(), actor, field="collectivity_id").select_related(
-        "collectivity", "department", "account"
-    )
+    qs = Agent.objects.visible_to(actor).select_related("collectivity", "department", "account")
     if collectivity:
         qs = qs.filter(collectivity__slug=collectivity)
     if status:
@@ -72,13 +69,8 @@ def agent_list(
     return qs.order_by("collectivity__name", "last_name", "first_name", "pk")
 
 
-def agent_get(*, actor: Any, pk: int) -> Agent:
-    return get_scoped(
-        Agent.objects.select_related("collectivity", "department", "manager", "account"),
-        actor,
-        field="collectivity_id",
-        pk=pk,
-    )
+def agent_get(*, actor: User, pk: int) -> Agent:
+    return Agent.objects.select_related("collectivity", "department", "manager", "account").get_visible(actor, pk=pk)
 
 
 def agent_history(*, agent: Agent) -> QuerySet[AuditEntry]:
@@ -96,9 +88,13 @@ class AccountIssue:
     unlinked: bool
 
 
-def account_audit_list(*, actor: Any) -> list[AccountIssue]:
+def account_audit_list(*, actor: User) -> list[AccountIssue]:
     """Accounts that are not named persons: generic by pattern, or without a directory entry."""
-    accounts = scope(User.objects.all(), actor, field="organisation_id").select_related("organisation", "agent")
+    # Accounts keep Django's own manager (migrations record it), so they are read through the
+    # gate of their organisation; operator staff also see the accounts without one.
+    accounts = User.objects.select_related("organisation", "agent")
+    if not is_operator(actor):
+        accounts = accounts.filter(organisation__in=Organisation.objects.visible_to(actor))
     issues = []
     for user in accounts.order_by("organisation__name", "username"):
         generic = is_generic_account(user)
@@ -113,7 +109,7 @@ class DomainGroup:
     applications: list[Application] = field(default_factory=list)
 
 
-def portal_applications(*, actor: Any) -> list[DomainGroup]:
+def portal_applications(*, actor: User) -> list[DomainGroup]:
     """The applications the account's own collectivity subscribes to (deploying or in production),
     grouped by domain. Operator staff see their own organisation's, like anyone else."""
     if actor.organisation_id is None:
@@ -129,18 +125,16 @@ def portal_applications(*, actor: Any) -> list[DomainGroup]:
     return [DomainGroup(domain, list(items)) for domain, items in groupby(apps, key=lambda a: a.domain)]
 
 
-def release_register(*, actor: Any) -> QuerySet[AttributeRelease]:
+def release_register(*, actor: User) -> QuerySet[AttributeRelease]:
     """The register is the operator's and public to every account (GDPR transparency)."""
     return AttributeRelease.objects.select_related("application", "application__domain").order_by(
         "application__name", "attribute"
     )
 
 
-def exported_agents(*, actor: Any, collectivities: Iterable[Organisation] | None = None) -> QuerySet[Agent]:
+def exported_agents(*, actor: User, collectivities: Iterable[Organisation] | None = None) -> QuerySet[Agent]:
     """Active agents, for the LDIF and the LDAP push."""
-    qs = scope(Agent.objects.filter(status="active"), actor, field="collectivity_id").select_related(
-        "collectivity", "department", "account"
-    )
+    qs = Agent.objects.visible_to(actor).filter(status="active").select_related("collectivity", "department", "account")
     if collectivities is not None:
         qs = qs.filter(collectivity__in=list(collectivities))
     return qs.order_by("collectivity__slug", "hr_id")

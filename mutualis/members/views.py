@@ -35,7 +35,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("nature") or None
     if kind and kind not in OrganisationKind.values:
         kind = None
-    collectivities = list(collectivity_list(actor=request.user, kind=kind))
+    collectivities = list(collectivity_list(actor=signed_in(request), kind=kind))
     figures = collectivity_figures()
     for collectivity in collectivities:
         collectivity.figures = [getattr(collectivity, figure.name) for figure in figures]  # type: ignore[attr-defined]
@@ -112,13 +112,13 @@ def _member_groups(collectivities: list[Organisation]) -> list[dict[str, Any]]:
 
 @login_required
 def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = collectivity_get(actor=request.user, slug=slug)
+    organisation = collectivity_get(actor=signed_in(request), slug=slug)
     return render(
         request,
         "members/detail.html",
         {
             "organisation": organisation,
-            "can_edit": services.can_edit_organisation(request.user, organisation),
+            "can_edit": services.can_edit_organisation(signed_in(request), organisation),
             # subscriptions (catalog), contacts (members.panels), seats in the bodies (governance)
             "panels": panels_render("members.detail", request, organisation=organisation),
         },
@@ -127,8 +127,8 @@ def member_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def member_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = collectivity_get(actor=request.user, slug=slug)
-    if not services.can_edit_organisation(request.user, organisation):
+    organisation = collectivity_get(actor=signed_in(request), slug=slug)
+    if not services.can_edit_organisation(signed_in(request), organisation):
         if signed_in(request).is_read_only:  # an elected official reads this member's page: say why not
             raise PermissionDenied(_("votre rôle est en lecture seule"))
         raise Http404
@@ -137,7 +137,7 @@ def member_edit(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.fields}
         try:
-            changes = services.collectivity_update(actor=request.user, organisation=organisation, data=data)
+            changes = services.collectivity_update(actor=signed_in(request), organisation=organisation, data=data)
         except ValidationError as error:
             organisation.refresh_from_db()
             add_service_errors(form, error)
@@ -153,7 +153,7 @@ def member_create(request: HttpRequest) -> HttpResponse:
     form = OrganisationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            organisation = services.collectivity_create(actor=request.user, data=dict(form.cleaned_data))
+            organisation = services.collectivity_create(actor=signed_in(request), data=dict(form.cleaned_data))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -165,11 +165,11 @@ def member_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def contact_add(request: HttpRequest, slug: str) -> HttpResponse:
-    organisation = collectivity_get(actor=request.user, slug=slug)
+    organisation = collectivity_get(actor=signed_in(request), slug=slug)
     form = ContactForm(request.POST)
     if form.is_valid():
         try:
-            services.contact_create(actor=request.user, organisation=organisation, data=dict(form.cleaned_data))
+            services.contact_create(actor=signed_in(request), organisation=organisation, data=dict(form.cleaned_data))
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -187,8 +187,8 @@ def contact_add(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def contact_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    organisation = collectivity_get(actor=request.user, slug=slug)
-    contact = contact_get(actor=request.user, organisation=organisation, pk=pk)
-    services.contact_delete(actor=request.user, contact=contact)
+    organisation = collectivity_get(actor=signed_in(request), slug=slug)
+    contact = contact_get(actor=signed_in(request), organisation=organisation, pk=pk)
+    services.contact_delete(actor=signed_in(request), contact=contact)
     messages.success(request, _("Contact supprimé."))
     return redirect("members:detail", slug=organisation.slug)

@@ -12,7 +12,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from mutualis.catalog.models import Vendor
-from mutualis.members.models import Organisation, OrganisationKind
+from mutualis.members.selectors import operator_siret
 from mutualis.procurement import decp
 from mutualis.procurement.models import Contract, Lot
 
@@ -31,8 +31,7 @@ def decp_export(*, year: int, threshold: Decimal | None = None, today: dt.date |
     """Contracts notified in `year` at or above the threshold, as a schema-valid document;
     contracts lacking a mandatory fact are left out and listed with the reason."""
     limit = decp_threshold() if threshold is None else threshold
-    operator = Organisation.objects.filter(kind=OrganisationKind.OPERATOR).only("siret").first()
-    buyer_siret = operator.siret if operator else ""
+    buyer_siret = operator_siret()
     contracts = (
         Contract.objects.filter(notified_on__year=year, max_amount_ht__gte=limit)
         .prefetch_related(

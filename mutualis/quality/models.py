@@ -5,9 +5,15 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.core.tenancy import TenantQuerySet
+
 
 def report_path(instance: MonthlyReport, filename: str) -> str:
     return f"quality/reports/{instance.collectivity.slug}/{instance.month}-v{instance.version}.pdf"
+
+
+class MonthlyReportQuerySet(TenantQuerySet["MonthlyReport"]):
+    tenant_field = "collectivity"
 
 
 class MonthlyReport(models.Model):
@@ -27,6 +33,8 @@ class MonthlyReport(models.Model):
     sha256 = models.CharField(_("empreinte SHA-256 du PDF"), max_length=64)
     figures = models.JSONField(_("indicateurs"), default=dict)
     created_at = models.DateTimeField(_("produit le"), auto_now_add=True)
+
+    objects = MonthlyReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("rapport mensuel")

@@ -15,9 +15,9 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from mutualis.accounts.models import Role
+from mutualis.accounts.models import Role, User
 from mutualis.catalog.models import Application, ServiceCommitment
-from mutualis.core.tenancy import is_operator, scope
+from mutualis.core.tenancy import is_operator
 from mutualis.helpdesk.models import Ticket, TicketTask
 from mutualis.members.models import Organisation
 from mutualis.quality.kpis import TZ, Month, compute, months_between
@@ -28,18 +28,14 @@ TOP_APPLICATIONS = 8
 RATES = ("sla_tto_pct", "sla_ttr_pct", "blocking_2d_pct")
 
 
-def can_see_member(actor: Any, collectivity: Organisation) -> bool:
+def can_see_member(actor: User, collectivity: Organisation) -> bool:
     """Operator staff see every member; a member's managers and elected officials their own."""
     if is_operator(actor):
         return True
-    return (
-        getattr(actor, "is_authenticated", False)
-        and actor.organisation_id == collectivity.pk
-        and actor.role in {Role.MEMBER_MANAGER, Role.ELECTED}
-    )
+    return actor.organisation_id == collectivity.pk and actor.role in {Role.MEMBER_MANAGER, Role.ELECTED}
 
 
-def member_get(*, actor: Any, slug: str) -> Organisation:
+def member_get(*, actor: User, slug: str) -> Organisation:
     collectivity = Organisation.objects.collectivities().filter(slug=slug).first()
     if collectivity is None or not can_see_member(actor, collectivity):
         raise Http404("collectivité introuvable")
@@ -188,10 +184,10 @@ def member_dashboard(*, collectivity: Organisation, last: Month) -> dict[str, An
 
 
 # -- time accounting ----------------------------------------------------------------------------
-def time_spent(*, actor: Any, year: int, collectivity_id: int | None = None) -> list[dict[str, Any]]:
+def time_spent(*, actor: User, year: int, collectivity_id: int | None = None) -> list[dict[str, Any]]:
     """Seconds spent on tickets (their tasks) per member, application and month of `year`: one
     grouped query, scoped by the acting account."""
-    qs = scope(TicketTask.objects.all(), actor, field="ticket__collectivity_id").filter(
+    qs = TicketTask.objects.visible_to(actor).filter(
         done_on__gte=dt.date(year, 1, 1), done_on__lt=dt.date(year + 1, 1, 1)
     )
     if collectivity_id:
@@ -210,8 +206,8 @@ def time_spent(*, actor: Any, year: int, collectivity_id: int | None = None) -> 
     return [{**row, "month": f"{year:04d}-{row['month']:02d}"} for row in rows]
 
 
-def time_spent_years(*, actor: Any) -> list[int]:
-    qs = scope(TicketTask.objects.all(), actor, field="ticket__collectivity_id")
+def time_spent_years(*, actor: User) -> list[int]:
+    qs = TicketTask.objects.visible_to(actor)
     return list(qs.annotate(y=ExtractYear("done_on")).values_list("y", flat=True).distinct().order_by("-y"))
 
 
@@ -246,16 +242,18 @@ def time_spent_table(rows: list[dict[str, Any]], year: int) -> dict[str, Any]:
 
 
 # -- the archive --------------------------------------------------------------------------------
-def reports_for(*, actor: Any, collectivity: Organisation) -> QuerySet[MonthlyReport]:
+def reports_for(*, actor: User, collectivity: Organisation) -> QuerySet[MonthlyReport]:
     if not can_see_member(actor, collectivity):
         raise Http404("collectivité introuvable")
-    return MonthlyReport.objects.filter(collectivity=collectivity).defer("html")
+    return MonthlyReport.objects.visible_to(actor).filter(collectivity=collectivity).defer("html")
 
 
-def report_get(*, actor: Any, collectivity: Organisation, month: str, version: int) -> MonthlyReport:
+def report_get(*, actor: User, collectivity: Organisation, month: str, version: int) -> MonthlyReport:
     if not can_see_member(actor, collectivity):
         raise Http404("collectivité introuvable")
-    report = MonthlyReport.objects.filter(collectivity=collectivity, month=month, version=version).first()
+    report = (
+        MonthlyReport.objects.visible_to(actor).filter(collectivity=collectivity, month=month, version=version).first()
+    )
     if report is None:
         raise Http404("rapport introuvable")
     return report
@@ -263,7 +261,7 @@ def report_get(*, actor: Any, collectivity: Organisation, month: str, version: i
 
 # -- compliance with the catalogue's service commitments -------------------------------------------
 def commitment_compliance(
-    *, actor: Any, first: Month, last: Month, collectivity_id: int | None = None
+    *, actor: User, first: Month, last: Month, collectivity_id: int | None = None
 ) -> list[dict[str, Any]]:
     """Per service commitment, member and local month: the tickets solved whose policy measures
     the commitment, and how many were owned and solved within their budgets (the definitions of
@@ -271,7 +269,7 @@ def commitment_compliance(
     commitments, scoped by the acting account: a member sees its own rows only."""
     months = months_between(first, last)
     start, end = months[0].start(), months[-1].next().start()
-    tickets = scope(Ticket.objects.all(), actor, field="collectivity_id").filter(
+    tickets = Ticket.objects.visible_to(actor).filter(
         solved_at__gte=start, solved_at__lt=end, opened_offset__isnull=False, policy__commitments__isnull=False
     )
     if collectivity_id:

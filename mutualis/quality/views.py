@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tasks.base import TaskResultStatus
 
+from mutualis.accounts.requests import signed_in
 from mutualis.core.tenancy import is_operator
 from mutualis.lib.periods import parse_year
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
@@ -59,7 +60,7 @@ def _context(data: dict[str, Any], *, member: bool) -> dict[str, Any]:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The operator's dashboard; a member's manager is sent to its own."""
-    user: Any = request.user
+    user = signed_in(request)
     if not is_operator(user):
         organisation = user.organisation
         if organisation is None or not selectors.can_see_member(user, organisation):
@@ -71,7 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def member(request: HttpRequest, slug: str) -> HttpResponse:
-    collectivity = selectors.member_get(actor=request.user, slug=slug)
+    collectivity = selectors.member_get(actor=signed_in(request), slug=slug)
     data = selectors.member_dashboard(collectivity=collectivity, last=_month(request))
     return render(request, "quality/member.html", _context(data, member=True))
 
@@ -82,13 +83,14 @@ def commitments(request: HttpRequest) -> HttpResponse:
     """Compliance per service commitment, member and month over the trend's months. Operator
     staff see every member (?member=slug for one); a member's managers and elected officials
     see their own collectivity only."""
-    user: Any = request.user
+    user = signed_in(request)
     if not is_operator(user) and not (user.organisation and selectors.can_see_member(user, user.organisation)):
         raise Http404("page réservée")
     last = _month(request)
     first = selectors.month_shift(last, -(selectors.TREND_MONTHS - 1))
-    members = Organisation.objects.collectivities().order_by("name") if is_operator(user) else []
-    chosen = Organisation.objects.collectivities().filter(slug=request.GET.get("member") or "").first()
+    visible = Organisation.objects.visible_to(user).collectivities()
+    members = visible.order_by("name") if is_operator(user) else []
+    chosen = visible.filter(slug=request.GET.get("member") or "").first()
     if not is_operator(user):
         chosen = user.organisation
     rows = selectors.commitment_compliance(
@@ -137,7 +139,7 @@ def time_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
 @login_required
 def time_spent(request: HttpRequest) -> HttpResponse:
     """Time spent on tickets per member, application and month of a year; ?format=csv|xlsx."""
-    user: Any = request.user
+    user = signed_in(request)
     if not is_operator(user) and not (user.organisation and selectors.can_see_member(user, user.organisation)):
         raise Http404("page réservée")
     years = selectors.time_spent_years(actor=user)
@@ -149,11 +151,9 @@ def time_spent(request: HttpRequest) -> HttpResponse:
             year = parse_year(value)
         except ValueError:
             raise Http404("année inconnue") from None
-    members = (
-        Organisation.objects.collectivities().order_by("name")
-        if is_operator(user)
-        else Organisation.objects.filter(pk=user.organisation_id)
-    )
+    members = Organisation.objects.visible_to(user).order_by("name")
+    if is_operator(user):
+        members = members.collectivities()
     chosen = members.filter(slug=request.GET.get("member") or "").first()
     rows = selectors.time_spent(actor=user, year=year, collectivity_id=chosen.pk if chosen else None)
     export = request.GET.get("format")
@@ -184,10 +184,10 @@ def time_spent(request: HttpRequest) -> HttpResponse:
 # -- monthly reports ----------------------------------------------------------------------------
 @login_required
 def report_list(request: HttpRequest, slug: str) -> HttpResponse:
-    collectivity = selectors.member_get(actor=request.user, slug=slug)
-    reports = list(selectors.reports_for(actor=request.user, collectivity=collectivity))
+    collectivity = selectors.member_get(actor=signed_in(request), slug=slug)
+    reports = list(selectors.reports_for(actor=signed_in(request), collectivity=collectivity))
     months = []
-    if may_produce_reports(request.user):
+    if may_produce_reports(signed_in(request)):
         latest: dict[str, Any] = {}
         for report in reports:  # newest version first
             latest.setdefault(report.month, report)
@@ -199,19 +199,19 @@ def report_list(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def report_produce(request: HttpRequest, slug: str) -> HttpResponse:
     """« Produire » / « Produire à nouveau »: one member's report for one month, as a task."""
-    collectivity = selectors.member_get(actor=request.user, slug=slug)
+    collectivity = selectors.member_get(actor=signed_in(request), slug=slug)
     try:
         month = Month.parse(request.POST.get("month", ""))
     except ValueError:
         raise Http404("mois inconnu") from None
     try:
-        result = monthly_report_request(actor=request.user, collectivity=collectivity, month=month)
+        result = monthly_report_request(actor=signed_in(request), collectivity=collectivity, month=month)
     except ValidationError as error:
         for text in error.messages:
             messages.error(request, text)
         return redirect("quality:reports", slug=collectivity.slug)
     report = (
-        MonthlyReport.objects.filter(pk=result.return_value).first()
+        MonthlyReport.objects.visible_to(request.user).filter(pk=result.return_value).first()
         if result.status == TaskResultStatus.SUCCESSFUL
         else None
     )
@@ -232,8 +232,8 @@ def report_produce(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def report_pdf(request: HttpRequest, slug: str, month: str, version: int) -> FileResponse:
-    collectivity = selectors.member_get(actor=request.user, slug=slug)
-    report = selectors.report_get(actor=request.user, collectivity=collectivity, month=month, version=version)
+    collectivity = selectors.member_get(actor=signed_in(request), slug=slug)
+    report = selectors.report_get(actor=signed_in(request), collectivity=collectivity, month=month, version=version)
     return FileResponse(
         report.pdf.open("rb"),
         content_type="application/pdf",
@@ -245,8 +245,8 @@ def report_pdf(request: HttpRequest, slug: str, month: str, version: int) -> Fil
 @login_required
 def report_html(request: HttpRequest, slug: str, month: str, version: int) -> HttpResponse:
     """The archived HTML as it was produced (a standalone document, not the site's layout)."""
-    collectivity = selectors.member_get(actor=request.user, slug=slug)
-    report = selectors.report_get(actor=request.user, collectivity=collectivity, month=month, version=version)
+    collectivity = selectors.member_get(actor=signed_in(request), slug=slug)
+    report = selectors.report_get(actor=signed_in(request), collectivity=collectivity, month=month, version=version)
     response = HttpResponse(report.html, content_type="text/html; charset=utf-8")
     # The stored document embeds its charts as data: URIs and runs no script.
     response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"

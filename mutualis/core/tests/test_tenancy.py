@@ -18,7 +18,6 @@ from django.urls import reverse
 from mutualis.catalog.models import Licence, SsoProtocol, Subscription, SubscriptionStatus
 from mutualis.conftest import World
 from mutualis.core.models import AuditEntry
-from mutualis.core.tenancy import get_scoped, scope
 from mutualis.members.models import Contact, Organisation
 from mutualis.testing import factories as f
 
@@ -531,20 +530,20 @@ def test_it_filters_api_lists_to_the_members_rows(client, world, sides):
 def test_it_scopes_nothing_for_an_anonymous_user(world):
     from django.contrib.auth.models import AnonymousUser
 
-    assert not scope(Organisation.objects.all(), AnonymousUser(), field="pk").exists()
+    assert not Organisation.objects.visible_to(AnonymousUser()).exists()
 
 
 def test_it_scopes_nothing_for_a_member_account_without_organisation(world):
     orphan = f.UserFactory(username="orphan", organisation=None)
-    assert not scope(Organisation.objects.all(), orphan, field="pk").exists()
+    assert not Organisation.objects.visible_to(orphan).exists()
 
 
 def test_it_answers_404_for_another_members_object(world):
     from django.http import Http404
 
     with pytest.raises(Http404):
-        get_scoped(Organisation.objects.all(), world.manager_a, field="pk", slug="bravo")
-    assert get_scoped(Organisation.objects.all(), world.staff, field="pk", slug="bravo") == world.member_b
+        Organisation.objects.get_visible(world.manager_a, slug="bravo")
+    assert Organisation.objects.get_visible(world.staff, slug="bravo") == world.member_b
 
 
 def test_it_leaves_subscriptions_unchanged_when_a_member_posts_to_an_operator_page(client, world, sides):

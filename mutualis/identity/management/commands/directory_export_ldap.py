@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mutualis.accounts.models import Role, User
 from mutualis.identity.exports import ldap_push
 from mutualis.identity.selectors import exported_agents
 from mutualis.members.models import Organisation
@@ -27,12 +28,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from ldap3.core.exceptions import LDAPException
 
-        from mutualis.accounts.models import Role, User
-
         system = User(username="système", role=Role.OPERATOR_ADMIN, is_superuser=True)  # reads everything
         collectivities = None
         if options["collectivity"]:
-            collectivities = list(Organisation.objects.filter(slug__in=options["collectivity"]))
+            collectivities = list(Organisation.objects.visible_to(system).filter(slug__in=options["collectivity"]))
             missing = set(options["collectivity"]) - {o.slug for o in collectivities}
             if missing:
                 raise CommandError(f"collectivité(s) inconnue(s) : {', '.join(sorted(missing))}")
