@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
+from mutualis.accounts.middleware import second_factor_missing
 from mutualis.accounts.services import api_token_authenticate
 
 
@@ -29,8 +30,6 @@ class BrowserSession(SessionAuth):
     """The logged-in browser session; operator staff must have passed their second factor."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        from mutualis.accounts.middleware import second_factor_missing
-
         user = super().authenticate(request, key)
         if user and second_factor_missing(request, user):
             return None

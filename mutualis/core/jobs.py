@@ -21,6 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mutualis.core.actors import Actor, Visitor
+from mutualis.core.audit import audit_record
+from mutualis.core.models import AuditAction
+from mutualis.core.tenancy import require_operator_admin
 
 logger = logging.getLogger("mutualis.core.jobs")
 
@@ -90,9 +93,6 @@ def job_requeue_stale(
 
 
 def _audit(job: Any, outcome: str, now: dt.datetime) -> None:
-    from mutualis.core.audit import audit_record
-    from mutualis.core.models import AuditAction
-
     audit_record(
         actor=None,
         action=AuditAction.UPDATE,
@@ -108,8 +108,6 @@ def job_failed_list(*, actor: Visitor) -> Any:
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    from mutualis.core.tenancy import require_operator_admin
-
     require_operator_admin(actor)
     return DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).order_by("-finished_at")
 
@@ -121,10 +119,6 @@ def job_retry(*, actor: Actor, job_id: str) -> Any:
     from django.http import Http404
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
-
-    from mutualis.core.audit import audit_record
-    from mutualis.core.models import AuditAction
-    from mutualis.core.tenancy import require_operator_admin
 
     require_operator_admin(actor)
     with transaction.atomic():

@@ -5,6 +5,8 @@ what a database flush removed, so the demo loader never depends on migration-tim
 
 from __future__ import annotations
 
+from mutualis.finance.models import Chapter
+
 F, INV = "fonctionnement", "investissement"
 REAL, ORDER, CARRIED = "reel", "ordre", "report"
 CHAPTERS = [
@@ -51,8 +53,6 @@ CHAPTERS = [
 
 def m57_ensure() -> int:
     """Create the missing chapters; returns how many were created."""
-    from mutualis.finance.models import Chapter
-
     existing = set(Chapter.objects.values_list("section", "code"))
     missing = [
         Chapter(section=section, code=code, label=label, kind=kind)

@@ -31,7 +31,7 @@ def notify(ticket, event: str, *, summary: str = "") -> None:  # type: ignore[no
     """Record `event`'s mail in the outbox and queue its sending; nothing leaves if the write
     rolls back (the row and, with the database backend, its job commit with the write), and it
     leaves once however often its task runs (mutualis/helpdesk/outbox.py)."""
-    from mutualis.helpdesk import outbox
+    from mutualis.helpdesk import outbox  # outbox imports this module (recipients)
 
     assert event in EVENTS, event
     outbox.enqueue(outbox.notification_create(ticket=ticket, event=event, summary=summary))

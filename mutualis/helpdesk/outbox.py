@@ -20,6 +20,9 @@ from django.utils import timezone
 from mutualis.core.audit import audit_record, diff
 from mutualis.core.models import AuditAction
 from mutualis.core.tenancy import require_operator_admin
+from mutualis.helpdesk import mail
+from mutualis.helpdesk.models import Ticket
+from mutualis.helpdesk.notifications import recipients
 from mutualis.helpdesk.outbox_models import Notification, NotificationStatus
 
 logger = logging.getLogger("mutualis.helpdesk.mail")
@@ -53,9 +56,6 @@ def notification_deliver(*, notification_id: int, job_id: str, now: dt.datetime 
     """Send the notification unless it is sent, failed or being sent by another job; returns the
     messages sent. On an SMTP failure: try again later (a deferred task) or, after
     HELPDESK_MAIL_MAX_TRIES tries, mark it failed for operator admins to see."""
-    from mutualis.helpdesk import mail
-    from mutualis.helpdesk.models import Ticket
-
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.TASKS_STALE_AFTER)
     # Claimed by a conditional UPDATE: of two jobs running it at once, one sends. The job that
@@ -102,7 +102,7 @@ def notification_deliver(*, notification_id: int, job_id: str, now: dt.datetime 
 
 
 def _failed(notification: Notification, *, error: Exception, served: list[str], now: dt.datetime) -> None:
-    from mutualis.helpdesk.tasks import deliver_notification
+    from mutualis.helpdesk.tasks import deliver_notification  # the task module imports this one
 
     tries = notification.tries + 1
     message = f"{type(error).__name__}: {error}"[:2000]
@@ -130,8 +130,6 @@ def _failed(notification: Notification, *, error: Exception, served: list[str], 
 
 
 def _recipients(notification: Notification) -> list[str]:
-    from mutualis.helpdesk.notifications import recipients
-
     return recipients(notification.ticket, notification.event)
 
 
@@ -164,7 +162,7 @@ def enqueue(notification: Notification) -> None:
     """Queue the task that sends `notification`: in the current transaction with the database
     backend on the same database (an outbox: it commits with the write or not at all), after
     the commit with any other backend (the immediate one runs the task at once)."""
-    from mutualis.helpdesk.tasks import deliver_notification
+    from mutualis.helpdesk.tasks import deliver_notification  # the task module imports this one
 
     pk = notification.pk
     if _queue_in_transaction():
@@ -178,7 +176,7 @@ def _queue_in_transaction() -> bool:
     from django_tasks_db import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
-    from mutualis.helpdesk.tasks import deliver_notification
+    from mutualis.helpdesk.tasks import deliver_notification  # the task module imports this one
 
     if not isinstance(deliver_notification.get_backend(), DatabaseBackend):
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django_tasks import TaskContext, task
 
 from mutualis.helpdesk import outbox, services
+from mutualis.helpdesk.models import Ticket
 
 
 @task(takes_context=True)
@@ -19,8 +20,6 @@ def deliver_notification(context: TaskContext, notification_id: int) -> int:
 def send_notification(context: TaskContext, ticket_id: int, event: str, summary: str = "") -> int:
     """Jobs queued by the first release (before the outbox): recorded in the outbox under the
     job's id (a rerun finds the same row), then sent as every notification is."""
-    from mutualis.helpdesk.models import Ticket
-
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:  # deleted since: nothing to say
         return 0

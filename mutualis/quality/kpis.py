@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
+from mutualis.catalog.models import Application
 from mutualis.helpdesk.models import Ticket
 from mutualis.lib.periods import MAX_YEAR, MIN_YEAR, year_in_range
 from mutualis.members.models import Organisation
@@ -287,8 +288,6 @@ def _finish(rows: dict[tuple[Any, ...], dict[str, Any]], by: Sequence[str]) -> l
         for row in rows.values():
             row["collectivity"] = slugs.get(row["collectivity"])
     if "application" in by:
-        from mutualis.catalog.models import Application
-
         ids = {r["application"] for r in rows.values() if r["application"] is not None}
         slugs = dict(Application.objects.filter(pk__in=ids).values_list("pk", "slug"))
         for row in rows.values():
