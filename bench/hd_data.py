@@ -289,6 +289,7 @@ def load_mutualis(*, tickets: int, seed: int, say: Callable[[str], None]) -> Wor
     from django.utils import timezone
 
     from mutualis.accounts.models import Role, User
+    from mutualis.catalog.cache import applications_changed
     from mutualis.catalog.models import Application, Domain, Subscription, SubscriptionStatus
     from mutualis.helpdesk.models import (
         Calendar,
@@ -367,6 +368,7 @@ def load_mutualis(*, tickets: int, seed: int, say: Callable[[str], None]) -> Wor
             )
             for i, name in enumerate(SOFTWARE[:APPLICATIONS])
         )
+        applications_changed()  # written around the catalogue's services
         Subscription.objects.bulk_create(
             (
                 Subscription(collectivity=members[m], application=apps[a], status=SubscriptionStatus.PRODUCTION)

@@ -139,6 +139,7 @@ def load(data: dict[str, Any], say: Any) -> tuple[list[int], list[int]]:
     from django.db import connection, transaction
 
     from bench import hd_bulk
+    from mutualis.catalog.cache import applications_changed
     from mutualis.catalog.models import Application, Domain
     from mutualis.members.models import Organisation, OrganisationKind
 
@@ -153,6 +154,7 @@ def load(data: dict[str, Any], say: Any) -> tuple[list[int], list[int]]:
         Application(slug=f"application-{i:02d}", name=f"Application {i}", domain=domain, position=i)
         for i in range(APPLICATIONS)
     )
+    applications_changed()  # written around the catalogue's services
     member_ids = [m.pk for m in members]
     app_ids = [a.pk for a in apps]
     n = data["n"]

@@ -1,30 +1,46 @@
 """Applications by slug for the hot paths (a ticket created through the API names its
-application): the catalogue holds tens of applications and changes a few times a year, so each
-process keeps them all, with their support group (core.process_cache), instead of one query per
-request. Saving or deleting an application or an operator service drops them."""
+application): the catalogue holds tens of applications and changes a few times a year, so they
+are kept as frozen values in Django's cache (core.reference_data) instead of one query per
+request. The catalogue's services drop them when they write an application."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mutualis.catalog.models import Application
-from mutualis.core.process_cache import ProcessCache
-from mutualis.members.models import OperatorService
-
-TTL_S = 60
+from mutualis.core.reference_data import ReferenceData
 
 
-def _load() -> dict[str, Application]:
-    return {a.slug: a for a in Application.objects.select_related("support_group")}
+@dataclass(frozen=True)
+class ApplicationRef:
+    """What a ticket needs of its application: ids and the name, not the row."""
+
+    id: int
+    slug: str
+    name: str
+    support_group_id: int | None
+
+    def __str__(self) -> str:
+        return self.name
 
 
-_applications = ProcessCache("catalog:applications-version", _load, ttl_s=TTL_S)
-_applications.forget_on_change(Application, OperatorService)
+def _load() -> tuple[ApplicationRef, ...]:
+    return tuple(
+        ApplicationRef(id=pk, slug=slug, name=name, support_group_id=group_id)
+        for pk, slug, name, group_id in Application.objects.order_by("slug").values_list(
+            "pk", "slug", "name", "support_group_id"
+        )
+    )
 
 
-def application_by_slug(slug: str) -> Application | None:
-    """The application of that slug with its support group, or None."""
-    return _applications.get().get(slug)
+_applications = ReferenceData("catalog:applications", _load)
+
+
+def application_by_slug(slug: str) -> ApplicationRef | None:
+    """The application of that slug, or None."""
+    return next((a for a in _applications.get() if a.slug == slug), None)
 
 
 def applications_changed() -> None:
-    """Forget the applications, here at once and in every process sharing the cache."""
-    _applications.forget()
+    """An application was written: every process reads them again."""
+    _applications.changed()

@@ -7,6 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
+from mutualis.accounts.models import User
+from mutualis.catalog.cache import applications_changed
 from mutualis.catalog.models import Application, Domain, ServiceCommitment, Subscription, Vendor
 from mutualis.core.services import model_create, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
@@ -26,22 +28,22 @@ SUBSCRIPTION_FIELDS = ("status", "started_on", "ended_on", "note")
 VENDOR_FIELDS = ("name", "siren", "siret")
 
 
-def _require_catalog_writer(actor: Any) -> None:
+def _require_catalog_writer(actor: User) -> None:
     require_operator_staff(actor)
     require_writer(actor)
 
 
-def domain_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Domain:
+def domain_create(*, actor: User, data: dict[str, Any], via: str = "web") -> Domain:
     _require_catalog_writer(actor)
     return model_create(actor=actor, model=Domain, data=data, via=via)
 
 
-def vendor_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Vendor:
+def vendor_create(*, actor: User, data: dict[str, Any], via: str = "web") -> Vendor:
     _require_catalog_writer(actor)
     return model_create(actor=actor, model=Vendor, data=data, via=via)
 
 
-def vendor_update(*, actor: Any, vendor: Vendor, data: dict[str, Any], via: str = "web") -> dict[str, list[Any]]:
+def vendor_update(*, actor: User, vendor: Vendor, data: dict[str, Any], via: str = "web") -> dict[str, list[Any]]:
     """Change a vendor's name and identifiers. The SIRET (14 digits, check digit, starting with
     the SIREN) is what publishes the vendor's contracts as open data (DECP); a refused value
     writes nothing."""
@@ -50,20 +52,24 @@ def vendor_update(*, actor: Any, vendor: Vendor, data: dict[str, Any], via: str 
     return changes
 
 
-def application_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Application:
+def application_create(*, actor: User, data: dict[str, Any], via: str = "web") -> Application:
     _require_catalog_writer(actor)
-    return model_create(actor=actor, model=Application, data=data, via=via)
+    application = model_create(actor=actor, model=Application, data=data, via=via)
+    applications_changed()
+    return application
 
 
 def application_update(
-    *, actor: Any, application: Application, data: dict[str, Any], via: str = "web"
+    *, actor: User, application: Application, data: dict[str, Any], via: str = "web"
 ) -> dict[str, list[Any]]:
     _require_catalog_writer(actor)
     _, changes = model_update(actor=actor, instance=application, data=data, fields=APPLICATION_FIELDS, via=via)
+    if changes:
+        applications_changed()
     return changes
 
 
-def subscription_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Subscription:
+def subscription_create(*, actor: User, data: dict[str, Any], via: str = "web") -> Subscription:
     """Subscribe a member to an application; a second subscription for the same pair is refused
     with a message pointing to the existing one."""
     _require_catalog_writer(actor)
@@ -74,7 +80,7 @@ def subscription_create(*, actor: Any, data: dict[str, Any], via: str = "web") -
 
 
 def subscription_update(
-    *, actor: Any, subscription: Subscription, data: dict[str, Any], via: str = "web"
+    *, actor: User, subscription: Subscription, data: dict[str, Any], via: str = "web"
 ) -> dict[str, list[Any]]:
     _require_catalog_writer(actor)
     _, changes = model_update(actor=actor, instance=subscription, data=data, fields=SUBSCRIPTION_FIELDS, via=via)
@@ -82,7 +88,7 @@ def subscription_update(
 
 
 def service_commitment_update(
-    *, actor: Any, commitment: ServiceCommitment, data: dict[str, Any], via: str = "web"
+    *, actor: User, commitment: ServiceCommitment, data: dict[str, Any], via: str = "web"
 ) -> dict[str, list[Any]]:
     _require_catalog_writer(actor)
     _, changes = model_update(

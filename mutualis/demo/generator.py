@@ -195,7 +195,9 @@ class _Context:
     def policy(self, ticket_type: str, priority: int, blocking: bool) -> SlaPolicy | None:
         key = (ticket_type, priority, blocking)
         if key not in self.policies:
-            self.policies[key] = sla.policy_for(ticket_type=ticket_type, priority=priority, blocking=blocking)
+            # The run's own instances (it sets them on the tickets it builds), read once per key.
+            found = sla.policy_for(ticket_type=ticket_type, priority=priority, blocking=blocking)
+            self.policies[key] = SlaPolicy.objects.select_related("calendar").get(pk=found.id) if found else None
         return self.policies[key]
 
     def clock(self, calendar: Calendar) -> _Clock:

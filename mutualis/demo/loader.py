@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from mutualis.accounts.models import Role, User
+from mutualis.catalog.cache import applications_changed
 from mutualis.catalog.models import (
     Application,
     Domain,
@@ -499,6 +500,9 @@ def load_demo(*, path: Path = DEFAULT_FILE, actor: Any = None) -> dict[str, int]
     supplement = json.loads(SUPPLEMENT_FILE.read_text(encoding="utf-8"))
     with transaction.atomic():
         _Loader(data=data, supplement=supplement).run()
+        # The loader writes applications around the catalogue's services: it drops the cached
+        # applications itself (core.reference_data).
+        applications_changed()
         counts = demo_counts()
         audit_record(
             actor=actor,

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -124,6 +123,7 @@ def calendar_create(
                     model=OpeningInterval,
                     data={"calendar": calendar, "weekday": weekday, "start": start, "end": end},
                 )
+        sla.sla_config_changed()
     return calendar
 
 
@@ -151,6 +151,8 @@ def calendar_update(*, actor: Any, calendar: Calendar, data: Mapping[str, Any]) 
         changes = model_update(actor=actor, instance=calendar, data=data, fields=CALENDAR_FIELDS)[1]
         if any(name in changes for name in SPEC_FIELDS):
             calendar_recompute(calendar=calendar)
+        elif changes:
+            sla.sla_config_changed()  # its name, or which calendar is the default
     return changes
 
 
@@ -256,13 +258,11 @@ def calendar_recompute(*, calendar: Calendar) -> int:
     Calendar.objects.filter(pk=calendar.pk).update(updated_at=version)
     calendar.updated_at = version
     calendar_id = calendar.pk
-    transaction.on_commit(lambda: cache.delete(f"helpdesk:calendar-spec:{calendar_id}"))
-    cache.delete(f"helpdesk:calendar-spec:{calendar_id}")
-    # The policies cached for ticket creation hold their calendar, whose version just moved.
-    transaction.on_commit(sla.sla_config_changed)
+    # The configuration kept for ticket creation holds the calendar's version, which just moved
+    # (the cached spec and offsets table are keyed by it: nothing else to drop).
     sla.sla_config_changed()
     table = calendar.offsets()
-    spec = calendar.spec()
+    spec = sla.calendar_spec(calendar)
     fields = ["opened_offset", "taken_offset", "solved_offset", "tto_due_at", "ttr_due_at"]
     tickets = (
         Ticket.objects.filter(calendar_id=calendar_id)
@@ -366,6 +366,7 @@ def policy_create(*, actor: Any, data: Mapping[str, Any]) -> SlaPolicy:
         policy = model_create(actor=actor, model=SlaPolicy, data=_policy_data(fields))
         if "commitments" in data:
             _policy_commitments_set(actor=actor, policy=policy, commitments=data["commitments"])
+        sla.sla_config_changed()
     return policy
 
 
@@ -381,6 +382,8 @@ def policy_update(*, actor: Any, policy: SlaPolicy, data: Mapping[str, Any]) -> 
         )
         if "commitments" in data:
             changes.update(_policy_commitments_set(actor=actor, policy=policy, commitments=data["commitments"]))
+        if changes:
+            sla.sla_config_changed()
     return changes
 
 
@@ -400,6 +403,7 @@ def policy_set_active(*, actor: Any, policy: SlaPolicy, active: bool) -> SlaPoli
     """Deactivate (or reactivate) a policy: tickets that have it keep their due dates."""
     _guard(actor)
     model_update(actor=actor, instance=policy, data={"active": active}, fields=["active"])
+    sla.sla_config_changed()
     return policy
 
 
@@ -504,6 +508,8 @@ def priority_matrix_update(*, actor: Any, cells: Mapping[tuple[int, int], Any]) 
             elif cell.priority != priority:
                 model_update(actor=actor, instance=cell, data={"priority": priority}, fields=["priority"])
                 changed += 1
+        if changed:
+            sla.sla_config_changed()
     return changed
 
 

@@ -28,9 +28,7 @@ from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
 from mutualis.helpdesk import sla
 from mutualis.helpdesk.enums import Source, Status, TicketType
-from mutualis.helpdesk.models import Calendar, PriorityCell, SlaPolicy, Ticket, TicketSequence
-from mutualis.lib.business_offsets import OffsetTable
-from mutualis.lib.business_time import CalendarSpec
+from mutualis.helpdesk.models import PriorityCell, Ticket, TicketSequence
 from mutualis.members.models import OperatorService, Organisation
 
 COLUMNS = (
@@ -397,13 +395,12 @@ def _matrix() -> Iterable[tuple[tuple[int, int], int]]:
 
 
 class _Levels:
-    """The service-level policy and its calendar per (type, priority), looked up once each."""
+    """The service-level policy and its calendar per (type, priority), looked up once each in the
+    cached configuration (sla.sla_config)."""
 
     def __init__(self) -> None:
-        self.policies: dict[tuple[str, int], SlaPolicy | None] = {}
-        self.specs: dict[int, CalendarSpec] = {}
-        self.tables: dict[int, OffsetTable] = {}
-        self.default: Calendar | None = None
+        self.policies: dict[tuple[str, int], sla.PolicyRef | None] = {}
+        self.config = sla.sla_config()
 
     def apply(self, ticket: Ticket) -> None:
         key = (ticket.ticket_type, ticket.priority)
@@ -411,27 +408,21 @@ class _Levels:
             # History carries no "blocking" flag: only the general policies apply.
             self.policies[key] = sla.policy_for(ticket_type=key[0], priority=key[1], blocking=False)
         policy = self.policies[key]
-        if policy is None:
-            self.default = self.default or sla.default_calendar()
-            calendar = self.default
-        else:
-            calendar = policy.calendar
-        ticket.policy = policy
-        ticket.calendar = calendar
+        config = self.config
+        calendar = config.calendar(policy.calendar_id if policy else config.default_calendar_id)
+        assert calendar is not None  # the configuration holds the default and every active policy's calendar
+        ticket.policy_id = policy.id if policy else None
+        ticket.calendar_id = calendar.id
         ticket.tto_budget_s = ticket.ttr_budget_s = ticket.tto_due_at = ticket.ttr_due_at = None
         ticket.tto_breached = ticket.ttr_breached = False
         # The indicators subtract these cumulative business seconds (mutualis.lib.business_offsets).
-        table = self.tables.get(calendar.pk)
-        if table is None:
-            table = self.tables[calendar.pk] = calendar.offsets()
+        table = calendar.offsets()
         ticket.opened_offset = table.offset(ticket.opened_at)
         ticket.taken_offset = table.offset(ticket.taken_at) if ticket.taken_at else None
         ticket.solved_offset = table.offset(ticket.solved_at) if ticket.solved_at else None
         if policy is None:
             return
-        spec = self.specs.get(calendar.pk)
-        if spec is None:
-            spec = self.specs[calendar.pk] = sla.calendar_spec(calendar)
+        spec = calendar.spec
         ticket.tto_budget_s = sla.budget_seconds(spec, ticket.opened_at, policy.tto_value, policy.tto_unit)
         ticket.ttr_budget_s = sla.budget_seconds(spec, ticket.opened_at, policy.ttr_value, policy.ttr_unit)
         sla.refresh_due_dates(ticket, spec)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mutualis.accounts.models import User
+from mutualis.catalog.cache import ApplicationRef
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import is_subscribed
 from mutualis.core import uploads
@@ -48,6 +49,7 @@ from mutualis.helpdesk.models import (
     TicketTask,
     TransitionLog,
 )
+from mutualis.lib.business_time import business_seconds
 from mutualis.members.models import OperatorService, Organisation
 
 
@@ -121,11 +123,11 @@ def _log(ticket: Ticket, *, actor: Any, action: str, source: str, target: str, c
     )
 
 
-def application_error(*, collectivity: Organisation, application: Application | None) -> str | None:
+def application_error(*, collectivity: Organisation, application: Application | ApplicationRef | None) -> str | None:
     """Why a ticket of `collectivity` may not name `application` (None when it may): a member's
     ticket concerns an application it subscribes to in the catalogue, or none. Every channel
     (request forms, pages, API, mail, import) reaches this one rule through the services."""
-    if application is None or is_subscribed(collectivity_id=collectivity.pk, application_id=application.pk):
+    if application is None or is_subscribed(collectivity_id=collectivity.pk, application_id=application.id):
         return None
     message = _(
         "%(org)s n'est pas abonnée à l'application « %(app)s » : choisissez une application de ses abonnements."
@@ -142,7 +144,7 @@ def ticket_create(
     ticket_type: str,
     title: str,
     description: str,
-    application: Application | None = None,
+    application: Application | ApplicationRef | None = None,
     category: Category | None = None,
     urgency: int = 3,
     impact: int = 3,
@@ -186,20 +188,23 @@ def ticket_create(
     now = now or timezone.now()
     priority = priority_for(urgency, impact)
     policy = sla.policy_for(ticket_type=ticket_type, priority=priority, blocking=blocking)
-    calendar = policy.calendar if policy else sla.sla_config().default_calendar
-    if group is None and category is not None:
-        group = category.default_group
-    if group is None and application is not None:
-        group = application.support_group
+    config = sla.sla_config()
+    calendar = config.calendar(policy.calendar_id if policy else config.default_calendar_id)
+    assert calendar is not None  # the configuration holds the default and every active policy's calendar
+    spec = calendar.spec
+    group_id = group.pk if group is not None else None
+    if group_id is None and category is not None:
+        group_id = category.default_group_id
+    if group_id is None and application is not None:
+        group_id = application.support_group_id
     with transaction.atomic():
-        spec = sla.calendar_spec(calendar)
         ticket = Ticket(
             reference=_next_reference(timezone.localtime(now).year),
             ticket_type=ticket_type,
             source=source,
             collectivity=collectivity,
             requester=requester,
-            application=application,
+            application_id=application.id if application is not None else None,
             category=category,
             title=title,
             description=description,
@@ -207,9 +212,9 @@ def ticket_create(
             impact=impact,
             priority=priority,
             blocking=blocking,
-            group=group,
-            policy=policy,
-            calendar=calendar,
+            group_id=group_id,
+            policy_id=policy.id if policy is not None else None,
+            calendar_id=calendar.id,
             opened_at=now,
             linked_to=linked_to,
         )
@@ -358,7 +363,6 @@ def _apply(
     spec = None
     if source == Status.PENDING and ticket.pending_since is not None:
         spec = ticket.calendar.spec()
-        from mutualis.lib.business_time import business_seconds
 
         ticket.waiting_seconds += business_seconds(spec, ticket.pending_since, now)
         ticket.pending_since = None

@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
 
-from mutualis.core.process_cache import ProcessCache
+from mutualis.core.reference_data import ReferenceData
 from mutualis.helpdesk.enums import DurationUnit
-from mutualis.helpdesk.models import Calendar, Closure, OpeningInterval, PriorityCell, SlaPolicy, Ticket
+from mutualis.helpdesk.models import Calendar, OpeningInterval, PriorityCell, SlaPolicy, Ticket
+from mutualis.lib.business_offsets import OffsetTable, table_for
 from mutualis.lib.business_time import (
     DEFAULT_HOURS,
     CalendarSpec,
@@ -31,86 +31,137 @@ def default_calendar() -> Calendar:
             for day, intervals in DEFAULT_HOURS.items()
             for start, end in intervals
         )
+        sla_config_changed()
     return calendar
 
 
-# Calendar.spec() costs two queries and ticket creation needs it on every request: the spec is
-# kept a short while in Django's cache (in-process by default), dropped as soon as the calendar,
-# one of its intervals or one of its closures is saved or deleted (other processes with an
-# in-process cache see the change within SPEC_TTL_S at worst).
-SPEC_TTL_S = 60
-
-
-def _spec_key(calendar_id: int) -> str:
-    return f"helpdesk:calendar-spec:{calendar_id}"
+SCHEMA = 1  # bump when the shape of a cached value changes (core.reference_data)
+SPEC_TIMEOUT_S = 3600
 
 
 def calendar_spec(calendar: Calendar) -> CalendarSpec:
-    """`calendar.spec()`, cached per calendar id for SPEC_TTL_S seconds."""
-    spec = cache.get(_spec_key(calendar.pk))
+    """`calendar.spec()` (two queries), kept in Django's cache under the calendar's version: every
+    change to its hours, closures or time zone moves `updated_at` (config_services.calendar_recompute),
+    so a spec is never invalidated, only no longer asked for."""
+    key = f"helpdesk:calendar-spec:v{SCHEMA}:{calendar.pk}:{calendar.updated_at.isoformat()}"
+    spec: CalendarSpec | None = cache.get(key)
     if spec is None:
         spec = calendar.spec()
-        cache.set(_spec_key(calendar.pk), spec, SPEC_TTL_S)
+        cache.set(key, spec, SPEC_TIMEOUT_S)
     return spec
 
 
-def _calendar_changed(sender: type, instance: object, **kwargs: object) -> None:
-    calendar_id = instance.pk if isinstance(instance, Calendar) else getattr(instance, "calendar_id", None)
-    if calendar_id is not None:
-        cache.delete(_spec_key(calendar_id))
-
-
-for _model in (Calendar, OpeningInterval, Closure):
-    post_save.connect(_calendar_changed, sender=_model, dispatch_uid=f"helpdesk-spec-save-{_model.__name__}")
-    post_delete.connect(_calendar_changed, sender=_model, dispatch_uid=f"helpdesk-spec-delete-{_model.__name__}")
-
-
 # What ticket creation reads on every request and the operator rarely changes — the priority
-# matrix, the active policies with their calendars, the default calendar — is kept per process
-# (core.process_cache). A change to a policy, a matrix cell or a calendar (signals, and
-# config_services.calendar_recompute, which bumps a calendar's version by an UPDATE) drops it.
-CONFIG_TTL_S = SPEC_TTL_S
+# matrix, the active policies, their calendars and the default one — as frozen values in Django's
+# cache (core.reference_data). config_services drops it when it writes a policy, a matrix cell or
+# a calendar; so does default_calendar() when it creates the calendar.
+@dataclass(frozen=True)
+class PolicyRef:
+    """An active service-level policy as plain values."""
+
+    id: int
+    name: str
+    ticket_type: str
+    priority: int | None
+    blocking_only: bool
+    calendar_id: int
+    tto_value: int | None
+    tto_unit: str
+    ttr_value: int | None
+    ttr_unit: str
+
+
+@dataclass(frozen=True)
+class CalendarRef:
+    """A calendar as plain values: its version (`updated_at`) keys its offsets table."""
+
+    id: int
+    name: str
+    version: str
+    spec: CalendarSpec
+
+    def offsets(self) -> OffsetTable:
+        return table_for(self.id, self.version, lambda: self.spec)
 
 
 @dataclass(frozen=True)
 class SlaConfig:
-    matrix: dict[tuple[int, int], int]
-    policies: tuple[SlaPolicy, ...]
-    default_calendar: Calendar
+    matrix: tuple[tuple[int, int, int], ...]  # (urgency, impact, priority)
+    policies: tuple[PolicyRef, ...]  # in id order
+    calendars: tuple[CalendarRef, ...]  # the default calendar and the active policies'
+    default_calendar_id: int
+
+    def calendar(self, calendar_id: int) -> CalendarRef | None:
+        return next((c for c in self.calendars if c.id == calendar_id), None)
 
 
-def _load_config() -> SlaConfig:
-    return SlaConfig(
-        matrix={(u, i): p for u, i, p in PriorityCell.objects.values_list("urgency", "impact", "priority")},
-        policies=tuple(SlaPolicy.objects.filter(active=True).select_related("calendar").order_by("pk")),
-        default_calendar=default_calendar(),
+def calendar_ref(calendar: Calendar) -> CalendarRef:
+    return CalendarRef(
+        id=calendar.pk, name=calendar.name, version=calendar.updated_at.isoformat(), spec=calendar_spec(calendar)
     )
 
 
-_config = ProcessCache("helpdesk:sla-config-version", _load_config, ttl_s=CONFIG_TTL_S)
-_config.forget_on_change(SlaPolicy, PriorityCell, Calendar, OpeningInterval, Closure)
+def _load_config() -> SlaConfig:
+    default_id = default_calendar().pk
+    policies = tuple(
+        PolicyRef(
+            id=p.pk,
+            name=p.name,
+            ticket_type=p.ticket_type,
+            priority=p.priority,
+            blocking_only=p.blocking_only,
+            calendar_id=p.calendar_id,
+            tto_value=p.tto_value,
+            tto_unit=p.tto_unit,
+            ttr_value=p.ttr_value,
+            ttr_unit=p.ttr_unit,
+        )
+        for p in SlaPolicy.objects.filter(active=True).order_by("pk")
+    )
+    calendars = Calendar.objects.filter(pk__in={default_id, *(p.calendar_id for p in policies)}).order_by("pk")
+    return SlaConfig(
+        matrix=tuple(PriorityCell.objects.values_list("urgency", "impact", "priority").order_by("urgency", "impact")),
+        policies=policies,
+        calendars=tuple(calendar_ref(c) for c in calendars),
+        default_calendar_id=default_id,
+    )
+
+
+_config = ReferenceData(f"helpdesk:sla-config:{SCHEMA}", _load_config)
 
 
 def sla_config() -> SlaConfig:
-    """The matrix, the active policies and the default calendar, kept per process (see above)."""
+    """The matrix, the active policies and their calendars (see above)."""
     return _config.get()
 
 
 def sla_config_changed() -> None:
-    """Forget the configuration, here at once and in every process sharing the cache."""
-    _config.forget()
+    """A policy, a matrix cell or a calendar was written: every process reads them again."""
+    _config.changed()
+
+
+def sla_calendar(calendar_id: int) -> CalendarRef:
+    """A ticket's calendar as a frozen value: from the configuration, else read (a calendar that
+    no active policy uses any more)."""
+    found = sla_config().calendar(calendar_id)
+    return found if found is not None else calendar_ref(Calendar.objects.get(pk=calendar_id))
+
+
+def sla_policy(policy_id: int | None) -> PolicyRef | None:
+    """A ticket's policy as a frozen value when it is still active (None otherwise)."""
+    return next((p for p in sla_config().policies if p.id == policy_id), None) if policy_id else None
 
 
 def priority_of(urgency: int, impact: int) -> int:
     """The configured matrix (GLPI's default unless changed); the mean when a cell is missing."""
-    cell = sla_config().matrix.get((urgency, impact))
+    cell = next((p for u, i, p in sla_config().matrix if (u, i) == (urgency, impact)), None)
     return cell if cell is not None else round((urgency + impact) / 2)
 
 
-def policy_for(*, ticket_type: str, priority: int, blocking: bool) -> SlaPolicy | None:
+def policy_for(*, ticket_type: str, priority: int, blocking: bool) -> PolicyRef | None:
     """The most specific active policy: a blocking-only policy beats a general one, a policy for
     the type and priority beats one for any (the lowest id among equals)."""
-    best: tuple[int, SlaPolicy] | None = None
+    best: tuple[int, PolicyRef] | None = None
     for policy in sla_config().policies:  # in id order
         if policy.ticket_type not in ("", ticket_type) or policy.priority not in (None, priority):
             continue

@@ -29,7 +29,7 @@ from mutualis.core.forms import add_service_errors
 from mutualis.core.redirects import safe_next
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.core.timefmt import local_datetime
-from mutualis.helpdesk import selectors, services
+from mutualis.helpdesk import selectors, services, sla
 from mutualis.helpdesk.enums import Actor, Clock, Status, allowed_actions
 from mutualis.helpdesk.forms_tickets import (
     VIEW_LABELS,
@@ -330,10 +330,14 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
     timeline = staff_timeline(ticket, followups, [t for t in related if t.merged_into_id == ticket.pk])
     actions = allowed_actions(ticket.status, Actor.STAFF)
     tasks = [e["item"] for e in timeline if e["kind"] == "task"]
+    # The policy and calendar from the cached configuration (a policy no longer active is read).
+    calendar = sla.sla_calendar(ticket.calendar_id)
     context = {
         "ticket": ticket,
+        "sla_policy": sla.sla_policy(ticket.policy_id) or (ticket.policy if ticket.policy_id else None),
+        "sla_calendar": calendar,
         "timeline": timeline,
-        "clocks": clocks(ticket, ticket.calendar.offsets(), now),
+        "clocks": clocks(ticket, calendar.offsets(), now),
         "time_spent": duration(sum(t.duration_seconds for t in tasks)),
         "can_write": not signed_in(request).is_read_only,
         "actions": actions,

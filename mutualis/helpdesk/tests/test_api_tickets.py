@@ -14,9 +14,10 @@ from django.test.utils import CaptureQueriesContext
 from mutualis.accounts.models import Role
 from mutualis.accounts.services import api_token_create
 from mutualis.core.models import AuditEntry
+from mutualis.helpdesk import config_services as cs
 from mutualis.helpdesk import services, sla
 from mutualis.helpdesk.enums import Status
-from mutualis.helpdesk.models import Closure, Followup, Ticket
+from mutualis.helpdesk.models import Followup, Ticket
 from mutualis.testing import factories as f
 
 
@@ -281,9 +282,13 @@ def test_it_caches_the_calendar_spec_until_the_calendar_changes(world, django_as
     with django_assert_num_queries(0):
         assert sla.calendar_spec(calendar) == first
 
-    Closure.objects.create(calendar=calendar, label="Pont", start=dt.date(2026, 12, 24), end=dt.date(2026, 12, 31))
+    # The service moves the calendar's version, the key of its spec.
+    cs.closure_add(
+        actor=world.staff, calendar=calendar, label="Pont", start=dt.date(2026, 12, 24), end=dt.date(2026, 12, 31)
+    )
 
     assert dt.date(2026, 12, 28) in sla.calendar_spec(calendar).closed_days
+    assert dt.date(2026, 12, 28) in sla.sla_calendar(calendar.pk).spec.closed_days
 
 
 def test_it_describes_the_ticket_paths_in_openapi(client, world):

@@ -19,8 +19,8 @@ MONDAY = dt.datetime(2026, 2, 2, 8, 0, tzinfo=dt.UTC)
 PRIORITIES = range(1, 7)
 
 
-def _budgets(policy: SlaPolicy) -> tuple[int | None, int | None]:
-    spec = sla.calendar_spec(policy.calendar)
+def _budgets(policy: sla.PolicyRef) -> tuple[int | None, int | None]:
+    spec = sla.sla_calendar(policy.calendar_id).spec
     return (
         sla.budget_seconds(spec, MONDAY, policy.tto_value, policy.tto_unit),
         sla.budget_seconds(spec, MONDAY, policy.ttr_value, policy.ttr_unit),
@@ -34,7 +34,7 @@ def test_it_gives_every_incident_and_request_a_policy_by_priority(ticket_type, p
     policy = sla.policy_for(ticket_type=ticket_type, priority=priority, blocking=False)
     assert policy is not None
     assert (policy.ticket_type, policy.priority, policy.blocking_only) == (ticket_type, priority, False)
-    assert policy.calendar == sla.default_calendar()
+    assert policy.calendar_id == sla.default_calendar().pk
     assert policy.tto_value and policy.tto_unit == "hours"
     assert policy.ttr_value and policy.ttr_unit == "days"
 

@@ -27,7 +27,7 @@ def measured(world):
     si = f.ServiceCommitmentFactory(slug="systeme-information", name="Système d'information", position=1)
     f.ServiceCommitmentFactory(slug="hebergement", name="Hébergement", position=2)
     policy = sla.policy_for(ticket_type="incident", priority=3, blocking=False)
-    policy.commitments.add(si)
+    si.sla_policies.add(policy.id)
     # Alpha, November: owned in 30 min, solved in 1 h.
     solved_ticket(world, opened=at(11, 3, 9), taken=at(11, 3, 9, 30), solved=at(11, 3, 10))
     # Bravo, November: owned the next day (> 8 business hours), solved 12 business days later.
