@@ -13,7 +13,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
-from mutualis.accounts.models import User
 from mutualis.catalog.models import Application
 from mutualis.core.audit import audit_delete, audit_record
 from mutualis.core.models import AuditAction
@@ -39,7 +38,7 @@ from mutualis.members.models import Organisation
 MAX_REPORTED_ERRORS = 20
 
 
-def _require_finance_writer(actor: User | None) -> None:
+def _require_finance_writer(actor: Any) -> None:
     # Batch jobs pass actor=None (the system); people must be operator staff, not read-only.
     if actor is None:
         return
@@ -55,7 +54,7 @@ def _refuse(errors: Sequence[str], *, key: str = "file") -> None:
 
 
 def budget_create(
-    *, actor: User | None, organisation: Organisation, slug: str, name: str, kind: str, via: str = "web"
+    *, actor: Any, organisation: Organisation, slug: str, name: str, kind: str, via: str = "web"
 ) -> Budget:
     _require_finance_writer(actor)
     return model_create(
@@ -76,7 +75,7 @@ class ImportResult:
 
 def execution_import(
     *,
-    actor: User | None,
+    actor: Any,
     budget: Budget,
     content: bytes,
     filename: str,
@@ -157,7 +156,7 @@ def execution_import(
 # -- loans --------------------------------------------------------------------------------------
 def loan_create(
     *,
-    actor: User | None,
+    actor: Any,
     budget: Budget,
     lender: str,
     initial_capital: Decimal,
@@ -216,7 +215,7 @@ def _check_loan_year(
 
 def loan_update(
     *,
-    actor: User | None,
+    actor: Any,
     loan: Loan,
     lender: str,
     initial_capital: Decimal,
@@ -260,7 +259,7 @@ def loan_update(
 
 def loan_year_set(
     *,
-    actor: User | None,
+    actor: Any,
     loan: Loan,
     year: int,
     outstanding: Decimal,
@@ -302,7 +301,7 @@ def _check_call_splits(call: ContributionCall, *, field: str = "key") -> None:
 
 def contribution_key_create(
     *,
-    actor: User | None,
+    actor: Any,
     slug: str,
     name: str,
     population_weight: Decimal = Decimal(0),
@@ -329,7 +328,7 @@ def contribution_key_create(
 
 def contribution_call_create(
     *,
-    actor: User | None,
+    actor: Any,
     budget_year: BudgetYear,
     label: str,
     mutualised_amount: Decimal,
@@ -378,7 +377,7 @@ def contribution_call_create(
 
 def contribution_key_update(
     *,
-    actor: User | None,
+    actor: Any,
     key: ContributionKey,
     name: str,
     population_weight: Decimal,
@@ -409,7 +408,7 @@ def contribution_key_update(
 
 def contribution_call_update(
     *,
-    actor: User | None,
+    actor: Any,
     call: ContributionCall,
     label: str,
     mutualised_amount: Decimal,
@@ -434,7 +433,7 @@ def contribution_call_update(
 
 def application_prices_set(
     *,
-    actor: User | None,
+    actor: Any,
     call: ContributionCall,
     prices: dict[Application, Decimal | None],
     via: str = "web",
@@ -467,7 +466,7 @@ def application_prices_set(
 
 def cofinancing_set(
     *,
-    actor: User | None,
+    actor: Any,
     budget_year: BudgetYear,
     label: str,
     amount: Decimal,

@@ -3,8 +3,8 @@ categories and the priority matrix (operator staff only); refused inbound mail (
 
 from django.urls import path
 
-from mutualis.helpdesk import config_views as views
-from mutualis.helpdesk import views_mail
+from mutualis.helpdesk.views import configuration as views
+from mutualis.helpdesk.views import supervision
 
 CONFIG = "configuration/"
 CAL = f"{CONFIG}calendriers/"
@@ -28,5 +28,5 @@ urlpatterns = [
     path(f"{CONFIG}categories/<int:pk>/", views.category_edit, name="config_category_edit"),
     path(f"{CONFIG}matrice/", views.priority_matrix, name="config_matrix"),
     path(f"{CONFIG}matrice/glpi/", views.priority_matrix_restore, name="config_matrix_restore"),
-    path(f"{CONFIG}courriels-refuses/", views_mail.inbound_refused, name="config_inbound_refused"),
+    path(f"{CONFIG}courriels-refuses/", supervision.inbound_refused, name="config_inbound_refused"),
 ]

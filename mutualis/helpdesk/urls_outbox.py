@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mutualis.helpdesk import views_outbox as views
+from mutualis.helpdesk.views import supervision as views
 
 urlpatterns = [
     path("notifications/echecs/", views.notification_failures, name="notification_failures"),

@@ -10,8 +10,8 @@ import pytest
 from django.utils import translation
 
 from mutualis.core.views import AuditFilterForm
-from mutualis.helpdesk.config_views import ClosureForm
 from mutualis.helpdesk.forms_tickets import TaskForm
+from mutualis.helpdesk.views.configuration import ClosureForm
 from mutualis.procurement.forms import RenewalForm
 
 DAY = dt.date(2026, 12, 4)

@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mutualis.catalog.models import Application
-from mutualis.helpdesk import selectors, services, sla, views
+from mutualis.helpdesk import selectors, services, sla
 from mutualis.helpdesk.enums import Action, Clock
 from mutualis.helpdesk.forms_tickets import AssignForm, BulkForm, FollowupForm, QueueFilterForm, RequalifyForm
 from mutualis.helpdesk.tests.ui_helpers import make_ticket
-from mutualis.helpdesk.views_staff import clock_elapsed
+from mutualis.helpdesk.views import shared
+from mutualis.helpdesk.views.staff import clock_elapsed
 from mutualis.members.models import Organisation
 from mutualis.testing import factories as f
 
@@ -21,8 +22,8 @@ INDEX = "/assistance/"
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
-    monkeypatch.setattr(views.CappedPaginator, "cap", 3)
+    monkeypatch.setattr(shared, "PAGE_SIZE", 2)
+    monkeypatch.setattr(shared.CappedPaginator, "cap", 3)
 
 
 def test_it_counts_exactly_up_to_the_cap(client, world, small_pages):
@@ -111,7 +112,7 @@ def test_it_renders_the_widgets_as_django_does(world):
         lambda **k: RequalifyForm(initial={"title": "t", "urgency": 3, "blocking": True}, ticket=ticket, **k),
     ]
     for make in makers:
-        django_form, plain_form = make(), make(renderer=views.PLAIN_WIDGETS)
+        django_form, plain_form = make(), make(renderer=shared.PLAIN_WIDGETS)
         if django_form.is_bound:
             django_form.is_valid()
             plain_form.is_valid()

@@ -1,6 +1,6 @@
 """The helpdesk's configuration pages for operator staff: business calendars, service-level
-policies, categories and the priority matrix. Members get 404, read-only roles 403 on writes;
-every write goes through config_services."""
+policies, categories, the priority matrix and the answer templates. Members get 404, read-only
+roles 403 on writes; every write goes through config_services (answer templates: core.services)."""
 
 from __future__ import annotations
 
@@ -20,14 +20,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.requests import signed_in
 from mutualis.catalog.models import ServiceCommitment
+from mutualis.core import services as core_services
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import may_write, require_operator_staff, require_writer
 from mutualis.core.widgets import DateInput
 from mutualis.helpdesk import config_services as services
 from mutualis.helpdesk.enums import DurationUnit, TicketType
-from mutualis.helpdesk.models import Calendar, Category, Closure, OpeningInterval, SlaPolicy, Weekday
-from mutualis.helpdesk.views import report
+from mutualis.helpdesk.forms_tickets import AnswerTemplateForm
+from mutualis.helpdesk.models import AnswerTemplate, Calendar, Category, Closure, OpeningInterval, SlaPolicy, Weekday
+from mutualis.helpdesk.views.shared import report
 from mutualis.members.models import OperatorService
 
 COMMON_TIMEZONES = (
@@ -546,3 +549,63 @@ def priority_matrix_restore(request: HttpRequest) -> HttpResponse:
     changed = services.priority_matrix_restore(actor=request.user)
     messages.success(request, _("Matrice de GLPI rétablie (%(n)d case(s) modifiée(s)).") % {"n": changed})
     return redirect("helpdesk:config_matrix")
+
+
+# -- answer templates ---------------------------------------------------------------------------
+@login_required
+def answer_template_index(request: HttpRequest) -> HttpResponse:
+    require_operator_staff(request.user)
+    return render(
+        request,
+        "helpdesk/answer_templates.html",
+        {"templates": AnswerTemplate.objects.all(), "can_write": not signed_in(request).is_read_only},
+    )
+
+
+def _answer_template_form(request: HttpRequest, instance: AnswerTemplate | None) -> HttpResponse:
+    require_operator_staff(request.user)
+    if request.method == "POST":
+        require_writer(request.user)
+    initial = {"name": instance.name, "body": instance.body} if instance else None
+    form = AnswerTemplateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {"name": form.cleaned_data["name"], "body": form.cleaned_data["body"]}
+        try:
+            if instance is None:
+                core_services.model_create(actor=request.user, model=AnswerTemplate, data=data)
+            else:
+                core_services.model_update(actor=request.user, instance=instance, data=data, fields=data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Modèle de réponse enregistré."))
+            return redirect("helpdesk:answer_templates")
+    title = _("Nouveau modèle de réponse") if instance is None else instance.name
+    return render(request, "helpdesk/answer_template_form.html", {"form": form, "title": title})
+
+
+@login_required
+def answer_template_create(request: HttpRequest) -> HttpResponse:
+    return _answer_template_form(request, None)
+
+
+@login_required
+def answer_template_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_operator_staff(request.user)
+    instance = AnswerTemplate.objects.filter(pk=pk).first()
+    if instance is None:
+        raise Http404(_("modèle introuvable"))
+    return _answer_template_form(request, instance)
+
+
+@login_required
+@require_POST
+def answer_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    require_operator_staff(request.user)
+    require_writer(request.user)
+    instance = AnswerTemplate.objects.filter(pk=pk).first()
+    if instance is None:
+        raise Http404(_("modèle introuvable"))
+    core_services.model_delete(actor=request.user, instance=instance)
+    messages.success(request, _("Modèle « %(name)s » supprimé.") % {"name": instance.name})
+    return redirect("helpdesk:answer_templates")

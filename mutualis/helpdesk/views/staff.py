@@ -1,7 +1,7 @@
 """Operator staff pages: the queue with saved views and bulk actions, the ticket page with its
-timeline and service-level clocks, the forms acting on a ticket, and the answer templates.
-Members reaching any of these get 404 (require_operator_staff); every write goes through the
-services, one ticket at a time."""
+timeline and service-level clocks, and the forms acting on a ticket (assignment, tasks,
+requalification, merge, an answer template filling the followup). Members reaching any of these
+get 404 (require_operator_staff); every write goes through the services, one ticket at a time."""
 
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ from mutualis.helpdesk import selectors, services, sla
 from mutualis.helpdesk.enums import Actor, Clock, Status, allowed_actions
 from mutualis.helpdesk.forms_tickets import (
     VIEW_LABELS,
-    AnswerTemplateForm,
     AssignForm,
     AttachmentForm,
     BulkForm,
@@ -46,7 +45,14 @@ from mutualis.helpdesk.forms_tickets import (
     TransitionForm,
 )
 from mutualis.helpdesk.models import AnswerTemplate, SavedView, Ticket
-from mutualis.helpdesk.views import paginate, query_without_page, report, ticket_url, with_plain_widgets
+from mutualis.helpdesk.views.shared import (
+    errors_of,
+    paginate,
+    query_without_page,
+    report,
+    ticket_url,
+    with_plain_widgets,
+)
 from mutualis.lib.business_offsets import OffsetTable
 from mutualis.members.models import Organisation
 
@@ -221,7 +227,7 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
                     pending_reason=data["pending_reason"],
                 )
         except ValidationError as error:
-            refused.append(f"{reference} : {' '.join(_messages(error))}")
+            refused.append(f"{reference} : {' '.join(errors_of(error))}")
         else:
             done.append(reference)
     if done:
@@ -235,12 +241,6 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
             _("%(n)d ticket(s) laissé(s) tels quels — %(why)s") % {"n": len(refused), "why": " ; ".join(refused)},
         )
     return redirect(back)
-
-
-def _messages(error: ValidationError) -> list[str]:
-    from mutualis.helpdesk.views import errors_of
-
-    return errors_of(error)
 
 
 # -- the ticket page ----------------------------------------------------------------------------
@@ -459,17 +459,7 @@ def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
     return ticket_page(request, duplicate, merge_form=form)
 
 
-# -- answer templates ---------------------------------------------------------------------------
-@login_required
-def answer_template_index(request: HttpRequest) -> HttpResponse:
-    _staff(request)
-    return render(
-        request,
-        "helpdesk/answer_templates.html",
-        {"templates": AnswerTemplate.objects.all(), "can_write": not signed_in(request).is_read_only},
-    )
-
-
+# -- answer templates: one fills the followup being written ------------------------------------
 @login_required
 def answer_template_body(request: HttpRequest) -> HttpResponse:
     """The followup's textarea filled with a template (htmx swaps it in)."""
@@ -479,52 +469,3 @@ def answer_template_body(request: HttpRequest) -> HttpResponse:
     template = AnswerTemplate.objects.filter(pk=int(value)).first() if value.isascii() and value.isdigit() else None
     form = FollowupForm(staff=True, initial={"body": template.body if template else ""})
     return render(request, "helpdesk/includes/_followup_body.html", {"field": form["body"]})
-
-
-def _answer_template_form(request: HttpRequest, instance: AnswerTemplate | None) -> HttpResponse:
-    _staff(request)
-    if request.method == "POST":
-        require_writer(request.user)
-    initial = {"name": instance.name, "body": instance.body} if instance else None
-    form = AnswerTemplateForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = {"name": form.cleaned_data["name"], "body": form.cleaned_data["body"]}
-        try:
-            if instance is None:
-                core_services.model_create(actor=request.user, model=AnswerTemplate, data=data)
-            else:
-                core_services.model_update(actor=request.user, instance=instance, data=data, fields=data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Modèle de réponse enregistré."))
-            return redirect("helpdesk:answer_templates")
-    title = _("Nouveau modèle de réponse") if instance is None else instance.name
-    return render(request, "helpdesk/answer_template_form.html", {"form": form, "title": title})
-
-
-@login_required
-def answer_template_create(request: HttpRequest) -> HttpResponse:
-    return _answer_template_form(request, None)
-
-
-@login_required
-def answer_template_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff(request)
-    instance = AnswerTemplate.objects.filter(pk=pk).first()
-    if instance is None:
-        raise Http404(_("modèle introuvable"))
-    return _answer_template_form(request, instance)
-
-
-@login_required
-@require_POST
-def answer_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff(request)
-    require_writer(request.user)
-    instance = AnswerTemplate.objects.filter(pk=pk).first()
-    if instance is None:
-        raise Http404(_("modèle introuvable"))
-    core_services.model_delete(actor=request.user, instance=instance)
-    messages.success(request, _("Modèle « %(name)s » supprimé.") % {"name": instance.name})
-    return redirect("helpdesk:answer_templates")

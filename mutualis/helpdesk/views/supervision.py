@@ -1,5 +1,6 @@
-"""The failed notifications page: operator admins see the mail that gave up, and the other
-background jobs that failed, and run them again."""
+"""What operator admins watch over the helpdesk's mail and background work: the inbound messages the
+mailbox refused and why, the notifications that gave up and the jobs that failed, run again from
+here. Both pages are reached from the configuration index; the selectors refuse anyone else."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mutualis.core import jobs
+from mutualis.core.pagination import page_or_404
 from mutualis.helpdesk import outbox
+from mutualis.helpdesk.selectors import inbound_refused_list
 
 
 @login_required
@@ -48,3 +51,9 @@ def job_retry(request: HttpRequest, job_id: str) -> HttpResponse:
     else:
         messages.success(request, _("La tâche est remise en file."))
     return redirect("helpdesk:notification_failures")
+
+
+@login_required
+def inbound_refused(request: HttpRequest) -> HttpResponse:
+    page = page_or_404(Paginator(inbound_refused_list(user=request.user), 50), request.GET.get("page"))
+    return render(request, "helpdesk/config/inbound_refused.html", {"page": page, "query": ""})

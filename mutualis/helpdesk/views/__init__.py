@@ -1,0 +1,4 @@
+"""The helpdesk's pages by audience: member (the ticket routes a member's account uses; staff are
+handed on), staff (queue, ticket page, actions on a ticket), configuration (calendars, policies,
+categories, matrix, answer templates), supervision (refused mail, failed notifications and jobs,
+for operator admins); shared holds what they all use."""
