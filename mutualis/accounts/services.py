@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import secrets
 from functools import partial
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
@@ -73,7 +72,7 @@ class TokenNeedsSecondFactor(PermissionDenied):
     """A valid token of operator staff whose account has no confirmed second factor."""
 
 
-def api_token_needs_second_factor(user: Any) -> bool:
+def api_token_needs_second_factor(user: User) -> bool:
     """When second factors are required (MUTUALIS_REQUIRE_2FA), operator staff's tokens work only
     once the account has a confirmed TOTP device. A token stands in for a whole login, and one
     made before the rule, while it was off, or in a single sign-on session whose factor the
@@ -137,7 +136,7 @@ def totp_confirm(*, user: User, device: TOTPDevice, token: str) -> bool:
     return True
 
 
-def has_confirmed_device(user: Any) -> bool:
+def has_confirmed_device(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 

@@ -45,11 +45,11 @@ from mutualis.members.selectors import collectivity_list
 @login_required
 def application_index(request: HttpRequest) -> HttpResponse:
     domains = [(d.slug, d.name) for d in domain_list()]
-    members = [(m.slug, m.name) for m in collectivity_list(actor=request.user).only("slug", "name")]
+    members = [(m.slug, m.name) for m in collectivity_list(actor=signed_in(request)).only("slug", "name")]
     form = CatalogFilterForm(request.GET or None, domains=domains, members=members)
     filters = form.cleaned_data if form.is_valid() else {}
     applications = application_list(
-        actor=request.user,
+        actor=signed_in(request),
         domain=filters.get("domaine") or None,
         licence=filters.get("licence") or None,
         member=filters.get("adherent") or None,
@@ -69,7 +69,7 @@ def application_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def application_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    application = application_get(actor=request.user, slug=slug)
+    application = application_get(actor=signed_in(request), slug=slug)
     can_write = is_operator(request.user) and not signed_in(request).is_read_only
     return render(
         request,
@@ -91,7 +91,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            application = services.application_create(actor=request.user, data=dict(form.cleaned_data))
+            application = services.application_create(actor=signed_in(request), data=dict(form.cleaned_data))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -103,11 +103,11 @@ def application_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def application_edit(request: HttpRequest, slug: str) -> HttpResponse:
     require_operator_staff(request.user)
-    application = application_get(actor=request.user, slug=slug)
+    application = application_get(actor=signed_in(request), slug=slug)
     form = ApplicationEditForm(request.POST or None, instance=application)
     if request.method == "POST" and form.is_valid():
         try:
-            services.application_update(actor=request.user, application=application, data=dict(form.cleaned_data))
+            services.application_update(actor=signed_in(request), application=application, data=dict(form.cleaned_data))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -119,11 +119,13 @@ def application_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def subscription_create(request: HttpRequest, slug: str) -> HttpResponse:
     require_operator_staff(request.user)
-    application = application_get(actor=request.user, slug=slug)
+    application = application_get(actor=signed_in(request), slug=slug)
     form = SubscriptionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.subscription_create(actor=request.user, data={**form.cleaned_data, "application": application})
+            services.subscription_create(
+                actor=signed_in(request), data={**form.cleaned_data, "application": application}
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -135,11 +137,13 @@ def subscription_create(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
     require_operator_staff(request.user)
-    subscription = subscription_get(actor=request.user, pk=pk)
+    subscription = subscription_get(actor=signed_in(request), pk=pk)
     form = SubscriptionEditForm(request.POST or None, instance=subscription)
     if request.method == "POST" and form.is_valid():
         try:
-            services.subscription_update(actor=request.user, subscription=subscription, data=dict(form.cleaned_data))
+            services.subscription_update(
+                actor=signed_in(request), subscription=subscription, data=dict(form.cleaned_data)
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -154,7 +158,7 @@ def _matrix_from_request(request: HttpRequest):  # type: ignore[no-untyped-def]
         status = ""
     licence = request.GET.get("licence", "")
     return deployment_matrix(
-        actor=request.user,
+        actor=signed_in(request),
         domain=request.GET.get("domaine") or None,
         licence=licence if licence in Licence.values else None,
         members=request.GET.getlist("adherent") or None,
@@ -205,7 +209,7 @@ def vendor_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    vendor = vendor_get(actor=request.user, slug=slug)
+    vendor = vendor_get(actor=signed_in(request), slug=slug)
     return render(
         request,
         "catalog/vendor.html",
@@ -221,12 +225,12 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def vendor_edit(request: HttpRequest, slug: str) -> HttpResponse:
     require_operator_staff(request.user)
-    vendor = vendor_get(actor=request.user, slug=slug)
+    vendor = vendor_get(actor=signed_in(request), slug=slug)
     title = vendor.name  # the service sets the posted values on `vendor` even when it refuses them
     form = VendorEditForm(request.POST or None, instance=vendor)
     if request.method == "POST" and form.is_valid():
         try:
-            services.vendor_update(actor=request.user, vendor=vendor, data=dict(form.cleaned_data))
+            services.vendor_update(actor=signed_in(request), vendor=vendor, data=dict(form.cleaned_data))
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
+from mutualis.accounts.models import User
 from mutualis.catalog.models import Application
 from mutualis.core.audit import audit_delete, audit_record
 from mutualis.core.models import AuditAction
@@ -38,7 +39,7 @@ from mutualis.members.models import Organisation
 MAX_REPORTED_ERRORS = 20
 
 
-def _require_finance_writer(actor: Any) -> None:
+def _require_finance_writer(actor: User | None) -> None:
     # Batch jobs pass actor=None (the system); people must be operator staff, not read-only.
     if actor is None:
         return
@@ -54,7 +55,7 @@ def _refuse(errors: Sequence[str], *, key: str = "file") -> None:
 
 
 def budget_create(
-    *, actor: Any, organisation: Organisation, slug: str, name: str, kind: str, via: str = "web"
+    *, actor: User | None, organisation: Organisation, slug: str, name: str, kind: str, via: str = "web"
 ) -> Budget:
     _require_finance_writer(actor)
     return model_create(
@@ -75,7 +76,7 @@ class ImportResult:
 
 def execution_import(
     *,
-    actor: Any,
+    actor: User | None,
     budget: Budget,
     content: bytes,
     filename: str,
@@ -156,7 +157,7 @@ def execution_import(
 # -- loans --------------------------------------------------------------------------------------
 def loan_create(
     *,
-    actor: Any,
+    actor: User | None,
     budget: Budget,
     lender: str,
     initial_capital: Decimal,
@@ -215,7 +216,7 @@ def _check_loan_year(
 
 def loan_update(
     *,
-    actor: Any,
+    actor: User | None,
     loan: Loan,
     lender: str,
     initial_capital: Decimal,
@@ -259,7 +260,7 @@ def loan_update(
 
 def loan_year_set(
     *,
-    actor: Any,
+    actor: User | None,
     loan: Loan,
     year: int,
     outstanding: Decimal,
@@ -301,7 +302,7 @@ def _check_call_splits(call: ContributionCall, *, field: str = "key") -> None:
 
 def contribution_key_create(
     *,
-    actor: Any,
+    actor: User | None,
     slug: str,
     name: str,
     population_weight: Decimal = Decimal(0),
@@ -328,7 +329,7 @@ def contribution_key_create(
 
 def contribution_call_create(
     *,
-    actor: Any,
+    actor: User | None,
     budget_year: BudgetYear,
     label: str,
     mutualised_amount: Decimal,
@@ -377,7 +378,7 @@ def contribution_call_create(
 
 def contribution_key_update(
     *,
-    actor: Any,
+    actor: User | None,
     key: ContributionKey,
     name: str,
     population_weight: Decimal,
@@ -408,7 +409,7 @@ def contribution_key_update(
 
 def contribution_call_update(
     *,
-    actor: Any,
+    actor: User | None,
     call: ContributionCall,
     label: str,
     mutualised_amount: Decimal,
@@ -433,7 +434,7 @@ def contribution_call_update(
 
 def application_prices_set(
     *,
-    actor: Any,
+    actor: User | None,
     call: ContributionCall,
     prices: dict[Application, Decimal | None],
     via: str = "web",
@@ -466,7 +467,7 @@ def application_prices_set(
 
 def cofinancing_set(
     *,
-    actor: Any,
+    actor: User | None,
     budget_year: BudgetYear,
     label: str,
     amount: Decimal,

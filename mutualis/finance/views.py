@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from mutualis.accounts.models import User
+from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, require_operator_staff, require_writer
 from mutualis.finance import exports, selectors, services
@@ -31,11 +33,11 @@ from mutualis.finance.forms import (
 )
 
 
-def _can_write(user: Any) -> bool:
+def _can_write(user: User) -> bool:
     return is_operator(user) and not user.is_read_only
 
 
-def _checks(user: Any, report: selectors.YearReport) -> list[selectors.Warning]:
+def _checks(user: User, report: selectors.YearReport) -> list[selectors.Warning]:
     """The accounts' consistency gaps, for operator admins only: they correct the figures; for
     members and elected officials these are the transcription's working notes, not the accounts."""
     return report.warnings if is_operator(user) and user.is_operator_admin else []
@@ -43,14 +45,14 @@ def _checks(user: Any, report: selectors.YearReport) -> list[selectors.Warning]:
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    budgets = list(selectors.budget_list(actor=request.user).prefetch_related("years"))
+    budgets = list(selectors.budget_list(actor=signed_in(request)).prefetch_related("years"))
     return render(
         request,
         "finance/index.html",
         {
             "budgets": budgets,
             "contribution_years": selectors.contribution_years(),
-            "can_write": _can_write(request.user),
+            "can_write": _can_write(signed_in(request)),
         },
     )
 
@@ -74,7 +76,7 @@ def _sections(figures: selectors.YearFigures) -> list[dict[str, Any]]:
 
 @login_required
 def budget_year(request: HttpRequest, slug: str, year: int) -> HttpResponse:
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     item = selectors.budget_year_get(budget=budget, year=year)
     report = selectors.year_report(item, with_lines=True)
     try:
@@ -90,21 +92,21 @@ def budget_year(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "item": item,
             "years": selectors.budget_years(budget),
             "report": report,
-            "checks": _checks(request.user, report),
+            "checks": _checks(signed_in(request), report),
             "sections": _sections(report.figures),
             "remaining": sorted(report.figures.remaining.values(), key=lambda r: (r.section, r.side)),
             "carried": sorted(report.figures.carried.items()),
             "cofinancing": cofinancing,
             "shares": shares,
             "cofinancing_error": cofinancing_error,
-            "can_write": _can_write(request.user),
+            "can_write": _can_write(signed_in(request)),
         },
     )
 
 
 @login_required
 def results(request: HttpRequest, slug: str, year: int) -> HttpResponse:
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     item = selectors.budget_year_get(budget=budget, year=year)
     report = selectors.year_report(item)
     r = report.results
@@ -127,7 +129,7 @@ def results(request: HttpRequest, slug: str, year: int) -> HttpResponse:
             "budget": budget,
             "item": item,
             "report": report,
-            "checks": _checks(request.user, report),
+            "checks": _checks(signed_in(request), report),
             "r": r,
             "chart": chart,
         },
@@ -136,7 +138,7 @@ def results(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 
 @login_required
 def evolution(request: HttpRequest, slug: str) -> HttpResponse:
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     years = selectors.budget_years(budget)
     form = PeriodForm(request.GET or None)
     first, last = (years[0], years[-1]) if years else (0, 0)
@@ -164,7 +166,7 @@ def evolution(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def debt(request: HttpRequest, slug: str) -> HttpResponse:
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     series = selectors.debt_series(budget)
     chart = exports.bar_chart_svg(
         title=_("Épargne brute et épargne nette"),
@@ -182,7 +184,7 @@ def debt(request: HttpRequest, slug: str) -> HttpResponse:
             "series": series,
             "chart": chart,
             "loans": budget.loans.prefetch_related("years"),
-            "can_write": _can_write(request.user),
+            "can_write": _can_write(signed_in(request)),
             "ceiling": series[0].debt.ceiling_years if series else None,
         },
     )
@@ -190,7 +192,7 @@ def debt(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def scdl_export(request: HttpRequest, slug: str, year: int) -> HttpResponse:
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     item = selectors.budget_year_get(budget=budget, year=year)
     try:
         text = exports.scdl_csv(item)
@@ -205,7 +207,7 @@ def scdl_export(request: HttpRequest, slug: str, year: int) -> HttpResponse:
 @login_required
 def execution_import(request: HttpRequest, slug: str) -> HttpResponse:
     require_operator_staff(request.user)
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     form = ExecutionImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         require_writer(request.user)
@@ -213,7 +215,7 @@ def execution_import(request: HttpRequest, slug: str) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 result = services.execution_import(
-                    actor=request.user,
+                    actor=signed_in(request),
                     budget=budget,
                     content=upload.read(),
                     filename=upload.name,
@@ -238,7 +240,7 @@ def execution_import(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def loan_create(request: HttpRequest, slug: str) -> HttpResponse:
     require_operator_staff(request.user)
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     form = LoanForm(request.POST or None)
     if request.method == "POST":
         require_writer(request.user)
@@ -246,7 +248,7 @@ def loan_create(request: HttpRequest, slug: str) -> HttpResponse:
             data = form.cleaned_data
             try:
                 services.loan_create(
-                    actor=request.user,
+                    actor=signed_in(request),
                     budget=budget,
                     lender=data["lender"],
                     label=data["label"],
@@ -278,7 +280,7 @@ def loan_create(request: HttpRequest, slug: str) -> HttpResponse:
 def contributions(request: HttpRequest, year: int) -> HttpResponse:
     call = selectors.contribution_call_get(year=year)
     try:
-        rows, error = selectors.contributions_for(actor=request.user, call=call), None
+        rows, error = selectors.contributions_for(actor=signed_in(request), call=call), None
     except FinanceInputError as exc:
         rows, error = {}, str(exc)
     return render(
@@ -291,7 +293,7 @@ def contributions(request: HttpRequest, year: int) -> HttpResponse:
             "error": error,
             "total": sum((c.total for c in rows.values()), start=call.mutualised_amount * 0),
             "everyone": is_operator(request.user),
-            "can_write": _can_write(request.user),
+            "can_write": _can_write(signed_in(request)),
             "annex_years": selectors.annex_years(year=year) if is_operator(request.user) else [],
         },
     )
@@ -300,7 +302,7 @@ def contributions(request: HttpRequest, year: int) -> HttpResponse:
 def _statement(request: HttpRequest, year: int, org: str) -> tuple[Any, Any, Any]:
     call = selectors.contribution_call_get(year=year)
     try:
-        organisation, contribution = selectors.statement_get(actor=request.user, call=call, slug=org)
+        organisation, contribution = selectors.statement_get(actor=signed_in(request), call=call, slug=org)
     except FinanceInputError as error:
         raise ValidationError(str(error)) from None
     return call, organisation, contribution
@@ -361,7 +363,7 @@ def contribution_keys(request: HttpRequest) -> HttpResponse:
         {
             "keys": selectors.contribution_key_list(),
             "years": selectors.contribution_years(),
-            "can_write": _can_write(request.user),
+            "can_write": _can_write(signed_in(request)),
         },
     )
 
@@ -374,7 +376,7 @@ def contribution_key_create(request: HttpRequest) -> HttpResponse:
         require_writer(request.user)
         if form.is_valid():
             try:
-                services.contribution_key_create(actor=request.user, **form.cleaned_data)
+                services.contribution_key_create(actor=signed_in(request), **form.cleaned_data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -393,7 +395,7 @@ def contribution_key_edit(request: HttpRequest, slug: str) -> HttpResponse:
         require_writer(request.user)
         if form.is_valid():
             try:
-                services.contribution_key_update(actor=request.user, key=key, **form.cleaned_data)
+                services.contribution_key_update(actor=signed_in(request), key=key, **form.cleaned_data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -410,7 +412,7 @@ def contribution_call_create(request: HttpRequest) -> HttpResponse:
         require_writer(request.user)
         if form.is_valid():
             try:
-                call = services.contribution_call_create(actor=request.user, **form.cleaned_data)
+                call = services.contribution_call_create(actor=signed_in(request), **form.cleaned_data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -429,7 +431,7 @@ def contribution_call_edit(request: HttpRequest, year: int) -> HttpResponse:
         require_writer(request.user)
         if form.is_valid():
             try:
-                services.contribution_call_update(actor=request.user, call=call, **form.cleaned_data)
+                services.contribution_call_update(actor=signed_in(request), call=call, **form.cleaned_data)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -447,7 +449,7 @@ def application_prices(request: HttpRequest, year: int) -> HttpResponse:
         require_writer(request.user)
         if form.is_valid():
             try:
-                services.application_prices_set(actor=request.user, call=call, prices=form.prices())
+                services.application_prices_set(actor=signed_in(request), call=call, prices=form.prices())
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -464,7 +466,7 @@ def application_prices(request: HttpRequest, year: int) -> HttpResponse:
 @login_required
 def cofinancing_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse:
     require_operator_staff(request.user)
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     item = selectors.budget_year_get(budget=budget, year=year)
     current = selectors.cofinancing_current(item)
     form = CofinancingForm(request.POST or None, initial=current.get("initial"))
@@ -474,7 +476,7 @@ def cofinancing_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse
         if form.is_valid() and formset.is_valid():
             try:
                 services.cofinancing_set(
-                    actor=request.user,
+                    actor=signed_in(request),
                     budget_year=item,
                     shares=formset.shares(),  # type: ignore[attr-defined]
                     **form.cleaned_data,
@@ -501,7 +503,7 @@ def cofinancing_edit(request: HttpRequest, slug: str, year: int) -> HttpResponse
 @login_required
 def loan_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     require_operator_staff(request.user)
-    budget = selectors.budget_get(actor=request.user, slug=slug)
+    budget = selectors.budget_get(actor=signed_in(request), slug=slug)
     loan = selectors.loan_get(budget=budget, pk=pk)
     initial = {
         "lender": loan.lender,
@@ -517,7 +519,7 @@ def loan_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             data = form.cleaned_data
             try:
                 services.loan_update(
-                    actor=request.user,
+                    actor=signed_in(request),
                     loan=loan,
                     figures=form.year_figures(),
                     **{k: data[k] for k in ("lender", "label", "initial_capital", "rate", "start_year")},

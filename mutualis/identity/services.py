@@ -209,7 +209,9 @@ def _parse(
     return targets, rejected, named
 
 
-def _sync_units(actor: Any, collectivity: Organisation, rows: list[Row], dry_run: bool) -> tuple[dict[str, int], int]:
+def _sync_units(
+    actor: User | None, collectivity: Organisation, rows: list[Row], dry_run: bool
+) -> tuple[dict[str, int], int]:
     """Upsert the units file (code, libelle, parent); returns code → id and the number written."""
     short = [str(r.line) for r in rows if r.short]
     if short:
@@ -276,7 +278,7 @@ def _recent_deactivations(collectivity: Organisation, *, among: set[str]) -> int
 
 def directory_sync(
     *,
-    actor: Any,
+    actor: User | None,
     collectivity: Organisation,
     rows: Iterable[Row],
     units: list[Row] | None = None,
@@ -403,7 +405,7 @@ def directory_sync(
 
 
 def _write(
-    actor: Any,
+    actor: User | None,
     collectivity: Organisation,
     creates: list[_Target],
     updates: dict[str, dict[str, list[Any]]],

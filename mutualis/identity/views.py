@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.models import User
+from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
 from mutualis.core.tenancy import is_operator, require_operator_staff
@@ -33,7 +35,7 @@ HELPDESK_SHORTCUTS = [
 ]
 
 
-def _manager_or_operator(user: Any) -> None:
+def _manager_or_operator(user: User) -> None:
     """Directory pages: member managers (their own agents) and operator staff."""
     if not (is_operator(user) or user.is_member_manager):
         raise Http404("page réservée aux responsables")
@@ -51,17 +53,17 @@ def _shortcuts() -> list[tuple[str, Any]]:
 
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
-    context = {"groups": selectors.portal_applications(actor=request.user), "shortcuts": _shortcuts()}
+    context = {"groups": selectors.portal_applications(actor=signed_in(request)), "shortcuts": _shortcuts()}
     return render(request, "identity/portal.html", context)
 
 
 @login_required
 def agent_list(request: HttpRequest) -> HttpResponse:
-    _manager_or_operator(request.user)
+    _manager_or_operator(signed_in(request))
     form = AgentFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     agents = selectors.agent_list(
-        actor=request.user,
+        actor=signed_in(request),
         collectivity=request.GET.get("collectivite") or None,
         search=filters.get("q") or None,
         status=filters.get("statut") or None,
@@ -74,16 +76,16 @@ def agent_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def agent_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _manager_or_operator(request.user)
-    agent = selectors.agent_get(actor=request.user, pk=pk)
+    _manager_or_operator(signed_in(request))
+    agent = selectors.agent_get(actor=signed_in(request), pk=pk)
     history = selectors.agent_history(agent=agent)[:100]
     return render(request, "identity/agent_detail.html", {"agent": agent, "history": history})
 
 
 @login_required
 def account_audit(request: HttpRequest) -> HttpResponse:
-    _manager_or_operator(request.user)
-    issues = selectors.account_audit_list(actor=request.user)
+    _manager_or_operator(signed_in(request))
+    issues = selectors.account_audit_list(actor=signed_in(request))
     return render(
         request,
         "identity/account_audit.html",
@@ -106,7 +108,7 @@ def release_register(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Attribut ajouté au registre."))
                 return redirect("identity:releases")
-    releases = selectors.release_register(actor=request.user)
+    releases = selectors.release_register(actor=signed_in(request))
     return render(request, "identity/releases.html", {"releases": releases, "form": form, "can_write": can_write})
 
 
@@ -125,7 +127,7 @@ def release_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def release_fragment(request: HttpRequest) -> HttpResponse:
     require_operator_staff(request.user)
-    fragment = exports.lemonldap_fragment(selectors.release_register(actor=request.user))
+    fragment = exports.lemonldap_fragment(selectors.release_register(actor=signed_in(request)))
     response = HttpResponse(json.dumps(fragment, indent=2, ensure_ascii=False), content_type="application/json")
     response["Content-Disposition"] = 'attachment; filename="lemonldap-exported-vars.json"'
     return response
@@ -133,9 +135,9 @@ def release_fragment(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def directory_ldif(request: HttpRequest) -> HttpResponse:
-    _manager_or_operator(request.user)
+    _manager_or_operator(signed_in(request))
     base_dn = request.GET.get("base") or "ou=people,dc=mutualis,dc=test"
-    text = exports.directory_ldif(selectors.exported_agents(actor=request.user), base_dn=base_dn)
+    text = exports.directory_ldif(selectors.exported_agents(actor=signed_in(request)), base_dn=base_dn)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="annuaire.ldif"'
     return response

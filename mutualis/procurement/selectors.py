@@ -7,21 +7,17 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from mutualis.accounts.models import User
 from mutualis.catalog.models import Application, Vendor
 from mutualis.governance.models import BodyKind
 from mutualis.procurement.enums import MARKS, EventKind, Procedure, RenewalChoice, ThresholdKind
 from mutualis.procurement.models import Contract, Lot, RenewalDecision, Threshold
-
-
-def _readable(actor: Any) -> bool:
-    return bool(getattr(actor, "is_authenticated", False))
 
 
 def _with_history(qs: QuerySet[Contract]) -> QuerySet[Contract]:
@@ -33,7 +29,7 @@ def _with_history(qs: QuerySet[Contract]) -> QuerySet[Contract]:
 
 def contract_list(
     *,
-    actor: Any,
+    actor: User,
     year: int | None = None,
     vendor: str | None = None,
     procedure: str | None = None,
@@ -42,8 +38,6 @@ def contract_list(
     today: dt.date | None = None,
 ) -> QuerySet[Contract]:
     """The register, filtered; a fixed number of queries whatever the number of contracts."""
-    if not _readable(actor):
-        return Contract.objects.none()
     qs = _with_history(Contract.objects.select_related("award_body")).prefetch_related(
         Prefetch("holders", queryset=Vendor.objects.order_by("name")),
         Prefetch("applications", queryset=Application.objects.order_by("name").only("pk", "slug", "name")),
@@ -63,9 +57,7 @@ def contract_list(
     return qs.distinct().order_by("-notified_on", "code")
 
 
-def contract_get(*, actor: Any, code: str) -> Contract:
-    if not _readable(actor):
-        raise Http404("marché introuvable")
+def contract_get(*, actor: User, code: str) -> Contract:
     qs = _with_history(Contract.objects.select_related("award_body")).prefetch_related(
         Prefetch("holders", queryset=Vendor.objects.order_by("name")),
         Prefetch("applications", queryset=Application.objects.order_by("name")),
@@ -80,10 +72,8 @@ def contract_get(*, actor: Any, code: str) -> Contract:
         raise Http404("marché introuvable") from None
 
 
-def contract_list_for_application(*, actor: Any, application: Application) -> list[Contract]:
+def contract_list_for_application(*, actor: User, application: Application) -> list[Contract]:
     """The contracts covering an application, for its catalogue page (one query)."""
-    if not _readable(actor):
-        return []
     return list(
         Contract.objects.filter(applications=application)
         .only("pk", "code", "object", "max_amount_ht", "notified_on", "ends_on")
@@ -91,10 +81,8 @@ def contract_list_for_application(*, actor: Any, application: Application) -> li
     )
 
 
-def contract_list_for_vendor(*, actor: Any, vendor: Vendor) -> list[Contract]:
+def contract_list_for_vendor(*, actor: User, vendor: Vendor) -> list[Contract]:
     """The contracts a vendor holds, whole or through a lot, for its page (one query)."""
-    if not _readable(actor):
-        return []
     return list(
         Contract.objects.filter(Q(holders=vendor) | Q(lots__holder=vendor))
         .distinct()
@@ -236,11 +224,11 @@ class UpcomingEvent:
         return str(EventKind(self.event).label)
 
 
-def upcoming_events(*, actor: Any, today: dt.date | None = None, horizon: int = max(MARKS)) -> list[UpcomingEvent]:
+def upcoming_events(
+    *, actor: User | None, today: dt.date | None = None, horizon: int = max(MARKS)
+) -> list[UpcomingEvent]:
     """Renewal decisions and ends due within `horizon` days: a renewal decision is due at the end
     of the current period while renewals remain and none was refused; otherwise the end comes."""
-    if not _readable(actor):
-        return []
     day = today or timezone.localdate()
     qs = (
         _with_history(Contract.objects.all())

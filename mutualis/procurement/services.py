@@ -60,7 +60,7 @@ CONTRACT_FIELDS = (
 RESOURCES_SERVICE = "pole-ressources"
 
 
-def _require_procurement_writer(actor: Any) -> None:
+def _require_procurement_writer(actor: User | None) -> None:
     # Services called by batch jobs pass actor=None (the system); people must be operator staff.
     if actor is None:
         return
@@ -92,7 +92,7 @@ def _check_new_holders(new_holders: Sequence[NewHolder], key: str = "holders") -
             raise ValidationError({key: text % {"siret": repr(holder.siret), "name": holder.name, "error": message}})
 
 
-def _vendor_for(holder: NewHolder, *, actor: Any, via: str) -> Vendor:
+def _vendor_for(holder: NewHolder, *, actor: User | None, via: str) -> Vendor:
     vendor = Vendor.objects.filter(siret=holder.siret).order_by("pk").first()
     if vendor is not None:
         return vendor
@@ -103,7 +103,7 @@ def _vendor_for(holder: NewHolder, *, actor: Any, via: str) -> Vendor:
     return model_create(actor=actor, model=Vendor, data={"slug": slug, "name": name, "siret": holder.siret}, via=via)
 
 
-def vendor_set_siret(*, actor: Any, vendor: Vendor, siret: str, via: str = "web") -> Vendor:
+def vendor_set_siret(*, actor: User | None, vendor: Vendor, siret: str, via: str = "web") -> Vendor:
     """Give a holder its SIRET (required to publish its contracts as DECP)."""
     _require_procurement_writer(actor)
     if siret and (message := siret_error(siret)):
@@ -137,7 +137,7 @@ def _check_lots_total(contract: Contract, extra: Decimal = Decimal(0), exclude: 
 
 def contract_create(
     *,
-    actor: Any,
+    actor: User | None,
     data: dict[str, Any],
     holders: Sequence[Vendor] = (),
     new_holders: Sequence[NewHolder] = (),
@@ -165,7 +165,7 @@ def contract_create(
 
 def contract_update(
     *,
-    actor: Any,
+    actor: User | None,
     contract: Contract,
     data: dict[str, Any],
     holders: Sequence[Vendor] | None = None,
@@ -222,7 +222,7 @@ def contract_update(
 
 def lot_add(
     *,
-    actor: Any,
+    actor: User | None,
     contract: Contract,
     number: int,
     object: str,  # noqa: A002 - the domain word
@@ -263,7 +263,7 @@ def lot_add(
 
 def renewal_decide(
     *,
-    actor: Any,
+    actor: User | None,
     contract: Contract,
     decided_on: dt.date,
     decision: str,
@@ -307,7 +307,7 @@ def renewal_decide(
             new_end_on=new_end,
             body=body,
             note=note,
-            decided_by=actor if getattr(actor, "is_authenticated", False) else None,
+            decided_by=actor,
             decided_by_label=actor_label(actor),
         )
         record.full_clean()
@@ -332,7 +332,7 @@ def renewal_decide(
     return record
 
 
-def threshold_create(*, actor: Any, data: dict[str, Any], via: str = "web") -> Threshold:
+def threshold_create(*, actor: User | None, data: dict[str, Any], via: str = "web") -> Threshold:
     """Record a new value of a threshold from a date (the decree revising it); the earlier values
     stay, since a contract is checked against the value in force on its notification date."""
     _require_procurement_writer(actor)
@@ -360,7 +360,7 @@ class ImportResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def decp_import(*, actor: Any, content: str | bytes, source: str = "", via: str = "cli") -> ImportResult:
+def decp_import(*, actor: User | None, content: str | bytes, source: str = "", via: str = "cli") -> ImportResult:
     """Import the `marche` entries of a DECP 2.0.3 file (concessions are counted, not imported).
     The whole file is checked against the schema first; any error names its path and nothing is
     written. A contract already registered under the same id is updated."""
@@ -468,7 +468,7 @@ def _alert_line(event: UpcomingEvent) -> str:
 
 
 def contract_alerts_send(
-    *, actor: Any = None, today: dt.date | None = None, via: str = "cli", limit: int | None = None
+    *, actor: User | None = None, today: dt.date | None = None, via: str = "cli", limit: int | None = None
 ) -> list[UpcomingEvent]:
     """Mail the resources team about contracts crossing the 90, 60 and 30-day marks before a
     renewal decision or an end. What was sent is recorded, so running again sends nothing new;
@@ -477,7 +477,7 @@ def contract_alerts_send(
     _require_procurement_writer(actor)
     day = today or timezone.localdate()
     recipients = alert_recipients()
-    events = upcoming_events(actor=actor or _System(), today=day)
+    events = upcoming_events(actor=actor, today=day)
     if not events or not recipients:
         return []
     with transaction.atomic():
@@ -522,9 +522,3 @@ def contract_alerts_send(
         )
         transaction.on_commit(lambda: message.send(fail_silently=False))
     return due
-
-
-class _System:
-    """The batch job reads the whole register."""
-
-    is_authenticated = True

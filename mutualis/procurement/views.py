@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.models import User
+from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
 from mutualis.lib.periods import year_in_range
@@ -36,7 +38,7 @@ from mutualis.procurement.models import Contract
 from mutualis.procurement.services import NewHolder
 
 
-def _can_write(user: Any) -> bool:
+def _can_write(user: User) -> bool:
     """The register's writes are the operator's: the pages show their forms on this answer."""
     return is_operator(user) and may_write(user)
 
@@ -50,7 +52,7 @@ def _register(request: HttpRequest) -> tuple[RegisterFilterForm, list[Any]]:
     )
     filters = form.cleaned_data if form.is_valid() else {}
     contracts = selectors.contract_list(
-        actor=request.user,
+        actor=signed_in(request),
         year=filters.get("annee"),
         vendor=filters.get("titulaire") or None,
         procedure=filters.get("procedure") or None,
@@ -66,7 +68,7 @@ def contract_index(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "contracts": contracts,
-        "can_write": _can_write(request.user),
+        "can_write": _can_write(signed_in(request)),
         "total": sum(c.max_amount_ht for c in contracts),
         "query": request.GET.urlencode(),
     }
@@ -137,8 +139,8 @@ def contract_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @login_required
 def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
-    contract = selectors.contract_get(actor=request.user, code=code)
-    can_write = _can_write(request.user)
+    contract = selectors.contract_get(actor=signed_in(request), code=code)
+    can_write = _can_write(signed_in(request))
     return render(
         request,
         "procurement/detail.html",
@@ -172,7 +174,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
     form = ContractForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            contract = services.contract_create(actor=request.user, **_holders_and_apps(form))
+            contract = services.contract_create(actor=signed_in(request), **_holders_and_apps(form))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -184,11 +186,11 @@ def contract_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def contract_edit(request: HttpRequest, code: str) -> HttpResponse:
     require_operator_staff(request.user)
-    contract = selectors.contract_get(actor=request.user, code=code)
+    contract = selectors.contract_get(actor=signed_in(request), code=code)
     form = ContractForm(request.POST or None, instance=contract)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contract_update(actor=request.user, contract=contract, **_holders_and_apps(form))
+            services.contract_update(actor=signed_in(request), contract=contract, **_holders_and_apps(form))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -201,11 +203,11 @@ def contract_edit(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def renewal_create(request: HttpRequest, code: str) -> HttpResponse:
     require_operator_staff(request.user)
-    contract = selectors.contract_get(actor=request.user, code=code)
+    contract = selectors.contract_get(actor=signed_in(request), code=code)
     form = RenewalForm(request.POST)
     if form.is_valid():
         try:
-            services.renewal_decide(actor=request.user, contract=contract, **form.cleaned_data)
+            services.renewal_decide(actor=signed_in(request), contract=contract, **form.cleaned_data)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -219,11 +221,11 @@ def renewal_create(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def lot_create(request: HttpRequest, code: str) -> HttpResponse:
     require_operator_staff(request.user)
-    contract = selectors.contract_get(actor=request.user, code=code)
+    contract = selectors.contract_get(actor=signed_in(request), code=code)
     form = LotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.lot_add(actor=request.user, contract=contract, **form.cleaned_data)
+            services.lot_add(actor=signed_in(request), contract=contract, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -239,7 +241,9 @@ def decp_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = services.decp_import(actor=request.user, content=upload.read(), source=upload.name, via="web")
+            result = services.decp_import(
+                actor=signed_in(request), content=upload.read(), source=upload.name, via="web"
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -270,7 +274,7 @@ def _thresholds_page(request: HttpRequest, form: ThresholdForm | None) -> HttpRe
 
 @login_required
 def threshold_index(request: HttpRequest) -> HttpResponse:
-    return _thresholds_page(request, ThresholdForm() if _can_write(request.user) else None)
+    return _thresholds_page(request, ThresholdForm() if _can_write(signed_in(request)) else None)
 
 
 @login_required
@@ -279,7 +283,7 @@ def threshold_create(request: HttpRequest) -> HttpResponse:
     form = ThresholdForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.threshold_create(actor=request.user, data=dict(form.cleaned_data))
+            services.threshold_create(actor=signed_in(request), data=dict(form.cleaned_data))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -291,7 +295,7 @@ def threshold_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    buckets = selectors.events_by_mark(selectors.upcoming_events(actor=request.user, today=today))
+    buckets = selectors.events_by_mark(selectors.upcoming_events(actor=signed_in(request), today=today))
     return render(
         request,
         "procurement/dashboard.html",

@@ -120,7 +120,7 @@ def render_report(collectivity: Organisation, month: Month) -> tuple[str, bytes,
 
 
 def monthly_report_create(
-    *, collectivity: Organisation, month: Month, force: bool = False, actor: Any = None
+    *, collectivity: Organisation, month: Month, force: bool = False, actor: User | None = None
 ) -> MonthlyReport | None:
     """Archive and mail one member's report; None when it exists already and `force` is off."""
     with transaction.atomic():
@@ -225,10 +225,10 @@ def monthly_reports_run(
 
 
 # -- on demand, from the reports page ------------------------------------------------------------
-def may_produce_reports(user: Any) -> bool:
+def may_produce_reports(user: User) -> bool:
     """Only operator admins produce a report by hand: the page shows its buttons, and
     `monthly_report_request` accepts the request, on this one answer."""
-    return may_write(user) and bool(getattr(user, "is_operator_admin", False))
+    return may_write(user) and user.is_operator_admin
 
 
 def producible_months(*, today: dt.date | None = None, count: int = 12) -> list[Month]:
@@ -237,7 +237,7 @@ def producible_months(*, today: dt.date | None = None, count: int = 12) -> list[
     return [month_shift(last, -i) for i in range(count)]
 
 
-def monthly_report_request(*, actor: Any, collectivity: Organisation, month: Month) -> Any:
+def monthly_report_request(*, actor: User, collectivity: Organisation, month: Month) -> Any:
     """Produce (or produce again, as a new version) a member's report for a complete month, as a
     background task; the created report is audited with the actor. Returns the task's result:
     with the immediate backend the report already exists, with a worker it follows."""
