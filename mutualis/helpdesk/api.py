@@ -29,6 +29,9 @@ from mutualis.members.models import OperatorService, Organisation
 router = Router(tags=["tickets"])
 
 
+TICKET_OUT_RELATED = ("collectivity", "requester", "application", "group", "technician")
+
+
 class TicketOut(Schema):
     reference: str
     ticket_type: str
@@ -203,6 +206,11 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
         source="api",
         via="api",
     )
+    # The answer names the application and the group by slug: the service wrote their ids (the
+    # cached reference data holds values, not rows), so they are read here when there are any,
+    # in one query by primary key.
+    if ticket.application_id or ticket.group_id and group is None:
+        ticket = Ticket.objects.select_related(*TICKET_OUT_RELATED).get(pk=ticket.pk)
     ticket.actions = []  # type: ignore[attr-defined]
     return Status(201, ticket)
 

@@ -276,6 +276,24 @@ def test_it_creates_with_a_token_in_a_bounded_number_of_queries(client, world, t
     assert len(queries) <= 7, "\n".join(q["sql"][:160] for q in queries.captured_queries)
 
 
+def test_it_creates_with_an_application_in_one_query_more(client, world, tickets):
+    application = f.ApplicationFactory(slug="voirie", support_group=world.staff.service)
+    f.SubscriptionFactory(collectivity=world.member_a, application=application)
+    _token, secret = api_token_create(actor=world.agent_a, name="bench")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    payload = {"ticket_type": "request", "title": "Rapide", "description": "y", "application": "voirie"}
+    _post(client, "/api/v1/tickets/", payload, **headers)  # warms the caches, records the token's use
+
+    with CaptureQueriesContext(connection) as queries:
+        response = _post(client, "/api/v1/tickets/", payload, **headers)
+
+    assert response.status_code == 201
+    assert (response.json()["application"], response.json()["group"]) == ("voirie", world.staff.service.slug)
+    # The above, the subscription check, and the answer's application and group (one query by
+    # primary key): the application itself comes from the cached reference data.
+    assert len(queries) <= 9, "\n".join(q["sql"][:160] for q in queries.captured_queries)
+
+
 def test_it_caches_the_calendar_spec_until_the_calendar_changes(world, django_assert_num_queries):
     calendar = sla.default_calendar()
     first = sla.calendar_spec(calendar)
