@@ -210,7 +210,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
     # cached reference data holds values, not rows), so they are read here when there are any,
     # in one query by primary key.
     if ticket.application_id or ticket.group_id and group is None:
-        ticket = Ticket.objects.select_related(*TICKET_OUT_RELATED).get(pk=ticket.pk)
+        ticket = Ticket.objects.visible_to(user).select_related(*TICKET_OUT_RELATED).get(pk=ticket.pk)
     ticket.actions = []  # type: ignore[attr-defined]
     return Status(201, ticket)
 

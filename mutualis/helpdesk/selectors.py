@@ -19,10 +19,6 @@ from mutualis.helpdesk.models import Followup, InboundMail, InboundOutcome, Tick
 from mutualis.members.models import Organisation
 
 
-def ticket_visible(actor: Any) -> QuerySet[Ticket]:
-    return Ticket.objects.visible_to(actor)
-
-
 def ticket_get(*, actor: Any, reference: str) -> Ticket:
     """The ticket with what its pages show. Its policy and calendar are not joined (the staff
     page takes them from the cached service-level configuration, sla.sla_policy and

@@ -66,7 +66,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     _staff(request)
     form = QueueFilterForm(
         request.GET or None,
-        organisations=Organisation.objects.collectivities().order_by("name"),
+        organisations=Organisation.objects.visible_to(request.user).collectivities().order_by("name"),
         applications=Application.objects.order_by("name"),
     )
     filters = form.cleaned_data if form.is_valid() else {}
@@ -206,7 +206,7 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     data = form.cleaned_data
     references = list(dict.fromkeys(data["tickets"]))
-    tickets = {t.reference: t for t in selectors.ticket_visible(request.user).filter(reference__in=references)}
+    tickets = {t.reference: t for t in Ticket.objects.visible_to(request.user).filter(reference__in=references)}
     done, refused = [], []
     for reference in references:
         ticket = tickets.get(reference)
@@ -323,7 +323,8 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
     followups = list(selectors.followups_for(actor=request.user, ticket=ticket))
     # The duplicates merged into this ticket and the requests following it up, in one query.
     related = list(
-        Ticket.objects.filter(Q(merged_into=ticket) | Q(linked_to=ticket))
+        Ticket.objects.visible_to(request.user)
+        .filter(Q(merged_into=ticket) | Q(linked_to=ticket))
         .only("reference", "title", "status", "closed_at", "updated_at", "merged_into_id", "linked_to_id")
         .order_by("-opened_at", "-id")
     )
@@ -443,7 +444,7 @@ def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
     form = MergeForm(request.POST)
     if form.is_valid():
         into_reference = form.cleaned_data["into"].strip()
-        into = selectors.ticket_visible(request.user).filter(reference=into_reference).first()
+        into = Ticket.objects.visible_to(request.user).filter(reference=into_reference).first()
         if into is None:
             form.add_error("into", _("aucun ticket %(ref)s") % {"ref": into_reference})
         else:
