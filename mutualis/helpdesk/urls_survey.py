@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mutualis.helpdesk import views_survey as survey
+from mutualis.helpdesk.views import survey
 
 urlpatterns = [
     path("enquete/<str:token>/", survey.survey, name="survey"),
