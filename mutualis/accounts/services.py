@@ -188,7 +188,7 @@ def password_reset_request(*, email: str, ip_address: str) -> None:
 
 
 def _password_reset_mail_enqueue(*, user_id: int) -> None:
-    from mutualis.accounts.tasks import password_reset_mail
+    from mutualis.accounts.tasks import password_reset_mail  # the task module imports this one
 
     password_reset_mail.enqueue(user_id)
 

@@ -34,6 +34,7 @@ from mutualis.finance.models import (
     Loan,
     LoanYear,
 )
+from mutualis.finance.selectors import contributions_of
 from mutualis.members.models import Organisation
 
 MAX_REPORTED_ERRORS = 20
@@ -290,8 +291,6 @@ def loan_year_set(
 def _check_call_splits(call: ContributionCall, *, field: str = "key") -> None:
     """Called inside the writing transaction: raising rolls it back, so no call exists that cannot
     produce its statements."""
-    from mutualis.finance.selectors import contributions_of
-
     try:
         contributions_of(call)
     except calc.FinanceInputError as error:
@@ -340,8 +339,6 @@ def contribution_call_create(
 ) -> ContributionCall:
     """Open a year's call; it is refused when the key cannot split it (a member without the
     population the key needs, say), so no call exists that cannot produce its statements."""
-    from mutualis.finance.selectors import contributions_of
-
     _require_finance_writer(actor)
     # The pages find a call by its year: a second one the same year would hide one of them.
     if ContributionCall.objects.filter(budget_year__year=budget_year.year).exists():
