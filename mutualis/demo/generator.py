@@ -429,7 +429,7 @@ def _insert(model: type, columns: Sequence[str], rows: list[tuple[Any, ...]]) ->
 BATCH = 2000
 
 
-def generate(*, months: int, seed: int, now: dt.datetime | None = None, actor: Any = None) -> Result:
+def generate(*, months: int, seed: int, now: dt.datetime | None = None, actor: User | None = None) -> Result:
     """Replace the generated history with `months` months ending with the current one."""
     if months < 1:
         raise ValueError("--months doit être au moins 1")

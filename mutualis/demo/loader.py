@@ -494,7 +494,7 @@ def _url(value: str) -> str:
     return value
 
 
-def load_demo(*, path: Path = DEFAULT_FILE, actor: Any = None) -> dict[str, int]:
+def load_demo(*, path: Path = DEFAULT_FILE, actor: User | None = None) -> dict[str, int]:
     """Load the data set; running it again changes nothing. Returns the row counts after loading."""
     data = read(path)
     supplement = json.loads(SUPPLEMENT_FILE.read_text(encoding="utf-8"))

@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from mutualis.accounts.models import User
+from mutualis.accounts.requests import signed_in
 from mutualis.catalog.cache import application_by_slug
 from mutualis.core.api_errors import ERRORS
 from mutualis.core.api_pagination import PagePagination
@@ -120,7 +121,7 @@ def _get(rows: QuerySet[Any], field: str, lookup: dict[str, Any], label: str) ->
 
 def _detail(request: HttpRequest, ticket: Ticket) -> Ticket:
     """The ticket with the actions the account may take on it now."""
-    user: Any = request.user
+    user = signed_in(request)
     try:
         kind = services.actor_kind(user, ticket)
     except Http404:  # an elected official reads but acts on nothing
@@ -146,7 +147,7 @@ def list_tickets(
     if view not in QUEUE_VIEWS:
         raise ValidationError({"view": f"vue inconnue : {view!r} ({', '.join(QUEUE_VIEWS)})"})
     return ticket_queue(
-        actor=request.user,
+        actor=signed_in(request),
         view=view,
         status=status,
         collectivity=collectivity,
@@ -160,7 +161,7 @@ def list_tickets(
 @router.post("/", response={201: TicketDetailOut, **ERRORS})
 def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
     """A member files for its own collectivity; operator staff for any, naming the requester."""
-    user: Any = request.user
+    user = signed_in(request)
     staff = is_operator(user)
     if staff:
         if not payload.collectivity:
@@ -170,9 +171,10 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
         )
     else:
         # Another member's collectivity is not disclosed: 404, as for its tickets.
-        if user.organisation_id is None or payload.collectivity not in {None, user.organisation.slug}:
+        organisation = user.organisation
+        if organisation is None or payload.collectivity not in {None, organisation.slug}:
             raise Http404("collectivité introuvable")
-        collectivity = user.organisation
+        collectivity = organisation
     # The service checks the requester belongs to the collectivity (and files an agent's own).
     requester = (
         _get(User.objects.all(), "requester", {"username": payload.requester}, "compte") if payload.requester else None
@@ -217,23 +219,28 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
 
 @router.get("/{reference}", response={200: TicketDetailOut, **ERRORS})
 def get_ticket(request: HttpRequest, reference: str) -> Any:
-    return _detail(request, ticket_get(actor=request.user, reference=reference))
+    return _detail(request, ticket_get(actor=signed_in(request), reference=reference))
 
 
 @router.get("/{reference}/followups", response={200: list[FollowupOut], **ERRORS})
 def list_followups(request: HttpRequest, reference: str) -> Any:
     """Public followups; operator staff also read the private notes."""
-    ticket = ticket_get(actor=request.user, reference=reference)
-    return list(followups_for(actor=request.user, ticket=ticket))
+    ticket = ticket_get(actor=signed_in(request), reference=reference)
+    return list(followups_for(actor=signed_in(request), ticket=ticket))
 
 
 @router.post("/{reference}/followups", response={201: FollowupOut, **ERRORS})
 def add_followup(request: HttpRequest, reference: str, payload: FollowupIn) -> Any:
     """A message on the ticket; private notes are for operator staff only (403)."""
-    ticket = ticket_get(actor=request.user, reference=reference)
+    ticket = ticket_get(actor=signed_in(request), reference=reference)
     require_writer(request.user)
     followup = services.followup_add(
-        actor=request.user, ticket=ticket, body=payload.body, is_private=payload.is_private, source="api", via="api"
+        actor=signed_in(request),
+        ticket=ticket,
+        body=payload.body,
+        is_private=payload.is_private,
+        source="api",
+        via="api",
     )
     return Status(201, followup)
 
@@ -242,10 +249,10 @@ def add_followup(request: HttpRequest, reference: str, payload: FollowupIn) -> A
 def transition_ticket(request: HttpRequest, reference: str, payload: TransitionIn) -> Any:
     """Move the ticket along the lifecycle (`take`, `wait`, `resume`, `solve`, `accept`, `refuse`,
     `close`, `reopen`); a move the transition table refuses is 422 with the reason."""
-    ticket = ticket_get(actor=request.user, reference=reference)
+    ticket = ticket_get(actor=signed_in(request), reference=reference)
     require_writer(request.user)
     services.ticket_transition(
-        actor=request.user,
+        actor=signed_in(request),
         ticket=ticket,
         action=payload.action,
         comment=payload.comment,
@@ -253,13 +260,13 @@ def transition_ticket(request: HttpRequest, reference: str, payload: TransitionI
         is_private=payload.is_private,
         via="api",
     )
-    return _detail(request, ticket_get(actor=request.user, reference=reference))
+    return _detail(request, ticket_get(actor=signed_in(request), reference=reference))
 
 
 @router.post("/{reference}/assignment", response={200: TicketDetailOut, **ERRORS})
 def assign_ticket(request: HttpRequest, reference: str, payload: AssignmentIn) -> Any:
     """Give the ticket to a group and/or a technician (operator staff)."""
-    ticket = ticket_get(actor=request.user, reference=reference)
+    ticket = ticket_get(actor=signed_in(request), reference=reference)
     if not is_operator(request.user):
         raise PermissionDenied("attribution réservée aux agents de l'opérateur")
     require_writer(request.user)
@@ -269,5 +276,5 @@ def assign_ticket(request: HttpRequest, reference: str, payload: AssignmentIn) -
         if payload.technician
         else None
     )
-    services.ticket_assign(actor=request.user, ticket=ticket, group=group, technician=technician, via="api")
-    return _detail(request, ticket_get(actor=request.user, reference=reference))
+    services.ticket_assign(actor=signed_in(request), ticket=ticket, group=group, technician=technician, via="api")
+    return _detail(request, ticket_get(actor=signed_in(request), reference=reference))

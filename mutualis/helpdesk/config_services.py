@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from mutualis.accounts.models import User
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
 from mutualis.core.services import model_create, model_delete, model_update
@@ -57,7 +58,7 @@ POLICY_RELATIONS = ("commitments",)
 CATEGORY_FIELDS = ("name", "slug", "parent", "default_group", "position")
 
 
-def _guard(actor: Any) -> None:
+def _guard(actor: User) -> None:
     """Configuration is operator staff's: members are told nothing exists, read-only roles refused."""
     if actor is not None:
         require_operator_staff(actor)
@@ -92,7 +93,7 @@ def _check_calendar(data: Mapping[str, Any]) -> None:
 
 def calendar_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     timezone_name: str = "Europe/Paris",
     use_french_holidays: bool = True,
@@ -127,12 +128,12 @@ def calendar_create(
     return calendar
 
 
-def _clear_default(*, actor: Any, keep: Calendar | None = None) -> None:
+def _clear_default(*, actor: User, keep: Calendar | None = None) -> None:
     for other in Calendar.objects.filter(is_default=True).exclude(pk=keep.pk if keep else 0):
         model_update(actor=actor, instance=other, data={"is_default": False}, fields=["is_default"])
 
 
-def calendar_update(*, actor: Any, calendar: Calendar, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def calendar_update(*, actor: User, calendar: Calendar, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     """Name, time zone, French holidays, default flag. There is always exactly one default
     calendar: it is handed over by making another calendar the default, never simply unset."""
     _guard(actor)
@@ -183,7 +184,7 @@ def _check_interval(calendar: Calendar, weekday: Any, start: dt.time | None, end
 
 
 def interval_add(
-    *, actor: Any, calendar: Calendar, weekday: int, start: dt.time | None, end: dt.time | None
+    *, actor: User, calendar: Calendar, weekday: int, start: dt.time | None, end: dt.time | None
 ) -> OpeningInterval:
     """An opening interval on a weekday: it ends after it starts and overlaps none of the day's."""
     _guard(actor)
@@ -198,7 +199,7 @@ def interval_add(
     return interval
 
 
-def interval_remove(*, actor: Any, interval: OpeningInterval) -> None:
+def interval_remove(*, actor: User, interval: OpeningInterval) -> None:
     """A calendar keeps at least one opening interval: without one no due date exists."""
     _guard(actor)
     calendar = interval.calendar
@@ -209,7 +210,7 @@ def interval_remove(*, actor: Any, interval: OpeningInterval) -> None:
         calendar_recompute(calendar=calendar)
 
 
-def closure_add(*, actor: Any, calendar: Calendar, label: str, start: dt.date | None, end: dt.date | None) -> Closure:
+def closure_add(*, actor: User, calendar: Calendar, label: str, start: dt.date | None, end: dt.date | None) -> Closure:
     """One of the operator's closures (whole days, `end` included)."""
     _guard(actor)
     errors: dict[str, str] = {}
@@ -238,7 +239,7 @@ def closure_add(*, actor: Any, calendar: Calendar, label: str, start: dt.date | 
     return closure
 
 
-def closure_remove(*, actor: Any, closure: Closure) -> None:
+def closure_remove(*, actor: User, closure: Closure) -> None:
     _guard(actor)
     calendar = closure.calendar
     with transaction.atomic():
@@ -355,7 +356,7 @@ def _policy_data(data: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def policy_create(*, actor: Any, data: Mapping[str, Any]) -> SlaPolicy:
+def policy_create(*, actor: User, data: Mapping[str, Any]) -> SlaPolicy:
     """A new policy; it applies to tickets opened from now on (existing tickets keep theirs)."""
     _guard(actor)
     unknown = set(data) - set(POLICY_FIELDS) - set(POLICY_RELATIONS)
@@ -370,7 +371,7 @@ def policy_create(*, actor: Any, data: Mapping[str, Any]) -> SlaPolicy:
     return policy
 
 
-def policy_update(*, actor: Any, policy: SlaPolicy, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def policy_update(*, actor: User, policy: SlaPolicy, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _guard(actor)
     fields = {k: v for k, v in data.items() if k not in POLICY_RELATIONS}
     merged = {name: getattr(policy, name) for name in POLICY_FIELDS}
@@ -387,7 +388,7 @@ def policy_update(*, actor: Any, policy: SlaPolicy, data: Mapping[str, Any]) -> 
     return changes
 
 
-def _policy_commitments_set(*, actor: Any, policy: SlaPolicy, commitments: Iterable[Any]) -> dict[str, list[Any]]:
+def _policy_commitments_set(*, actor: User, policy: SlaPolicy, commitments: Iterable[Any]) -> dict[str, list[Any]]:
     """Name the catalogue's commitments the policy measures; the change goes to the audit log."""
     before = sorted(policy.commitments.values_list("slug", flat=True))
     policy.commitments.set(list(commitments or ()))
@@ -399,7 +400,7 @@ def _policy_commitments_set(*, actor: Any, policy: SlaPolicy, commitments: Itera
     return changes
 
 
-def policy_set_active(*, actor: Any, policy: SlaPolicy, active: bool) -> SlaPolicy:
+def policy_set_active(*, actor: User, policy: SlaPolicy, active: bool) -> SlaPolicy:
     """Deactivate (or reactivate) a policy: tickets that have it keep their due dates."""
     _guard(actor)
     model_update(actor=actor, instance=policy, data={"active": active}, fields=["active"])
@@ -455,13 +456,13 @@ def _category_data(data: Mapping[str, Any], *, instance: Category | None) -> dic
     return data
 
 
-def category_create(*, actor: Any, data: Mapping[str, Any]) -> Category:
+def category_create(*, actor: User, data: Mapping[str, Any]) -> Category:
     _guard(actor)
     data = {"slug": "", "position": 0, **data}
     return model_create(actor=actor, model=Category, data=_category_data(data, instance=None))
 
 
-def category_update(*, actor: Any, category: Category, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def category_update(*, actor: User, category: Category, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _guard(actor)
     clean = _category_data(data, instance=category)
     changes = model_update(actor=actor, instance=category, data=clean, fields=CATEGORY_FIELDS)[1]
@@ -475,7 +476,7 @@ def priority_matrix() -> dict[tuple[int, int], int]:
     return {(u, i): cells.get((u, i), round((u + i) / 2)) for u in range(1, 6) for i in range(1, 6)}
 
 
-def priority_matrix_update(*, actor: Any, cells: Mapping[tuple[int, int], Any]) -> int:
+def priority_matrix_update(*, actor: User, cells: Mapping[tuple[int, int], Any]) -> int:
     """Set the 25 cells at once (all or nothing); returns how many changed. Existing tickets keep
     their priority: the matrix applies when a ticket is created or requalified."""
     _guard(actor)
@@ -513,7 +514,7 @@ def priority_matrix_update(*, actor: Any, cells: Mapping[tuple[int, int], Any]) 
     return changed
 
 
-def priority_matrix_restore(*, actor: Any) -> int:
+def priority_matrix_restore(*, actor: User) -> int:
     """Back to GLPI's default matrix."""
     return priority_matrix_update(
         actor=actor, cells={(u, i): p for u, row in GLPI_MATRIX.items() for i, p in row.items()}

@@ -440,7 +440,7 @@ def _fill(ticket: Ticket, values: dict[str, Any], levels: _Levels, now: dt.datet
     levels.apply(ticket)
 
 
-def ticket_import(*, actor: Any, content: bytes, source: str = "", dry_run: bool = False) -> ImportResult:
+def ticket_import(*, actor: User | None, content: bytes, source: str = "", dry_run: bool = False) -> ImportResult:
     """Validate the whole file, then (unless `dry_run`) create or update every ticket in one
     transaction. Raises ImportRejected, writing nothing, when any row is refused."""
     try:

@@ -78,7 +78,7 @@ def _record(
     message_id: str,
     sender: str,
     subject: str,
-    user: Any = None,
+    user: User | None = None,
     ticket: Ticket | None = None,
     reason: str = "",
 ) -> None:
@@ -92,7 +92,7 @@ def _record(
             "sender": sender[:320],
             "subject": subject[:255],
             "reason": reason,
-            "user": user if getattr(user, "is_authenticated", False) else None,
+            "user": user,
             "ticket": ticket,
         },
     )
@@ -184,7 +184,7 @@ def ingest_message(raw: bytes) -> Outcome:
     subject = " ".join(str(message.get("Subject", "")).split())
     sender = _sender(message)
 
-    def refuse(reason: str, user: Any = None) -> Outcome:
+    def refuse(reason: str, user: User | None = None) -> Outcome:
         logger.warning("inbound mail %s from %r refused: %s", message_id, sender, reason)
         _record(kind=REFUSED, message_id=message_id, sender=sender, subject=subject, user=user, reason=reason)
         return Outcome(REFUSED, reason, message_id=message_id)
@@ -241,20 +241,24 @@ def ingest_message(raw: bytes) -> Outcome:
                 )
                 kind, ticket = FOLLOWUP, target
             else:
-                if target is None and user.is_operator:
+                requester: User | None
+                if not user.is_operator:
+                    collectivity, requester = user.organisation, user
+                elif target is None:
                     raise ValidationError(
                         _(
                             "un agent de l'opérateur ne peut ouvrir une demande par courriel : "
                             "indiquez la référence d'un ticket dans l'objet"
                         )
                     )
-                collectivity = user.organisation if not user.is_operator else target.collectivity  # type: ignore[union-attr]
+                else:
+                    collectivity, requester = target.collectivity, target.requester
                 if collectivity is None:
                     raise ValidationError(_("ce compte n'est rattaché à aucune collectivité"))
                 ticket = services.ticket_create(
                     actor=user,
                     collectivity=collectivity,
-                    requester=user if not user.is_operator else target.requester,  # type: ignore[union-attr]
+                    requester=requester,
                     ticket_type=TicketType.REQUEST,
                     title=_clean_subject(subject) or _("(sans objet)"),
                     description=body,

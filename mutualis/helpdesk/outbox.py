@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from mutualis.accounts.models import User
 from mutualis.core.audit import audit_record, diff
 from mutualis.core.models import AuditAction
 from mutualis.core.tenancy import require_operator_admin
@@ -133,7 +134,7 @@ def _recipients(notification: Notification) -> list[str]:
     return recipients(notification.ticket, notification.event)
 
 
-def notification_retry(*, actor: Any, notification: Notification) -> Notification:
+def notification_retry(*, actor: User, notification: Notification) -> Notification:
     """« Réessayer »: an operator admin sends a failed notification again (to those who did not
     get it), with a fresh set of tries."""
     require_operator_admin(actor)
@@ -192,7 +193,7 @@ def _gave_up() -> QuerySet[Notification]:
     )
 
 
-def notification_failed_list(*, actor: Any) -> QuerySet[Notification]:
+def notification_failed_list(*, actor: User) -> QuerySet[Notification]:
     """The notifications that gave up, newest first (operator admins only)."""
     require_operator_admin(actor)
     return _gave_up().select_related("ticket").order_by("-updated_at", "-id")

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
+from mutualis.accounts.models import User
 from mutualis.catalog.models import Application
 from mutualis.core.tenancy import is_operator, require_operator_admin
 from mutualis.helpdesk.enums import OPEN_STATUSES, Status
@@ -19,7 +20,7 @@ from mutualis.helpdesk.models import Followup, InboundMail, InboundOutcome, Tick
 from mutualis.members.models import Organisation
 
 
-def ticket_get(*, actor: Any, reference: str) -> Ticket:
+def ticket_get(*, actor: User, reference: str) -> Ticket:
     """The ticket with what its pages show. Its policy and calendar are not joined (the staff
     page takes them from the cached service-level configuration, sla.sla_policy and
     sla.sla_calendar), and the rare ticket it follows up or was merged into is read only when
@@ -36,7 +37,7 @@ def ticket_get(*, actor: Any, reference: str) -> Ticket:
     return ticket
 
 
-def followups_for(*, actor: Any, ticket: Ticket) -> QuerySet[Followup]:
+def followups_for(*, actor: User, ticket: Ticket) -> QuerySet[Followup]:
     qs = ticket.followups.select_related("author").prefetch_related("attachments")
     return qs if is_operator(actor) else qs.filter(is_private=False)
 
@@ -75,7 +76,7 @@ def period_filters(query: Any) -> PeriodFilters:
 
 def ticket_queue(
     *,
-    actor: Any,
+    actor: User,
     view: str = "open",
     collectivity: str | None = None,
     application: str | None = None,
@@ -101,7 +102,7 @@ def ticket_queue(
     elif view == "mine":
         qs = qs.filter(status__in=OPEN_STATUSES, technician=actor)
     elif view == "my_group":
-        qs = qs.filter(status__in=OPEN_STATUSES, group_id=getattr(actor, "service_id", None))
+        qs = qs.filter(status__in=OPEN_STATUSES, group_id=actor.service_id)
     elif view == "unassigned":
         qs = qs.filter(status__in=OPEN_STATUSES, technician__isnull=True)
     elif view == "at_risk":
@@ -136,7 +137,7 @@ def ticket_queue(
     return qs.order_by("-priority", "ttr_due_at", "-opened_at", "-id")
 
 
-def inbound_refused_list(*, user: Any) -> QuerySet[Any]:
+def inbound_refused_list(*, user: User) -> QuerySet[Any]:
     """Messages the helpdesk mailbox refused, newest first; operator admins only."""
 
     require_operator_admin(user)

@@ -59,7 +59,7 @@ def priority_for(urgency: int, impact: int) -> int:
     return sla.priority_of(urgency, impact)
 
 
-def actor_kind(actor: Any, ticket: Ticket) -> str:
+def actor_kind(actor: User | None, ticket: Ticket) -> str:
     if actor is None:
         return Actor.SYSTEM
     if is_operator(actor):
@@ -111,10 +111,12 @@ def _next_reference(year: int) -> str:
     return f"{year}-{row[0]:06d}"
 
 
-def _log(ticket: Ticket, *, actor: Any, action: str, source: str, target: str, comment: str, at: dt.datetime) -> None:
+def _log(
+    ticket: Ticket, *, actor: User | None, action: str, source: str, target: str, comment: str, at: dt.datetime
+) -> None:
     TransitionLog.objects.create(
         ticket=ticket,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor,
         action=action,
         from_status=source,
         to_status=target,
@@ -138,7 +140,7 @@ def application_error(*, collectivity: Organisation, application: Application | 
 # -- creation -----------------------------------------------------------------------------------
 def ticket_create(
     *,
-    actor: Any,
+    actor: User | None,
     collectivity: Organisation,
     requester: User | None,
     ticket_type: str,
@@ -233,7 +235,7 @@ def ticket_create(
     return ticket
 
 
-def _store(ticket: Ticket, upload: UploadedFile, *, actor: Any, followup: Followup | None = None) -> Attachment:
+def _store(ticket: Ticket, upload: UploadedFile, *, actor: User | None, followup: Followup | None = None) -> Attachment:
     name = PurePath(upload.name or "fichier").name
     attachment = Attachment(
         ticket=ticket,
@@ -241,14 +243,14 @@ def _store(ticket: Ticket, upload: UploadedFile, *, actor: Any, followup: Follow
         name=name,
         size=upload.size or 0,
         content_type=getattr(upload, "content_type", "") or "application/octet-stream",
-        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        uploaded_by=actor,
     )
     attachment.file.save(name, upload, save=False)
     attachment.save()
     return attachment
 
 
-def attachment_add(*, actor: Any, ticket: Ticket, upload: UploadedFile) -> Attachment:
+def attachment_add(*, actor: User, ticket: Ticket, upload: UploadedFile) -> Attachment:
     actor_kind(actor, ticket)
     require_writer(actor)
     check_upload(upload)
@@ -262,7 +264,7 @@ def attachment_add(*, actor: Any, ticket: Ticket, upload: UploadedFile) -> Attac
 TICKET_FIELDS = ("title", "ticket_type", "application", "category", "urgency", "impact", "blocking", "vendor_reference")
 
 
-def ticket_update(*, actor: Any, ticket: Ticket, data: dict[str, Any], via: str = "web") -> dict[str, list[Any]]:
+def ticket_update(*, actor: User, ticket: Ticket, data: dict[str, Any], via: str = "web") -> dict[str, list[Any]]:
     """Staff requalify a ticket; a new urgency or impact recomputes the priority (the policy and
     its due dates stay those of the opening, as GLPI does)."""
     require_operator_staff(actor)
@@ -292,7 +294,7 @@ def ticket_update(*, actor: Any, ticket: Ticket, data: dict[str, Any], via: str 
 
 def ticket_assign(
     *,
-    actor: Any,
+    actor: User,
     ticket: Ticket,
     group: OperatorService | None,
     technician: User | None,
@@ -348,7 +350,7 @@ def _mark_taken(ticket: Ticket, now: dt.datetime) -> None:
 
 
 def _apply(
-    ticket: Ticket, *, actor: Any, action: str, comment: str, now: dt.datetime, pending_reason: str = ""
+    ticket: Ticket, *, actor: User | None, action: str, comment: str, now: dt.datetime, pending_reason: str = ""
 ) -> None:
     """Move `ticket` along the transition table, with the clocks' side effects. Caller saves."""
     transition = TRANSITION_TABLE.get((action, ticket.status))
@@ -413,7 +415,7 @@ EVENT_OF = {
 
 def ticket_transition(
     *,
-    actor: Any,
+    actor: User,
     ticket: Ticket,
     action: str,
     comment: str = "",
@@ -444,7 +446,7 @@ def ticket_transition(
         if comment.strip():
             Followup.objects.create(
                 ticket=ticket,
-                author=actor if getattr(actor, "is_authenticated", False) else None,
+                author=actor,
                 body=comment,
                 is_private=is_private,
                 is_solution=action == Action.SOLVE,
@@ -461,7 +463,7 @@ def ticket_transition(
 
 def followup_add(
     *,
-    actor: Any,
+    actor: User,
     ticket: Ticket,
     body: str,
     is_private: bool = False,
@@ -490,7 +492,7 @@ def followup_add(
         locked = Ticket.objects.select_for_update().select_related("calendar").get(pk=ticket.pk)
         followup = Followup.objects.create(
             ticket=locked,
-            author=actor if getattr(actor, "is_authenticated", False) else None,
+            author=actor,
             body=body,
             is_private=is_private,
             source=source,
@@ -515,7 +517,7 @@ def followup_add(
 
 def task_add(
     *,
-    actor: Any,
+    actor: User,
     ticket: Ticket,
     description: str,
     duration_seconds: int,
@@ -539,7 +541,7 @@ def task_add(
     return task
 
 
-def ticket_merge(*, actor: Any, duplicate: Ticket, into: Ticket, now: dt.datetime | None = None) -> Ticket:
+def ticket_merge(*, actor: User, duplicate: Ticket, into: Ticket, now: dt.datetime | None = None) -> Ticket:
     """Fold a duplicate into another ticket of the same collectivity: its followups, attachments
     and watchers move, it is closed and points to the one kept."""
     require_operator_staff(actor)

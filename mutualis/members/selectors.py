@@ -52,7 +52,7 @@ def collectivity_get(*, actor: User, slug: str) -> Organisation:
     return Organisation.objects.collectivities().get_visible(actor, slug=slug)
 
 
-def contact_get(*, actor: Any, organisation: Organisation, pk: int) -> Contact:
+def contact_get(*, actor: User, organisation: Organisation, pk: int) -> Contact:
     """One of `organisation`'s contacts, or 404 (another member's contact is not disclosed)."""
     return Contact.objects.filter(organisation=organisation).get_visible(actor, pk=pk)
 

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
+from mutualis.accounts.requests import signed_in
 from mutualis.core.api_errors import ERRORS
 from mutualis.questionnaires import selectors, services
 from mutualis.questionnaires.models import CHOICE_KINDS, Question, Questionnaire
@@ -68,7 +69,7 @@ class FiledOut(Schema):
 
 
 def _collectivity_id(request: HttpRequest) -> int | None:
-    return services.application_scope(request.user)
+    return services.application_scope(signed_in(request))
 
 
 def _question(question: Question, collectivity_id: int | None) -> dict[str, Any]:
@@ -126,12 +127,12 @@ def build_router() -> Router:
         collectivity_id = _collectivity_id(request)
         return [
             _questionnaire(q, collectivity_id=collectivity_id)
-            for q in selectors.questionnaires_active_with_questions(actor=request.user)
+            for q in selectors.questionnaires_active_with_questions(actor=signed_in(request))
         ]
 
     @router.get("/{slug}", response={200: QuestionnaireOut, **ERRORS})
     def get_questionnaire(request: HttpRequest, slug: str) -> Any:
-        questionnaire = selectors.questionnaire_active_get(actor=request.user, slug=slug)
+        questionnaire = selectors.questionnaire_active_get(actor=signed_in(request), slug=slug)
         return _questionnaire(
             questionnaire, services.questions_of(questionnaire), collectivity_id=_collectivity_id(request)
         )
@@ -140,9 +141,9 @@ def build_router() -> Router:
     def submit_questionnaire(request: HttpRequest, slug: str, payload: AnswersIn) -> Any:
         """Answers by question key (a list for a multiple choice); hidden questions' answers are
         ignored, required ones are required only when shown. Creates the ticket."""
-        questionnaire = selectors.questionnaire_active_get(actor=request.user, slug=slug)
+        questionnaire = selectors.questionnaire_active_get(actor=signed_in(request), slug=slug)
         ticket = services.questionnaire_submit(
-            actor=request.user, questionnaire=questionnaire, answers=payload.answers, via="api"
+            actor=signed_in(request), questionnaire=questionnaire, answers=payload.answers, via="api"
         )
         path = reverse("helpdesk:ticket", kwargs={"reference": ticket.reference})
         return Status(201, {"reference": ticket.reference, "title": ticket.title, "url": path})

@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from mutualis.accounts.models import User
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
 from mutualis.core.services import model_create, model_delete, model_update
@@ -26,6 +27,7 @@ from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
 from mutualis.helpdesk import services
 from mutualis.helpdesk.enums import Source
 from mutualis.helpdesk.models import Category, Ticket
+from mutualis.members.models import Organisation
 from mutualis.questionnaires.models import (
     BLOCKING_NO,
     BLOCKING_YES,
@@ -66,7 +68,7 @@ QUESTION_FIELDS = (
 )
 
 
-def _builder(actor: Any) -> None:
+def _builder(actor: User) -> None:
     require_operator_staff(actor)
     require_writer(actor)
 
@@ -76,18 +78,18 @@ def _next_position(qs: Any) -> int:
 
 
 # -- questionnaires -------------------------------------------------------------------------------
-def questionnaire_create(*, actor: Any, data: Mapping[str, Any]) -> Questionnaire:
+def questionnaire_create(*, actor: User, data: Mapping[str, Any]) -> Questionnaire:
     _builder(actor)
     return model_create(actor=actor, model=Questionnaire, data=_only(data, QUESTIONNAIRE_FIELDS))
 
 
-def questionnaire_update(*, actor: Any, questionnaire: Questionnaire, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def questionnaire_update(*, actor: User, questionnaire: Questionnaire, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _builder(actor)
     _questionnaire, changes = model_update(actor=actor, instance=questionnaire, data=data, fields=QUESTIONNAIRE_FIELDS)
     return changes
 
 
-def questionnaire_delete(*, actor: Any, questionnaire: Questionnaire) -> None:
+def questionnaire_delete(*, actor: User, questionnaire: Questionnaire) -> None:
     """Questions and sections go with the questionnaire; the tickets it created keep their answers."""
     _builder(actor)
     with transaction.atomic():
@@ -97,7 +99,7 @@ def questionnaire_delete(*, actor: Any, questionnaire: Questionnaire) -> None:
 
 
 # -- sections -------------------------------------------------------------------------------------
-def section_add(*, actor: Any, questionnaire: Questionnaire, data: Mapping[str, Any]) -> Section:
+def section_add(*, actor: User, questionnaire: Questionnaire, data: Mapping[str, Any]) -> Section:
     _builder(actor)
     values = _only(data, SECTION_FIELDS)
     if not values.get("position"):
@@ -105,13 +107,13 @@ def section_add(*, actor: Any, questionnaire: Questionnaire, data: Mapping[str, 
     return model_create(actor=actor, model=Section, data={**values, "questionnaire": questionnaire})
 
 
-def section_update(*, actor: Any, section: Section, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def section_update(*, actor: User, section: Section, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _builder(actor)
     _section, changes = model_update(actor=actor, instance=section, data=data, fields=SECTION_FIELDS)
     return changes
 
 
-def section_delete(*, actor: Any, section: Section) -> None:
+def section_delete(*, actor: User, section: Section) -> None:
     _builder(actor)
     outside = Question.objects.filter(condition_question__section=section).exclude(section=section)
     if outside.exists():
@@ -125,7 +127,7 @@ def section_delete(*, actor: Any, section: Section) -> None:
 
 
 # -- questions ------------------------------------------------------------------------------------
-def question_add(*, actor: Any, section: Section, data: Mapping[str, Any]) -> Question:
+def question_add(*, actor: User, section: Section, data: Mapping[str, Any]) -> Question:
     _builder(actor)
     values = _only(data, QUESTION_FIELDS)
     values["section"] = section
@@ -134,13 +136,13 @@ def question_add(*, actor: Any, section: Section, data: Mapping[str, Any]) -> Qu
     return model_create(actor=actor, model=Question, data={**values, "questionnaire": section.questionnaire})
 
 
-def question_update(*, actor: Any, question: Question, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+def question_update(*, actor: User, question: Question, data: Mapping[str, Any]) -> dict[str, list[Any]]:
     _builder(actor)
     _question, changes = model_update(actor=actor, instance=question, data=data, fields=QUESTION_FIELDS)
     return changes
 
 
-def question_delete(*, actor: Any, question: Question) -> None:
+def question_delete(*, actor: User, question: Question) -> None:
     _builder(actor)
     dependents = list(question.dependents.all())
     if dependents:
@@ -151,7 +153,7 @@ def question_delete(*, actor: Any, question: Question) -> None:
     model_delete(actor=actor, instance=question)
 
 
-def item_move(*, actor: Any, item: Section | Question, direction: str) -> None:
+def item_move(*, actor: User, item: Section | Question, direction: str) -> None:
     """Swap a section or question with its neighbour ("up" or "down"), renumbering its siblings
     1..n so equal positions left by earlier edits sort out."""
     _builder(actor)
@@ -230,7 +232,7 @@ def _level_labels() -> dict[str, str]:
     }
 
 
-def application_scope(user: Any) -> int | None:
+def application_scope(user: User) -> int | None:
     """Whose subscriptions a questionnaire's application question offers `user`: a member account's own
     collectivity, whatever its role (a read-only elected official reading the questionnaire included);
     None, the whole catalogue, for operator staff only, who belong to no collectivity."""
@@ -450,26 +452,29 @@ def _md(value: Any) -> str:
     return re.sub(r"([\\`*_\[\]#>|])", r"\\\1", text)
 
 
-def may_submit(user: Any) -> bool:
+def may_submit(user: User) -> bool:
     """Whether `user` may file a request through a questionnaire: a member's account that may write.
 
     The catalogue and the questionnaire's page ask this before showing a form to fill;
     `questionnaire_submit` asks it again before filing, so no one fills in a form that would then be
     refused."""
-    organisation = getattr(user, "organisation", None)
+    organisation = user.organisation
     return may_write(user) and organisation is not None and not organisation.is_operator
 
 
-def require_submitter(user: Any) -> None:
+def require_submitter(user: User) -> Organisation:
+    """The collectivity `user` files for, or PermissionDenied."""
     if not may_write(user):
         raise PermissionDenied(_("votre rôle est en lecture seule"))
-    if not may_submit(user):
+    organisation = user.organisation
+    if not may_submit(user) or organisation is None:
         raise PermissionDenied(_("seul un compte d'une collectivité adhérente dépose une demande"))
+    return organisation
 
 
 def questionnaire_submit(
     *,
-    actor: Any,
+    actor: User,
     questionnaire: Questionnaire,
     answers: Mapping[str, Any],
     files: Mapping[str, UploadedFile] | None = None,
@@ -482,8 +487,8 @@ def questionnaire_submit(
     replace the questionnaire's defaults before the ticket is created, so its service levels use them."""
     if not questionnaire.active:
         raise Http404(_("formulaire introuvable"))
-    require_submitter(actor)
-    kept, kept_files, bound = _checked(questionnaire, answers, files, collectivity_id=actor.organisation_id)
+    collectivity = require_submitter(actor)
+    kept, kept_files, bound = _checked(questionnaire, answers, files, collectivity_id=collectivity.pk)
     fields: dict[str, Any] = {
         "application": questionnaire.application,
         "category": questionnaire.ticket_category or questionnaire.catalogue_category,
@@ -493,7 +498,7 @@ def questionnaire_submit(
     with transaction.atomic():
         ticket = services.ticket_create(
             actor=actor,
-            collectivity=actor.organisation,
+            collectivity=collectivity,
             requester=actor,
             ticket_type=questionnaire.ticket_type,
             title=render_title(questionnaire, kept),

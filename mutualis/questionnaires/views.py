@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
 from mutualis.core.tenancy import is_operator, require_operator_staff
 from mutualis.questionnaires import selectors, services
@@ -29,23 +30,23 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         request,
         "questionnaires/catalogue.html",
         {
-            "groups": selectors.questionnaire_catalogue(actor=request.user),
+            "groups": selectors.questionnaire_catalogue(actor=signed_in(request)),
             "can_build": is_operator(request.user),
-            "can_submit": services.may_submit(request.user),
+            "can_submit": services.may_submit(signed_in(request)),
         },
     )
 
 
 @login_required
 def fill(request: HttpRequest, slug: str) -> HttpResponse:
-    questionnaire = selectors.questionnaire_active_get(actor=request.user, slug=slug)
+    questionnaire = selectors.questionnaire_active_get(actor=signed_in(request), slug=slug)
     questions = services.questions_of(questionnaire)
     # The member's own applications, to read or to fill in; operator staff see the catalogue's.
-    collectivity_id = services.application_scope(request.user)
-    if not services.may_submit(request.user):
+    collectivity_id = services.application_scope(signed_in(request))
+    if not services.may_submit(signed_in(request)):
         # The same rule as the filing: the questionnaire is shown to read, never to fill in for nothing.
         if request.method == "POST":
-            services.require_submitter(request.user)
+            services.require_submitter(signed_in(request))
         context = _fill_context(
             questionnaire, AnswerForm(questions=questions, collectivity_id=collectivity_id), preview=True
         )
@@ -61,7 +62,7 @@ def fill(request: HttpRequest, slug: str) -> HttpResponse:
         answers, files = answer_form.answers()
         try:
             ticket = services.questionnaire_submit(
-                actor=request.user, questionnaire=questionnaire, answers=answers, files=files
+                actor=signed_in(request), questionnaire=questionnaire, answers=answers, files=files
             )
         except ValidationError as error:
             add_service_errors(answer_form, error)
@@ -100,7 +101,7 @@ def _fill_context(questionnaire: Questionnaire, answer_form: AnswerForm, *, prev
 # -- builder (operator staff) ---------------------------------------------------------------------
 @login_required
 def manage_list(request: HttpRequest) -> HttpResponse:
-    questionnaires = selectors.questionnaire_list(actor=request.user)
+    questionnaires = selectors.questionnaire_list(actor=signed_in(request))
     return render(request, "questionnaires/manage_list.html", {"questionnaires": questionnaires})
 
 
@@ -110,7 +111,7 @@ def manage_create(request: HttpRequest) -> HttpResponse:
     form = QuestionnaireForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.questionnaire_create(actor=request.user, data=form.cleaned_data)
+            created = services.questionnaire_create(actor=signed_in(request), data=form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -121,7 +122,7 @@ def manage_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def manage(request: HttpRequest, slug: str) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
     questions = services.questions_of(questionnaire)
     sections = list(questionnaire.sections.order_by("position", "id"))
     for section in sections:
@@ -140,11 +141,11 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def manage_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
     form = QuestionnaireForm(request.POST or None, instance=questionnaire)
     if request.method == "POST" and form.is_valid():
         try:
-            services.questionnaire_update(actor=request.user, questionnaire=questionnaire, data=form.cleaned_data)
+            services.questionnaire_update(actor=signed_in(request), questionnaire=questionnaire, data=form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -155,9 +156,9 @@ def manage_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def manage_delete(request: HttpRequest, slug: str) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
     if request.method == "POST":
-        services.questionnaire_delete(actor=request.user, questionnaire=questionnaire)
+        services.questionnaire_delete(actor=signed_in(request), questionnaire=questionnaire)
         messages.success(request, _("Formulaire « %(name)s » supprimé.") % {"name": questionnaire.name})
         return redirect("questionnaires:manage_list")
     return _confirm_page(
@@ -169,11 +170,11 @@ def manage_delete(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def section_create(request: HttpRequest, slug: str) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
     form = SectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.section_add(actor=request.user, questionnaire=questionnaire, data=form.cleaned_data)
+            services.section_add(actor=signed_in(request), questionnaire=questionnaire, data=form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -184,12 +185,12 @@ def section_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def section_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
-    section = selectors.section_get(actor=request.user, questionnaire=questionnaire, pk=pk)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
+    section = selectors.section_get(actor=signed_in(request), questionnaire=questionnaire, pk=pk)
     form = SectionForm(request.POST or None, instance=section)
     if request.method == "POST" and form.is_valid():
         try:
-            services.section_update(actor=request.user, section=section, data=form.cleaned_data)
+            services.section_update(actor=signed_in(request), section=section, data=form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -200,11 +201,11 @@ def section_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 def section_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
-    section = selectors.section_get(actor=request.user, questionnaire=questionnaire, pk=pk)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
+    section = selectors.section_get(actor=signed_in(request), questionnaire=questionnaire, pk=pk)
     if request.method == "POST":
         try:
-            services.section_delete(actor=request.user, section=section)
+            services.section_delete(actor=signed_in(request), section=section)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -218,7 +219,7 @@ def section_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 def question_create(request: HttpRequest, slug: str) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
     if not questionnaire.sections.exists():
         messages.error(request, _("Ajoutez d'abord une section."))
         return redirect("questionnaires:manage", slug=questionnaire.slug)
@@ -228,7 +229,7 @@ def question_create(request: HttpRequest, slug: str) -> HttpResponse:
         data = dict(form.cleaned_data)
         section = data.pop("section")
         try:
-            services.question_add(actor=request.user, section=section, data=data)
+            services.question_add(actor=signed_in(request), section=section, data=data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -239,12 +240,12 @@ def question_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
-    question = selectors.question_get(actor=request.user, questionnaire=questionnaire, pk=pk)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
+    question = selectors.question_get(actor=signed_in(request), questionnaire=questionnaire, pk=pk)
     form = QuestionForm(request.POST or None, questionnaire=questionnaire, instance=question)
     if request.method == "POST" and form.is_valid():
         try:
-            services.question_update(actor=request.user, question=question, data=form.cleaned_data)
+            services.question_update(actor=signed_in(request), question=question, data=form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -255,11 +256,11 @@ def question_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 def question_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
-    question = selectors.question_get(actor=request.user, questionnaire=questionnaire, pk=pk)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
+    question = selectors.question_get(actor=signed_in(request), questionnaire=questionnaire, pk=pk)
     if request.method == "POST":
         try:
-            services.question_delete(actor=request.user, question=question)
+            services.question_delete(actor=signed_in(request), question=question)
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
@@ -272,15 +273,15 @@ def question_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def item_move(request: HttpRequest, slug: str, kind: str, pk: int) -> HttpResponse:
-    questionnaire = selectors.questionnaire_get(actor=request.user, slug=slug)
+    questionnaire = selectors.questionnaire_get(actor=signed_in(request), slug=slug)
     item: Section | Question
     if kind == "sections":
-        item = selectors.section_get(actor=request.user, questionnaire=questionnaire, pk=pk)
+        item = selectors.section_get(actor=signed_in(request), questionnaire=questionnaire, pk=pk)
     else:
-        item = selectors.question_get(actor=request.user, questionnaire=questionnaire, pk=pk)
+        item = selectors.question_get(actor=signed_in(request), questionnaire=questionnaire, pk=pk)
     move = MoveForm(request.POST)
     if move.is_valid():
-        services.item_move(actor=request.user, item=item, direction=move.cleaned_data["direction"])
+        services.item_move(actor=signed_in(request), item=item, direction=move.cleaned_data["direction"])
     else:
         messages.error(request, _("Sens de déplacement inconnu."))
     return redirect(f"{_manage_url(questionnaire)}#{'section' if kind == 'sections' else 'question'}-{pk}")

@@ -244,7 +244,7 @@ def _calendar_form(request: HttpRequest, calendar: Calendar | None) -> HttpRespo
         try:
             if calendar is None:
                 calendar = services.calendar_create(
-                    actor=request.user,
+                    actor=signed_in(request),
                     name=data["name"],
                     timezone_name=data["timezone"],
                     use_french_holidays=data["use_french_holidays"],
@@ -256,7 +256,7 @@ def _calendar_form(request: HttpRequest, calendar: Calendar | None) -> HttpRespo
                     % {"name": calendar.name},
                 )
             else:
-                services.calendar_update(actor=request.user, calendar=calendar, data=data)
+                services.calendar_update(actor=signed_in(request), calendar=calendar, data=data)
                 messages.success(request, _("Calendrier « %(name)s » enregistré.") % {"name": calendar.name})
         except ValidationError as error:
             add_service_errors(form, error)
@@ -290,7 +290,7 @@ def interval_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = IntervalForm(request.POST, prefix="interval")
     if form.is_valid():
         try:
-            services.interval_add(actor=request.user, calendar=calendar, **form.cleaned_data)
+            services.interval_add(actor=signed_in(request), calendar=calendar, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -307,7 +307,7 @@ def interval_remove(request: HttpRequest, pk: int, interval: int) -> HttpRespons
     _staff(request)
     instance = _get(OpeningInterval, interval, calendar_id=pk)
     try:
-        services.interval_remove(actor=request.user, interval=instance)
+        services.interval_remove(actor=signed_in(request), interval=instance)
     except ValidationError as error:
         report(request, error)
     else:
@@ -323,7 +323,7 @@ def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ClosureForm(request.POST, prefix="closure")
     if form.is_valid():
         try:
-            services.closure_add(actor=request.user, calendar=calendar, **form.cleaned_data)
+            services.closure_add(actor=signed_in(request), calendar=calendar, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -337,7 +337,7 @@ def closure_add(request: HttpRequest, pk: int) -> HttpResponse:
 def closure_remove(request: HttpRequest, pk: int, closure: int) -> HttpResponse:
     _staff(request)
     instance = _get(Closure, closure, calendar_id=pk)
-    services.closure_remove(actor=request.user, closure=instance)
+    services.closure_remove(actor=signed_in(request), closure=instance)
     messages.success(request, _("Fermeture « %(closure)s » retirée.") % {"closure": instance})
     return redirect("helpdesk:config_calendar", pk=pk)
 
@@ -397,9 +397,9 @@ def _policy_form(request: HttpRequest, policy: SlaPolicy | None) -> HttpResponse
         data = _policy_data(form.cleaned_data)
         try:
             if policy is None:
-                policy = services.policy_create(actor=request.user, data=data)
+                policy = services.policy_create(actor=signed_in(request), data=data)
             else:
-                services.policy_update(actor=request.user, policy=policy, data=data)
+                services.policy_update(actor=signed_in(request), policy=policy, data=data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -451,7 +451,7 @@ def policy_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     _staff(request)
     policy = _get(SlaPolicy, pk)
     active = request.POST.get("active") == "1"
-    services.policy_set_active(actor=request.user, policy=policy, active=active)
+    services.policy_set_active(actor=signed_in(request), policy=policy, active=active)
     message = _("Politique « %(name)s » réactivée.") if active else _("Politique « %(name)s » désactivée.")
     messages.success(request, message % {"name": policy.name})
     return redirect("helpdesk:config_policies")
@@ -478,9 +478,9 @@ def _category_form(request: HttpRequest, category: Category | None) -> HttpRespo
     if request.method == "POST" and form.is_valid():
         try:
             if category is None:
-                category = services.category_create(actor=request.user, data=form.cleaned_data)
+                category = services.category_create(actor=signed_in(request), data=form.cleaned_data)
             else:
-                services.category_update(actor=request.user, category=category, data=form.cleaned_data)
+                services.category_update(actor=signed_in(request), category=category, data=form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -515,7 +515,7 @@ def priority_matrix(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         values = {(u, i): request.POST.get(f"cell_{u}_{i}", "") for u in SCALE for i in SCALE}
         try:
-            changed = services.priority_matrix_update(actor=request.user, cells=values)
+            changed = services.priority_matrix_update(actor=signed_in(request), cells=values)
         except ValidationError as error:
             errors = list(error.messages)
         else:
@@ -546,7 +546,7 @@ def priority_matrix(request: HttpRequest) -> HttpResponse:
 @require_POST
 def priority_matrix_restore(request: HttpRequest) -> HttpResponse:
     _staff(request)
-    changed = services.priority_matrix_restore(actor=request.user)
+    changed = services.priority_matrix_restore(actor=signed_in(request))
     messages.success(request, _("Matrice de GLPI rétablie (%(n)d case(s) modifiée(s)).") % {"n": changed})
     return redirect("helpdesk:config_matrix")
 
@@ -572,9 +572,9 @@ def _answer_template_form(request: HttpRequest, instance: AnswerTemplate | None)
         data = {"name": form.cleaned_data["name"], "body": form.cleaned_data["body"]}
         try:
             if instance is None:
-                core_services.model_create(actor=request.user, model=AnswerTemplate, data=data)
+                core_services.model_create(actor=signed_in(request), model=AnswerTemplate, data=data)
             else:
-                core_services.model_update(actor=request.user, instance=instance, data=data, fields=data)
+                core_services.model_update(actor=signed_in(request), instance=instance, data=data, fields=data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -606,6 +606,6 @@ def answer_template_delete(request: HttpRequest, pk: int) -> HttpResponse:
     instance = AnswerTemplate.objects.filter(pk=pk).first()
     if instance is None:
         raise Http404(_("modèle introuvable"))
-    core_services.model_delete(actor=request.user, instance=instance)
+    core_services.model_delete(actor=signed_in(request), instance=instance)
     messages.success(request, _("Modèle « %(name)s » supprimé.") % {"name": instance.name})
     return redirect("helpdesk:answer_templates")

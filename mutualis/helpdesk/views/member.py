@@ -47,7 +47,7 @@ def ticket_index(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET or None, applications=applications)
     filters = form.cleaned_data if form.is_valid() else {}
     tickets = selectors.ticket_queue(
-        actor=request.user,
+        actor=signed_in(request),
         view="all",
         application=filters.get("application") or None,
         status=filters.get("status") or None,
@@ -81,7 +81,7 @@ def _requester_actions(request: HttpRequest, ticket: Ticket) -> list[str]:
     if not may_write(request.user):
         return []
     try:
-        kind = services.actor_kind(request.user, ticket)
+        kind = services.actor_kind(signed_in(request), ticket)
     except Http404:
         return []
     return allowed_actions(ticket.status, kind) if kind == Actor.REQUESTER else []
@@ -96,7 +96,7 @@ def member_ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> Ht
     now = timezone.now()
     actions = _requester_actions(request, ticket)
     can_write = may_write(request.user)
-    followups = list(selectors.followups_for(actor=request.user, ticket=ticket))
+    followups = list(selectors.followups_for(actor=signed_in(request), ticket=ticket))
     context = {
         "ticket": ticket,
         "timeline": member_timeline(ticket, followups),
@@ -116,7 +116,7 @@ def member_ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> Ht
 
 @login_required
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    ticket = selectors.ticket_get(actor=signed_in(request), reference=reference)
     if is_operator(request.user):
         return staff.ticket_page(request, ticket)
     return member_ticket_page(request, ticket)
@@ -131,14 +131,14 @@ def _page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
 @login_required
 @require_POST
 def followup_create(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    ticket = selectors.ticket_get(actor=signed_in(request), reference=reference)
     require_writer(request.user)
     staff = is_operator(request.user)
     form = FollowupForm(request.POST, request.FILES, staff=staff)
     if form.is_valid():
         try:
             services.followup_add(
-                actor=request.user,
+                actor=signed_in(request),
                 ticket=ticket,
                 body=form.cleaned_data["body"],
                 is_private=bool(form.cleaned_data.get("is_private")),
@@ -156,7 +156,7 @@ def followup_create(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def ticket_transition(request: HttpRequest, reference: str) -> HttpResponse:
     """One lifecycle action from the ticket page (a member: accept, refuse with why, reopen)."""
-    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    ticket = selectors.ticket_get(actor=signed_in(request), reference=reference)
     require_writer(request.user)
     action = request.POST.get("action", "")
     comment = request.POST.get("comment", "")
@@ -167,7 +167,7 @@ def ticket_transition(request: HttpRequest, reference: str) -> HttpResponse:
         return _page(request, ticket, refuse_form=form)
     try:
         services.ticket_transition(
-            actor=request.user,
+            actor=signed_in(request),
             ticket=ticket,
             action=action,
             comment=comment,
@@ -185,7 +185,7 @@ def ticket_transition(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
-    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    ticket = selectors.ticket_get(actor=signed_in(request), reference=reference)
     require_writer(request.user)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -196,7 +196,7 @@ def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
         for upload in uploads:  # all are checked before any is stored
             services.check_upload(upload)
         for upload in uploads:
-            services.attachment_add(actor=request.user, ticket=ticket, upload=upload)
+            services.attachment_add(actor=signed_in(request), ticket=ticket, upload=upload)
     except ValidationError as error:
         report(request, error)
     else:
@@ -208,7 +208,7 @@ def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
 def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileResponse:
     """Files go through the ticket's tenancy (never a public media URL); a member does not get
     the files of private notes. Always served as a download, never rendered inline."""
-    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    ticket = selectors.ticket_get(actor=signed_in(request), reference=reference)
     attachments = Attachment.objects.filter(ticket=ticket)
     if not is_operator(request.user):
         attachments = attachments.exclude(followup__is_private=True)
@@ -221,7 +221,7 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> FileRe
 @login_required
 def linked_create(request: HttpRequest, reference: str) -> HttpResponse:
     """After closure: a new request pointing back to the closed ticket (which stays closed)."""
-    ticket = selectors.ticket_get(actor=request.user, reference=reference)
+    ticket = selectors.ticket_get(actor=signed_in(request), reference=reference)
     require_writer(request.user)
     if ticket.status != Status.CLOSED:
         messages.error(request, _("Ce ticket n'est pas clos : ajoutez plutôt un suivi."))
@@ -233,7 +233,7 @@ def linked_create(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             created = services.ticket_create(
-                actor=request.user,
+                actor=signed_in(request),
                 collectivity=ticket.collectivity,
                 requester=ticket.requester if is_operator(request.user) else signed_in(request),
                 ticket_type=ticket.ticket_type,

@@ -72,7 +72,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     view = filters.get("view") or "open"
     tickets = selectors.ticket_queue(
-        actor=request.user,
+        actor=signed_in(request),
         view=view,
         collectivity=filters.get("collectivity") or None,
         application=filters.get("application") or None,
@@ -160,7 +160,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
         query = form.cleaned_data["query"]
         try:
             core_services.model_create(
-                actor=request.user,
+                actor=signed_in(request),
                 model=SavedView,
                 data={"owner": request.user, "name": form.cleaned_data["name"].strip(), "query": query},
             )
@@ -183,7 +183,7 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     saved = SavedView.objects.filter(owner=signed_in(request), pk=pk).first()
     if saved is None:  # someone else's view is not disclosed
         raise Http404(_("vue introuvable"))
-    core_services.model_delete(actor=request.user, instance=saved)
+    core_services.model_delete(actor=signed_in(request), instance=saved)
     messages.success(request, _("Vue « %(name)s » supprimée.") % {"name": saved.name})
     return redirect("helpdesk:index")
 
@@ -216,11 +216,11 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
         try:
             if data["operation"] == "assign":
                 services.ticket_assign(
-                    actor=request.user, ticket=ticket, group=data["group"], technician=data["technician"]
+                    actor=signed_in(request), ticket=ticket, group=data["group"], technician=data["technician"]
                 )
             else:
                 services.ticket_transition(
-                    actor=request.user,
+                    actor=signed_in(request),
                     ticket=ticket,
                     action=data["action"],
                     comment=data["comment"],
@@ -320,7 +320,7 @@ def staff_timeline(ticket: Ticket, followups: Any, merged: Any = None) -> list[d
 def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
     _staff(request)
     now = timezone.now()
-    followups = list(selectors.followups_for(actor=request.user, ticket=ticket))
+    followups = list(selectors.followups_for(actor=signed_in(request), ticket=ticket))
     # The duplicates merged into this ticket and the requests following it up, in one query.
     related = list(
         Ticket.objects.visible_to(request.user)
@@ -373,7 +373,7 @@ def _ticket_initial(ticket: Ticket) -> dict[str, Any]:
 def _staff_ticket(request: HttpRequest, reference: str) -> Ticket:
     _staff(request)
     require_writer(request.user)
-    return selectors.ticket_get(actor=request.user, reference=reference)
+    return selectors.ticket_get(actor=signed_in(request), reference=reference)
 
 
 @login_required
@@ -384,7 +384,7 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.ticket_assign(
-                actor=request.user,
+                actor=signed_in(request),
                 ticket=ticket,
                 group=form.cleaned_data["group"],
                 technician=form.cleaned_data["technician"],
@@ -405,7 +405,7 @@ def task_create(request: HttpRequest, reference: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.task_add(
-                actor=request.user,
+                actor=signed_in(request),
                 ticket=ticket,
                 description=form.cleaned_data["description"],
                 duration_seconds=form.cleaned_data["minutes"] * 60,
@@ -426,7 +426,7 @@ def ticket_requalify(request: HttpRequest, reference: str) -> HttpResponse:
     form = RequalifyForm(request.POST, ticket=ticket)
     if form.is_valid():
         try:
-            changes = services.ticket_update(actor=request.user, ticket=ticket, data=form.cleaned_data)
+            changes = services.ticket_update(actor=signed_in(request), ticket=ticket, data=form.cleaned_data)
         except ValidationError as error:
             ticket.refresh_from_db()
             add_service_errors(form, error)
@@ -449,7 +449,7 @@ def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
             form.add_error("into", _("aucun ticket %(ref)s") % {"ref": into_reference})
         else:
             try:
-                services.ticket_merge(actor=request.user, duplicate=duplicate, into=into)
+                services.ticket_merge(actor=signed_in(request), duplicate=duplicate, into=into)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

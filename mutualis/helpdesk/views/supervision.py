@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.requests import signed_in
 from mutualis.core import jobs
 from mutualis.core.pagination import page_or_404
 from mutualis.helpdesk import outbox
@@ -21,7 +22,7 @@ from mutualis.helpdesk.selectors import inbound_refused_list
 
 @login_required
 def notification_failures(request: HttpRequest) -> HttpResponse:
-    page = Paginator(outbox.notification_failed_list(actor=request.user), 50).get_page(request.GET.get("page"))
+    page = Paginator(outbox.notification_failed_list(actor=signed_in(request)), 50).get_page(request.GET.get("page"))
     failed_jobs = jobs.job_failed_list(actor=request.user)[:50]
     return render(request, "helpdesk/notification_failures.html", {"page": page, "query": "", "jobs": failed_jobs})
 
@@ -29,10 +30,10 @@ def notification_failures(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = outbox.notification_failed_list(actor=request.user).filter(pk=pk).first()
+    notification = outbox.notification_failed_list(actor=signed_in(request)).filter(pk=pk).first()
     if notification is None:
         raise Http404("notification introuvable")
-    outbox.notification_retry(actor=request.user, notification=notification)
+    outbox.notification_retry(actor=signed_in(request), notification=notification)
     messages.success(
         request,
         _("La notification du ticket %(reference)s est remise en file d'envoi.")
@@ -45,7 +46,7 @@ def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def job_retry(request: HttpRequest, job_id: str) -> HttpResponse:
     try:
-        jobs.job_retry(actor=request.user, job_id=job_id)
+        jobs.job_retry(actor=signed_in(request), job_id=job_id)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -55,5 +56,5 @@ def job_retry(request: HttpRequest, job_id: str) -> HttpResponse:
 
 @login_required
 def inbound_refused(request: HttpRequest) -> HttpResponse:
-    page = page_or_404(Paginator(inbound_refused_list(user=request.user), 50), request.GET.get("page"))
+    page = page_or_404(Paginator(inbound_refused_list(user=signed_in(request)), 50), request.GET.get("page"))
     return render(request, "helpdesk/config/inbound_refused.html", {"page": page, "query": ""})
