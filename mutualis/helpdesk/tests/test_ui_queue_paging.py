@@ -7,14 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mutualis.catalog.models import Application
 from mutualis.helpdesk import selectors, services, sla
 from mutualis.helpdesk.enums import Action, Clock
-from mutualis.helpdesk.forms_tickets import AssignForm, BulkForm, FollowupForm, QueueFilterForm, RequalifyForm
 from mutualis.helpdesk.tests.ui_helpers import make_ticket
 from mutualis.helpdesk.views import shared
 from mutualis.helpdesk.views.staff import clock_elapsed
-from mutualis.members.models import Organisation
 from mutualis.testing import factories as f
 
 INDEX = "/assistance/"
@@ -90,34 +87,6 @@ def test_it_filters_by_slug_and_finds_nothing_for_an_unknown_one(client, world):
     assert titles(collectivity=world.member_b.slug) == {"Ailleurs"}
     assert not selectors.ticket_queue(actor=world.staff, view="all", application="inconnue").exists()
     assert not selectors.ticket_queue(actor=world.staff, view="all", collectivity="inconnue").exists()
-
-
-def test_it_renders_the_widgets_as_django_does(world):
-    voirie = f.ApplicationFactory(slug="voirie", name="Voirie <&>")
-    f.SubscriptionFactory(collectivity=world.member_a, application=voirie)
-    ticket = make_ticket(world)
-    orgs = Organisation.objects.collectivities().order_by("name")
-    apps = Application.objects.order_by("name")
-    makers = [
-        lambda **k: QueueFilterForm(
-            {"view": "open", "collectivity": world.member_a.slug, "priority": "5", "search": 'a"<b'},
-            organisations=orgs,
-            applications=apps,
-            **k,
-        ),  # fmt: skip
-        lambda **k: QueueFilterForm(None, organisations=orgs, applications=apps, **k),
-        lambda **k: BulkForm({"operation": "assign"}, **k),
-        lambda **k: AssignForm(**k),
-        lambda **k: FollowupForm({"body": "x <y>"}, staff=True, **k),
-        lambda **k: RequalifyForm(initial={"title": "t", "urgency": 3, "blocking": True}, ticket=ticket, **k),
-    ]
-    for make in makers:
-        django_form, plain_form = make(), make(renderer=shared.PLAIN_WIDGETS)
-        if django_form.is_bound:
-            django_form.is_valid()
-            plain_form.is_valid()
-        for name in django_form.fields:
-            assert str(plain_form[name]) == str(django_form[name]), name
 
 
 def test_it_computes_the_clocks_from_business_offsets(world):

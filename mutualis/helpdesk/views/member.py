@@ -33,7 +33,7 @@ from mutualis.helpdesk.forms_tickets import (
 )
 from mutualis.helpdesk.models import Attachment, Ticket
 from mutualis.helpdesk.views import staff
-from mutualis.helpdesk.views.shared import paginate, query_without_page, report, ticket_url, with_plain_widgets
+from mutualis.helpdesk.views.shared import paginate, query_without_page, report, ticket_url
 
 
 # -- "Mes demandes" and the queue ---------------------------------------------------------------
@@ -61,7 +61,7 @@ def ticket_index(request: HttpRequest) -> HttpResponse:
         "whole_collectivity": user.role in {"member_manager", "elected"},
         "can_write": may_write(request.user),
     }
-    return render(request, "helpdesk/member_index.html", with_plain_widgets(context))
+    return render(request, "helpdesk/member_index.html", context)
 
 
 # -- one ticket ---------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def member_ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> Ht
         "refuse_form": forms.get("refuse_form") or RefuseForm(),
         "linked": ticket.linked.all(),
     }
-    return render(request, "helpdesk/member_ticket.html", with_plain_widgets(context))
+    return render(request, "helpdesk/member_ticket.html", context)
 
 
 @login_required

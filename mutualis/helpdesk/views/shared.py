@@ -1,6 +1,5 @@
-"""What every helpdesk page shares, whoever reads it: a service's refusal as messages, the form
-renderer that builds plain widgets in Python, the capped paginator of long ticket lists, and the
-ticket's URL."""
+"""What every helpdesk page shares, whoever reads it: a service's refusal as messages, the capped
+paginator of long ticket lists, and the ticket's URL."""
 
 from __future__ import annotations
 
@@ -9,14 +8,10 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
-from django.forms import BaseForm
-from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 
 from mutualis.core.pagination import page_or_404
 from mutualis.helpdesk.models import Ticket
@@ -34,86 +29,6 @@ def errors_of(error: ValidationError) -> list[str]:
 def report(request: HttpRequest, error: ValidationError) -> None:
     for message in errors_of(error):
         messages.error(request, message)
-
-
-# -- widgets rendered in Python ----------------------------------------------------------------
-# The queue's filter and bulk forms hold selects of every collectivity and technician: rendering
-# each <option> through Django's widget templates cost about half of the page. The renderer below
-# builds the same markup, byte for byte, for the plain widgets (input, textarea, select, option)
-# and hands anything else to Django's templates.
-def _attrs(attrs: dict[str, Any]) -> str:
-    return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-def _input(widget: dict[str, Any]) -> str:
-    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
-    kind, name = conditional_escape(widget["type"]), conditional_escape(widget["name"])
-    return f'<input type="{kind}" name="{name}"{value}{_attrs(widget["attrs"])}>\n'
-
-
-def _textarea(widget: dict[str, Any]) -> str:
-    value = conditional_escape(widget["value"]) if widget["value"] else ""
-    return f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>\n'
-
-
-def _option(widget: dict[str, Any]) -> str:
-    value, label = conditional_escape(widget["value"]), conditional_escape(widget["label"])
-    return f'<option value="{value}"{_attrs(widget["attrs"])}>{label}</option>\n'
-
-
-def _select(widget: dict[str, Any]) -> str | None:
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group_name, options, _index in widget["optgroups"]:
-        if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-        for option in options:
-            if option["template_name"] != OPTION_TEMPLATE:
-                return None
-            parts.append(f"\n  {_option(option)}")
-        if group_name:
-            parts.append("\n  </optgroup>")
-    parts.append("\n</select>\n")
-    return "".join(parts)
-
-
-OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
-_PLAIN_WIDGETS = {
-    "django/forms/widgets/select.html": _select,
-    OPTION_TEMPLATE: _option,
-    "django/forms/widgets/textarea.html": _textarea,
-    **{
-        f"django/forms/widgets/{kind}.html": _input
-        for kind in ("input", "text", "email", "number", "url", "password", "hidden", "date", "checkbox")
-    },
-}
-
-
-class PlainWidgets(DjangoTemplates):
-    """Django's form renderer, with the plain widgets built in Python (same output)."""
-
-    def render(self, template_name: str, context: dict[str, Any], request: HttpRequest | None = None) -> str:
-        build = _PLAIN_WIDGETS.get(template_name)
-        html = build(context["widget"]) if build is not None and "widget" in context else None
-        if html is None:
-            return super().render(template_name, context, request)
-        return mark_safe(html.strip())  # noqa: S308 — every piece is escaped above (stripped as Django does)
-
-
-PLAIN_WIDGETS = PlainWidgets()
-
-
-def with_plain_widgets(context: dict[str, Any]) -> dict[str, Any]:
-    """The context's forms rendered by PLAIN_WIDGETS."""
-    for value in context.values():
-        if isinstance(value, BaseForm):
-            value.renderer = PLAIN_WIDGETS
-    return context
 
 
 # -- pagination without counting a million rows -------------------------------------------------

@@ -51,7 +51,6 @@ from mutualis.helpdesk.views.shared import (
     query_without_page,
     report,
     ticket_url,
-    with_plain_widgets,
 )
 from mutualis.lib.business_offsets import OffsetTable
 from mutualis.members.models import Organisation
@@ -100,7 +99,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "can_write": not signed_in(request).is_read_only,
         "now": now,
     }
-    return render(request, "helpdesk/queue.html", with_plain_widgets(context))
+    return render(request, "helpdesk/queue.html", context)
 
 
 STATUS_CLASSES = {Status.CLOSED: "ok", Status.SOLVED: "ok", Status.PENDING: "warn"}
@@ -354,7 +353,7 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
         "linked": [t for t in related if t.linked_to_id == ticket.pk],
         "watchers": ticket.watchers.all(),
     }
-    return render(request, "helpdesk/staff_ticket.html", with_plain_widgets(context))
+    return render(request, "helpdesk/staff_ticket.html", context)
 
 
 def _ticket_initial(ticket: Ticket) -> dict[str, Any]:
