@@ -58,6 +58,7 @@ class Action(models.TextChoices):
     REFUSE = "refuse", _("refuser la solution")
     CLOSE = "close", _("clore")
     REOPEN = "reopen", _("rouvrir")
+    MERGE = "merge", _("fusionner dans un autre ticket")
 
 
 class Actor(models.TextChoices):
@@ -89,9 +90,19 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.CLOSE, Status.SOLVED, Status.CLOSED, Actor.STAFF, Actor.SYSTEM),
     _t(Action.REFUSE, Status.SOLVED, Status.IN_PROGRESS, Actor.REQUESTER),
     _t(Action.REOPEN, Status.CLOSED, Status.IN_PROGRESS, Actor.REQUESTER, Actor.STAFF),
+    # A duplicate closes into the ticket kept, from any state but closed.
+    *(_t(Action.MERGE, s, Status.CLOSED, Actor.STAFF) for s in (*OPEN_STATUSES, Status.SOLVED)),
 )
 TRANSITION_TABLE: dict[tuple[str, str], Transition] = {(t.action, t.source): t for t in TRANSITIONS}
+# Actions that move more than a status (a merge moves followups, attachments and watchers too):
+# only their own service takes them (services.ticket_merge), never the generic transition, and
+# the pages and the API do not offer them among the status changes.
+OWN_SERVICE_ACTIONS = frozenset({Action.MERGE.value})
 
 
 def allowed_actions(status: str, actor_kind: str) -> list[str]:
-    return [t.action for t in TRANSITIONS if t.source == status and actor_kind in t.by]
+    return [
+        t.action
+        for t in TRANSITIONS
+        if t.source == status and actor_kind in t.by and t.action not in OWN_SERVICE_ACTIONS
+    ]

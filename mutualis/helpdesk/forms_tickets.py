@@ -13,7 +13,7 @@ from mutualis.accounts.models import OPERATOR_ROLES, User
 from mutualis.catalog.models import Application
 from mutualis.catalog.selectors import applications_subscribed
 from mutualis.core.widgets import DateInput
-from mutualis.helpdesk.enums import Action, PendingReason, Status, TicketType
+from mutualis.helpdesk.enums import OWN_SERVICE_ACTIONS, Action, PendingReason, Status, TicketType
 from mutualis.helpdesk.models import Category
 from mutualis.helpdesk.selectors import QUEUE_VIEWS
 from mutualis.members.models import OperatorService, Organisation
@@ -151,8 +151,12 @@ class AssignForm(forms.Form):
         _field(self, "technician", forms.ModelChoiceField).label_from_instance = lambda user: user.display_name  # type: ignore[method-assign,assignment]
 
 
+# The status changes a form offers: a merge has its own form (MergeForm).
+STATUS_ACTIONS = [(value, label) for value, label in Action.choices if value not in OWN_SERVICE_ACTIONS]
+
+
 class TransitionForm(forms.Form):
-    action = forms.ChoiceField(label=_("Action"), choices=Action.choices)
+    action = forms.ChoiceField(label=_("Action"), choices=STATUS_ACTIONS)
     pending_reason = forms.ChoiceField(
         label=_("Motif d'attente"), required=False, choices=_blank(PendingReason.choices, "—"),
         help_text=_("obligatoire pour mettre en attente"),
@@ -222,7 +226,7 @@ class BulkForm(forms.Form):
     operation = forms.ChoiceField(label=_("Opération"), choices=OPERATIONS)
     group = forms.ModelChoiceField(label=_("Groupe"), queryset=OperatorService.objects.none(), required=False)
     technician = forms.ModelChoiceField(label=_("Technicien"), queryset=User.objects.none(), required=False)
-    action = forms.ChoiceField(label=_("Action"), choices=_blank(Action.choices, "—"), required=False)
+    action = forms.ChoiceField(label=_("Action"), choices=_blank(STATUS_ACTIONS, "—"), required=False)
     pending_reason = forms.ChoiceField(label=_("Motif d'attente"), required=False,
                                        choices=_blank(PendingReason.choices, "—"))  # fmt: skip
     comment = forms.CharField(label=_("Commentaire"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

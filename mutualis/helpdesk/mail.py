@@ -31,6 +31,7 @@ SUBJECTS = {
     "escalated": "Alerte de délai",
     "reopened": "Demande rouverte",
     "refused": "Solution refusée",
+    "merged": "Demande regroupée",
 }
 
 
@@ -90,6 +91,8 @@ def render(ticket: Any, event: str, summary: str, extra: dict[str, Any] | None =
         "summary": summary,
         "url": ticket_url(ticket),
         "base_url": settings.MUTUALIS_BASE_URL,
+        # A merged duplicate's mail leads to the ticket kept, where the request goes on.
+        "kept_url": ticket_url(ticket.merged_into) if event == "merged" and ticket.merged_into_id else "",
         **(extra or {}),
     }
     subject = subject_for(ticket, event)

@@ -3,10 +3,10 @@ a background task (Django's tasks API) that renders and sends it."""
 
 from __future__ import annotations
 
-EVENTS = ("created", "assigned", "followup", "solved", "closed", "escalated", "reopened", "refused")
+EVENTS = ("created", "assigned", "followup", "solved", "closed", "escalated", "reopened", "refused", "merged")
 # What the member side (requester, watchers) hears about; escalations and refusals are the
 # operator's business. Private followups never reach notify at all (services.followup_add).
-MEMBER_EVENTS = {"created", "assigned", "followup", "solved", "closed", "reopened"}
+MEMBER_EVENTS = {"created", "assigned", "followup", "solved", "closed", "reopened", "merged"}
 OPERATOR_EVENTS = {"created", "assigned", "followup", "escalated", "reopened", "refused"}
 
 

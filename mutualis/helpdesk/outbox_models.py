@@ -27,6 +27,7 @@ EVENT_LABELS = {
     "escalated": _("alerte de délai"),
     "reopened": _("réouverture"),
     "refused": _("solution refusée"),
+    "merged": _("regroupement"),
 }
 
 

@@ -30,6 +30,7 @@ from mutualis.core.tenancy import is_operator, require_operator_staff, require_w
 from mutualis.helpdesk import notifications, sla
 from mutualis.helpdesk.enums import (
     OPEN_STATUSES,
+    OWN_SERVICE_ACTIONS,
     TRANSITION_TABLE,
     Action,
     Actor,
@@ -385,6 +386,12 @@ def _apply(
         ticket.ttr_breached = ticket.ttr_breached or bool(ticket.ttr_due_at and now > ticket.ttr_due_at)
     if action in {Action.ACCEPT, Action.CLOSE}:
         ticket.closed_at = now
+    if action == Action.MERGE:
+        # The duplicate's clocks stop as at a closure: solved now unless it already was.
+        ticket.closed_at = now
+        if ticket.solved_at is None:
+            ticket.solved_at = now
+            ticket.solved_offset = ticket.calendar.offsets().offset(now)
     if action == Action.REFUSE:
         ticket.solved_at = None
         ticket.solved_offset = None
@@ -429,6 +436,11 @@ def ticket_transition(
     say), except a solution, which is addressed to the requester."""
     if actor is not None:
         require_writer(actor)
+    if action in OWN_SERVICE_ACTIONS:
+        raise ValidationError(
+            _("« %(action)s » passe par son propre formulaire, pas par un changement de statut")
+            % {"action": Action(action).label}
+        )
     comment = _check_text("comment", comment, required=action in {Action.SOLVE, Action.REFUSE})
     if is_private:
         if actor is None or not is_operator(actor):
@@ -542,18 +554,40 @@ def task_add(
 
 
 def ticket_merge(*, actor: User, duplicate: Ticket, into: Ticket, now: dt.datetime | None = None) -> Ticket:
-    """Fold a duplicate into another ticket of the same collectivity: its followups, attachments
-    and watchers move, it is closed and points to the one kept."""
+    """Fold a duplicate into another open ticket of the same collectivity: its followups,
+    attachments, requester and watchers move to the one kept, and it closes through the
+    transition table (Action.MERGE, logged like any other status change) pointing to it.
+
+    Both rows are locked, in primary-key order so two merges of the same pair in opposite
+    directions cannot deadlock, and read again under the lock: a duplicate that a concurrent
+    request has closed or merged meanwhile is refused. Both tickets get an audit entry; the
+    duplicate's requester and watchers are told where their request goes on."""
     require_operator_staff(actor)
     require_writer(actor)
     if duplicate.pk == into.pk:
         raise ValidationError(_("un ticket ne peut être fusionné dans lui-même"))
-    if duplicate.collectivity_id != into.collectivity_id:
-        raise ValidationError(_("les deux tickets doivent concerner la même collectivité"))
-    if into.status == Status.CLOSED:
-        raise ValidationError(_("le ticket conservé est clos"))
     now = now or timezone.now()
     with transaction.atomic():
+        locked = {
+            ticket.pk: ticket
+            for ticket in Ticket.objects.select_for_update(of=("self",))
+            .select_related("calendar")
+            .filter(pk__in=[duplicate.pk, into.pk])
+            .order_by("pk")
+        }
+        duplicate, into = locked[duplicate.pk], locked[into.pk]
+        _check_merge(duplicate, into)
+        duplicate_before = snapshot(duplicate)
+        into_watchers = sorted(into.watchers.values_list("pk", flat=True))
+        _apply(
+            duplicate,
+            actor=actor,
+            action=Action.MERGE,
+            comment=_("fusionné dans %(ref)s") % {"ref": into.reference},
+            now=now,
+        )
+        duplicate.merged_into = into
+        duplicate.save()
         Followup.objects.filter(ticket=duplicate).update(ticket=into)
         Attachment.objects.filter(ticket=duplicate).update(ticket=into)
         into.watchers.add(*duplicate.watchers.all(), *([duplicate.requester] if duplicate.requester else []))
@@ -564,31 +598,38 @@ def ticket_merge(*, actor: User, duplicate: Ticket, into: Ticket, now: dt.dateti
             body=_("Le ticket %(dup)s (« %(title)s ») a été fusionné dans celui-ci.")
             % {"dup": duplicate.reference, "title": duplicate.title},
         )
-        source = duplicate.status
-        duplicate.merged_into = into
-        duplicate.status = Status.CLOSED
-        duplicate.closed_at = now
-        if duplicate.solved_at is None:
-            duplicate.solved_at = now
-            duplicate.solved_offset = duplicate.calendar.offsets().offset(now)
-        duplicate.pending_since = None
-        duplicate.save()
-        _log(
-            duplicate,
-            actor=actor,
-            action=Action.CLOSE,
-            source=source,
-            target=Status.CLOSED,
-            comment=_("fusionné dans %(ref)s") % {"ref": into.reference},
-            at=now,
-        )
+        into.save(update_fields=["updated_at"])
         audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=duplicate,
-            changes={"merged_into": [None, into.pk], "status": [source, Status.CLOSED]},
+            actor=actor, action=AuditAction.UPDATE, obj=duplicate, changes=diff(duplicate_before, snapshot(duplicate))
+        )
+        into_changes: dict[str, list[Any]] = {"merged": [None, duplicate.reference]}
+        watchers_after = sorted(into.watchers.values_list("pk", flat=True))
+        if watchers_after != into_watchers:
+            into_changes["watchers"] = [into_watchers, watchers_after]
+        audit_record(actor=actor, action=AuditAction.UPDATE, obj=into, changes=into_changes)
+        notifications.notify(
+            duplicate,
+            "merged",
+            summary=_("Demande regroupée avec %(ref)s") % {"ref": into.reference},
         )
     return into
+
+
+def _check_merge(duplicate: Ticket, into: Ticket) -> None:
+    """Why these two tickets, as read under their locks, may not be merged."""
+    if duplicate.collectivity_id != into.collectivity_id:
+        raise ValidationError(_("les deux tickets doivent concerner la même collectivité"))
+    if duplicate.merged_into_id is not None:
+        raise ValidationError(
+            _("le ticket %(dup)s est déjà fusionné dans %(ref)s")
+            % {"dup": duplicate.reference, "ref": duplicate.merged_into.reference}  # type: ignore[union-attr]
+        )
+    if duplicate.status == Status.CLOSED:
+        raise ValidationError(
+            _("le ticket %(dup)s est clos : seul un ticket ouvert ou résolu se fusionne") % {"dup": duplicate.reference}
+        )
+    if into.status == Status.CLOSED:
+        raise ValidationError(_("le ticket conservé est clos"))
 
 
 def satisfaction_record(*, ticket: Ticket, rating: int, comment: str = "", now: dt.datetime | None = None) -> Ticket:

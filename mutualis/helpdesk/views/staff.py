@@ -451,6 +451,9 @@ def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
                 services.ticket_merge(actor=signed_in(request), duplicate=duplicate, into=into)
             except ValidationError as error:
                 add_service_errors(form, error)
+                duplicate.refresh_from_db()
+                if duplicate.status == Status.CLOSED:  # merged or closed meanwhile: the page hides the form
+                    report(request, error)
             else:
                 messages.success(
                     request, _("%(dup)s fusionné dans %(ref)s.") % {"dup": duplicate.reference, "ref": into.reference}
