@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -48,14 +49,14 @@ class World:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
 
 
 @pytest.fixture(autouse=True)
-def _default_language():
+def _default_language() -> Iterator[None]:
     # A request in English leaves English active on the thread (LocaleMiddleware does not reset
     # it): each test starts, and leaves, in the default language.
     with translation.override(settings.LANGUAGE_CODE):
@@ -63,7 +64,7 @@ def _default_language():
 
 
 @pytest.fixture
-def world(db) -> World:
+def world(db: None) -> World:
     operator = f.OperatorFactory.create()
     service = f.OperatorServiceFactory.create(
         organisation=operator, slug="relations-adherents", name="Relations adhérents"

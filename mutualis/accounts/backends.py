@@ -16,12 +16,12 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     from a client over the network: there is no one to throttle, so it is let through to the next
     backend instead of failing as axes' own backend does."""
 
-    def authenticate(  # type: ignore[override]
+    def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
     ) -> None:
         if request is None:
             return None
-        return super().authenticate(request, username, password, **kwargs)  # type: ignore[no-any-return]
+        return super().authenticate(request, username, password, **kwargs)
 
 
 class AccountBackend(ModelBackend):

@@ -101,7 +101,7 @@ class PasswordResetDoneView(LocalPasswordsOnly, auth_views.PasswordResetDoneView
     template_name = "accounts/password_reset_done.html"
 
 
-class ResetSetPasswordForm(SetPasswordForm):  # type: ignore[type-arg]
+class ResetSetPasswordForm(SetPasswordForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].label = _("Nouveau mot de passe")

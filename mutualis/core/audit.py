@@ -144,7 +144,7 @@ def audit_many(*, actor: Actor | None, entries: Iterable[AuditDraft], via: str =
     INSERT (COPY on PostgreSQL): the directory sync writes 30,000 at a time. Returns the count."""
     at = connection.ops.adapt_datetimefield_value(timezone.now())
     adapt_json = connection.ops.adapt_json_value
-    encoder = AuditEntry._meta.get_field("changes").encoder  # type: ignore[attr-defined]
+    encoder = AuditEntry._meta.get_field("changes").encoder
     types: dict[type[models.Model], ContentType] = {}
     rows: list[tuple[Any, ...]] = []
     for draft in entries:

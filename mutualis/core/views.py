@@ -59,7 +59,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     entries = audit_entry_list(actor=request.user, **{k: v for k, v in filters.items() if v})
     page = page_or_404(Paginator(entries, 50), request.GET.get("page"))
     for entry in page:
-        entry.change_rows = audit_change_rows(entry)  # type: ignore[attr-defined]
+        entry.change_rows = audit_change_rows(entry)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "core/audit.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -368,11 +368,11 @@ def _forget(now: dt.datetime) -> int:
     ids = generated.values("pk")
     # Straight DELETEs: the collector would load every row of every related table first.
     for model in (TransitionLog, TicketTask, Followup, SlaEvent, Ticket.watchers.through):
-        model.objects.filter(ticket__in=ids)._raw_delete(model.objects.db)  # type: ignore[attr-defined]
+        model.objects.filter(ticket__in=ids)._raw_delete(model.objects.db)
     Attachment.objects.filter(ticket__in=ids).delete()  # a demo user may have attached a file
     Ticket.objects.filter(linked_to__in=ids).update(linked_to=None)
     Ticket.objects.filter(merged_into__in=ids).update(merged_into=None)
-    Ticket.objects.filter(external_id__startswith=PREFIX)._raw_delete(Ticket.objects.db)  # type: ignore[attr-defined]
+    Ticket.objects.filter(external_id__startswith=PREFIX)._raw_delete(Ticket.objects.db)
     for year, last_reference in last_by_year.items():
         sequence = TicketSequence.objects.select_for_update().filter(year=year).first()
         if sequence is None or sequence.last != int(last_reference[5:]):

@@ -165,7 +165,7 @@ class CofinancingShareForm(forms.Form):
         return data
 
 
-class BaseCofinancingShareFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+class BaseCofinancingShareFormSet(forms.BaseFormSet):
     def clean(self) -> None:
         if any(self.errors):
             return

@@ -510,7 +510,7 @@ def _update(tickets: list[Ticket], fields: Iterable[str]) -> None:
     sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
         quote(meta.db_table),
         ", ".join(f"{quote(str(column.column))} = %s" for column in columns),  # type: ignore[union-attr]
-        quote(str(meta.pk.column)),  # type: ignore[union-attr]
+        quote(str(meta.pk.column)),
     )
     params = [
         [column.get_db_prep_save(getattr(ticket, column.attname), connection) for column in columns]  # type: ignore[union-attr]
