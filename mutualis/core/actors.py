@@ -2,7 +2,7 @@
 
 `core` sits below `accounts`, where `User` lives, so it names the account by this protocol rather
 than by the model; `User` satisfies it, and the apps above `accounts` annotate `actor: User`.
-`None` is the system (a command, inbound mail, the service-level sweep) where a function accepts it.
+`None` is the system (a command, a background job) where a function accepts it.
 """
 
 from __future__ import annotations
