@@ -72,7 +72,9 @@ def actor_kind(actor: User | None, ticket: Ticket) -> str:
     raise Http404(_("ticket introuvable"))
 
 
-def _check_text(field: str, value: str, *, required: bool = True) -> str:
+def check_text(field: str, value: str, *, required: bool = True) -> str:
+    """A text the requester or staff typed: required when asked, within HELPDESK_MAX_TEXT_BYTES;
+    the questionnaires apply it to their free-text answers."""
     value = value or ""
     if required and not value.strip():
         raise ValidationError({field: _("ce champ est obligatoire")})
@@ -184,8 +186,8 @@ def ticket_create(
         errors["application"] = refused
     if errors:
         raise ValidationError(errors)
-    title = _check_text("title", title).strip()[:250]
-    description = _check_text("description", description)
+    title = check_text("title", title).strip()[:250]
+    description = check_text("description", description)
     for upload in attachments:
         check_upload(upload)
     now = now or timezone.now()
@@ -278,7 +280,7 @@ def ticket_update(*, actor: User, ticket: Ticket, data: dict[str, Any], via: str
     for name, value in data.items():
         setattr(ticket, name, value)
     if "title" in data:
-        ticket.title = _check_text("title", ticket.title).strip()[:250]
+        ticket.title = check_text("title", ticket.title).strip()[:250]
     ticket.priority = priority_for(ticket.urgency, ticket.impact)
     if ticket.application_id != previous_application:  # a legacy ticket's application may stay
         refused = application_error(collectivity=ticket.collectivity, application=ticket.application)
@@ -441,7 +443,7 @@ def ticket_transition(
             _("« %(action)s » passe par son propre formulaire, pas par un changement de statut")
             % {"action": Action(action).label}
         )
-    comment = _check_text("comment", comment, required=action in {Action.SOLVE, Action.REFUSE})
+    comment = check_text("comment", comment, required=action in {Action.SOLVE, Action.REFUSE})
     if is_private:
         if actor is None or not is_operator(actor):
             raise PermissionDenied(_("seuls les agents de l'opérateur écrivent des notes privées"))
@@ -496,7 +498,7 @@ def followup_add(
             _("ce ticket est clos : rouvrez-le ou ouvrez une nouvelle demande liée à %(ref)s")
             % {"ref": ticket.reference}
         )
-    body = _check_text("body", body)
+    body = check_text("body", body)
     for upload in attachments:
         check_upload(upload)
     now = now or timezone.now()
@@ -543,7 +545,7 @@ def task_add(
     task = TicketTask(
         ticket=ticket,
         author=actor,
-        description=_check_text("description", description),
+        description=check_text("description", description),
         duration_seconds=duration_seconds,
         done_on=done_on or timezone.localdate(),
     )
@@ -640,7 +642,7 @@ def satisfaction_record(*, ticket: Ticket, rating: int, comment: str = "", now: 
         raise ValidationError(_("vous avez déjà répondu à cette enquête, merci"))
     if not 1 <= int(rating) <= 5:
         raise ValidationError({"rating": _("une note entre 1 et 5")})
-    comment = _check_text("comment", comment, required=False)
+    comment = check_text("comment", comment, required=False)
     with transaction.atomic():
         updated = Ticket.objects.filter(pk=ticket.pk, satisfaction_at__isnull=True).update(
             satisfaction=rating, satisfaction_comment=comment, satisfaction_at=now or timezone.now()

@@ -50,6 +50,8 @@ def build(spec: CalendarSpec) -> OffsetTable:
     return OffsetTable(starts, ends, before)
 
 
+# Computed values, not ORM instances: a table depends only on the calendar's spec, and the key
+# holds its version, so a process never serves a stale one (issue #12 point 6 keeps this cache).
 _CACHE: dict[tuple[int, str], OffsetTable] = {}
 
 

@@ -369,7 +369,7 @@ def _typed(question: Question, value: Any) -> Any:
         text = str(value)
         if kind == QuestionKind.TEXT and len(text) > 500:
             raise ValidationError(_("500 caractères au plus"))
-        return services._check_text(question.key, text, required=False)
+        return services.check_text(question.key, text, required=False)
     if kind == QuestionKind.NUMBER:
         try:
             number = Decimal(str(value).replace(",", ".").replace("\u202f", "").replace(" ", ""))
