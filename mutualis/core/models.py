@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -96,3 +98,76 @@ class CommandLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.holder})"
+
+
+class SchedulerProcess(models.Model):
+    """A `mutualis scheduler` process: when it started and when it last completed a tick.
+
+    One row per process (its holder, host:pid:nonce); `core.scheduler.last_tick()` reads the latest
+    tick over all of them, which the health check reports."""
+
+    holder = models.CharField(_("processus"), max_length=200, primary_key=True)
+    host = models.CharField(_("hôte"), max_length=150)
+    pid = models.PositiveIntegerField(_("pid"))
+    started_at = models.DateTimeField(_("démarré le"))
+    last_tick_at = models.DateTimeField(_("dernier passage"), null=True, blank=True, db_index=True)
+    stopped_at = models.DateTimeField(_("arrêté le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("processus de planification")
+        verbose_name_plural = _("processus de planification")
+
+    def __str__(self) -> str:
+        return self.holder
+
+
+class RunOutcome(models.TextChoices):
+    RUNNING = "running", _("en cours")
+    SUCCESS = "success", _("réussie")
+    FAILURE = "failure", _("en échec")
+    # the command's own lock was held by a run started by hand: the period is tried again
+    LOCKED = "locked", _("différée")
+
+
+class ScheduledRun(models.Model):
+    """One period of one scheduled job: claimed by the scheduler that inserts it first.
+
+    The unique constraint on (job, due_at) is what makes a period run once across machines: of two
+    schedulers inserting the same period, one gets an IntegrityError and moves on."""
+
+    job = models.CharField(_("tâche"), max_length=100)
+    due_at = models.DateTimeField(_("échéance"))
+    started_at = models.DateTimeField(_("début"))
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    outcome = models.CharField(_("résultat"), max_length=16, choices=RunOutcome.choices, default=RunOutcome.RUNNING)
+    output = models.TextField(_("sortie"), blank=True)
+    error = models.TextField(_("erreur"), blank=True)
+    host = models.CharField(_("hôte"), max_length=200)
+
+    class Meta:
+        verbose_name = _("exécution planifiée")
+        verbose_name_plural = _("exécutions planifiées")
+        constraints = [models.UniqueConstraint(fields=["job", "due_at"], name="core_scheduledrun_once_per_period")]
+        indexes = [models.Index(fields=["job", "-due_at"], name="core_schedrun_job_due")]
+
+    def __str__(self) -> str:
+        return f"{self.job} {local_datetime(self.due_at, 'Y-m-d H:i')}"
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None
+
+
+class ScheduledJobState(models.Model):
+    """What an operator admin changed about a scheduled job (paused or not); absent means active."""
+
+    job = models.CharField(_("tâche"), max_length=100, primary_key=True)
+    paused = models.BooleanField(_("suspendue"), default=False)
+    changed_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("état d'une tâche planifiée")
+        verbose_name_plural = _("états des tâches planifiées")
+
+    def __str__(self) -> str:
+        return self.job
