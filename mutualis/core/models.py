@@ -34,6 +34,8 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", _("échec de connexion")
     PASSWORD_RESET_REQUEST = "password_reset_request", _("réinitialisation de mot de passe demandée")
     PASSWORD_RESET = "password_reset", _("mot de passe réinitialisé")
+    BACKUP = "backup", _("sauvegarde")
+    RESTORE = "restore", _("restauration")
 
 
 class AuditEntry(models.Model):
