@@ -24,6 +24,7 @@ from mutualis.lib.env import (
     env_bool,
     env_int,
     env_list,
+    parse_cache_url,
     parse_email_url,
     parse_storage_url,
 )
@@ -94,6 +95,12 @@ try:
     _email = parse_email_url("EMAIL_URL", os.environ.get("EMAIL_URL", "console://"))
     _storage_url = os.environ.get("STORAGE_URL", "").strip()
     _default_storage = parse_storage_url("STORAGE_URL", _storage_url) if _storage_url else None
+    # The cache: unset, one per process; redis://host:6379/0, shared by every process and server
+    # (Redis down is a miss, never an error: mutualis/core/cache.py). The prefix keeps two
+    # installations apart on one Redis; moving the version discards every cached value at once.
+    _cache = parse_cache_url("CACHE_URL", os.environ.get("CACHE_URL", ""))
+    _cache["KEY_PREFIX"] = os.environ.get("MUTUALIS_CACHE_PREFIX", "mutualis").strip()
+    _cache["VERSION"] = env_int("MUTUALIS_CACHE_VERSION", 1, minimum=1)
 except ConfigError as error:
     raise _fail(error) from None
 
@@ -173,6 +180,7 @@ INSTALLED_APPS = [
     "mutualis.questionnaires",
     "mutualis.quality",
     "mutualis.identity",
+    "mutualis.privacy",
     "mutualis.api",
     "axes",
     # Django's form templates, after mutualis.core, whose templates/django/forms/ override them.
@@ -246,6 +254,9 @@ USE_TZ = True
 # (pages and PDFs alike). Quantities are grouped where they are meant, explicitly: amounts by the
 # `eur` filter, counts by `intcomma`.
 USE_THOUSAND_SEPARATOR = False
+
+# --- Cache ----------------------------------------------------------------------------------
+CACHES = {"default": _cache}
 
 # --- Files ----------------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -36,6 +36,7 @@ from mutualis.demo import procurement as procurement_demo
 from mutualis.demo import questionnaires as questionnaires_demo
 from mutualis.demo.errors import DemoFileError
 from mutualis.governance.models import Body, BodyKind, Mandate, MandateRole, Person
+from mutualis.members.cache import operator_changed
 from mutualis.members.models import (
     Contact,
     ContactRole,
@@ -500,9 +501,10 @@ def load_demo(*, path: Path = DEFAULT_FILE, actor: User | None = None) -> dict[s
     supplement = json.loads(SUPPLEMENT_FILE.read_text(encoding="utf-8"))
     with transaction.atomic():
         _Loader(data=data, supplement=supplement).run()
-        # The loader writes applications around the catalogue's services: it drops the cached
-        # applications itself (core.reference_data).
+        # The loader writes applications and the operator around the services: it drops their
+        # cached values itself (core.reference_data).
         applications_changed()
+        operator_changed()
         counts = demo_counts()
         audit_record(
             actor=actor,

@@ -118,3 +118,25 @@ def parse_storage_url(name: str, url: str) -> dict[str, Any]:
             "querystring_auth": True,
         },
     }
+
+
+def parse_cache_url(name: str, url: str) -> dict[str, Any]:
+    """Turn CACHE_URL into Django's CACHES["default"]: empty or locmem:// is a cache inside each
+    process; redis://[:password@]host[:port]/db (rediss:// over TLS) the cache every process and
+    server shares, through Mutualis' RedisCache that turns Redis down into a miss."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if not url.strip() or scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "mutualis"}
+    if scheme not in {"redis", "rediss"}:
+        raise ConfigError(name, f"unknown scheme {parts.scheme!r} (use redis://host:6379/0, rediss://…, locmem://)")
+    if not parts.hostname:
+        raise ConfigError(name, "a Redis URL needs a host, e.g. redis://127.0.0.1:6379/0")
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        raise ConfigError(name, "the port is not a number") from None
+    database = parts.path.strip("/") or "0"  # the query string (rediss' ssl_cert_reqs…) goes to redis-py
+    if not database.isdigit():
+        raise ConfigError(name, f"the database must be a number (redis://host:6379/0), got {database!r}")
+    return {"BACKEND": "mutualis.core.cache.ResilientRedisCache", "LOCATION": url.strip()}

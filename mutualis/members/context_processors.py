@@ -4,22 +4,9 @@ the demo banner shows."""
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 
-from mutualis.members.models import Organisation, OrganisationKind
-
-OPERATOR_CACHE_KEY = "mutualis:operator-label"
-
-
-def operator_label() -> dict[str, str] | None:
-    """The operator's name, cached a minute: every page prints it, it almost never changes."""
-    value = cache.get(OPERATOR_CACHE_KEY)
-    if value is None:
-        operator = Organisation.objects.filter(kind=OrganisationKind.OPERATOR).only("name", "short_name").first()
-        value = {"name": operator.name, "label": operator.label} if operator else {}
-        cache.set(OPERATOR_CACHE_KEY, value, 60)
-    return value or None
+from mutualis.members.cache import operator_label
 
 
 def platform(request: HttpRequest) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from typing import Any
 from mutualis.accounts.models import User
 from mutualis.core.services import model_create, model_delete, model_update
 from mutualis.core.tenancy import require_operator_staff, require_writer
-from mutualis.members.models import Contact, Organisation
+from mutualis.members.cache import operator_changed
+from mutualis.members.models import Contact, Organisation, OrganisationKind
 
 # What a member's manager may edit on their own organisation; identity fields stay with the operator.
 MEMBER_EDITABLE_FIELDS = ("website", "agents_count", "notes")
@@ -33,7 +34,10 @@ CONTACT_FIELDS = ("full_name", "role", "function", "email", "phone")
 def collectivity_create(*, actor: User, data: dict[str, Any], via: str = "web") -> Organisation:
     require_operator_staff(actor)
     require_writer(actor)
-    return model_create(actor=actor, model=Organisation, data=data, via=via)
+    organisation = model_create(actor=actor, model=Organisation, data=data, via=via)
+    if organisation.kind == OrganisationKind.OPERATOR:
+        operator_changed()
+    return organisation
 
 
 def collectivity_update(
@@ -44,6 +48,8 @@ def collectivity_update(
     require_writer(actor)
     fields = OPERATOR_EDITABLE_FIELDS if actor.is_operator else _member_fields(actor, organisation)
     _, changes = model_update(actor=actor, instance=organisation, data=data, fields=fields, via=via)
+    if changes and (organisation.kind == OrganisationKind.OPERATOR or "kind" in changes):
+        operator_changed()  # the name every page prints
     return changes
 
 

@@ -2,7 +2,15 @@
 
 import pytest
 
-from mutualis.lib.env import ConfigError, env_bool, env_int, env_list, parse_email_url, parse_storage_url
+from mutualis.lib.env import (
+    ConfigError,
+    env_bool,
+    env_int,
+    env_list,
+    parse_cache_url,
+    parse_email_url,
+    parse_storage_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -133,4 +141,32 @@ def test_it_refuses_a_bad_storage_url_naming_the_variable(url, fragment):
         parse_storage_url("STORAGE_URL", url)
     assert caught.value.name == "STORAGE_URL"
     assert str(caught.value).startswith("STORAGE_URL:")
+    assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["", "  ", "locmem://"])
+def test_it_keeps_a_cache_per_process_without_a_redis_url(url):
+    assert parse_cache_url("CACHE_URL", url)["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://127.0.0.1:6379/1", "rediss://:secret@cache.example.org:6380/2", "redis://cache.local"]
+)
+def test_it_shares_a_cache_through_redis_when_a_url_is_given(url):
+    assert parse_cache_url("CACHE_URL", url) == {"BACKEND": "mutualis.core.cache.ResilientRedisCache", "LOCATION": url}
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("memcached://127.0.0.1:11211", "unknown scheme 'memcached'"),
+        ("redis:///0", "needs a host"),
+        ("redis://127.0.0.1:port/0", "port is not a number"),
+        ("redis://127.0.0.1:6379/zero", "must be a number"),
+    ],
+)
+def test_it_refuses_a_bad_cache_url_naming_the_variable(url, fragment):
+    with pytest.raises(ConfigError) as caught:
+        parse_cache_url("CACHE_URL", url)
+    assert str(caught.value).startswith("CACHE_URL:")
     assert fragment in str(caught.value)

@@ -7,6 +7,7 @@ from django.http import Http404
 from mutualis.core.models import AuditAction, AuditEntry
 from mutualis.lib.identifiers import luhn_complete
 from mutualis.members import services
+from mutualis.members.cache import operator_label
 from mutualis.members.models import Contact, Organisation, OrganisationKind
 from mutualis.members.services import MEMBER_EDITABLE_FIELDS, OPERATOR_EDITABLE_FIELDS
 from mutualis.testing import factories as f
@@ -222,3 +223,14 @@ def test_it_updates_a_contact_and_logs_the_change(world):
     changes = services.contact_update(actor=world.manager_a, contact=contact, data={"phone": "04 72 00 00 00"})
     assert changes == {"phone": ["", "04 72 00 00 00"]}
     assert AuditEntry.objects.get(action=AuditAction.UPDATE).changes == changes
+
+
+def test_it_drops_the_cached_operator_name_when_the_operator_is_renamed(world, django_capture_on_commit_callbacks):
+    before = operator_label()
+    assert before is not None
+    assert before["name"] == world.operator.name
+    with django_capture_on_commit_callbacks(execute=True):
+        services.collectivity_update(actor=world.admin, organisation=world.operator, data={"name": "Syndicat renommé"})
+    after = operator_label()
+    assert after is not None
+    assert after["name"] == "Syndicat renommé"
