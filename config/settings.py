@@ -91,6 +91,14 @@ try:
     LOGIN_COOLOFF_MINUTES = env_int("MUTUALIS_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
     PASSWORD_RESET_PER_HOUR = env_int("MUTUALIS_PASSWORD_RESET_PER_HOUR", 5, minimum=1)
     REVERSE_PROXY_COUNT = env_int("MUTUALIS_REVERSE_PROXY_COUNT", 0, minimum=0)
+    # Monitoring (docs/monitoring.md): the bearer token Prometheus sends to /metriques/ (unset: the
+    # endpoint answers 404, as if absent), and after how many seconds /sante/ calls the oldest job
+    # waiting for a worker, or the scheduler's last tick, late.
+    METRICS_TOKEN = os.environ.get("MUTUALIS_METRICS_TOKEN", "").strip()
+    if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+        raise ConfigError("MUTUALIS_METRICS_TOKEN", "must be at least 32 characters long, or unset (no /metriques/)")
+    HEALTH_JOB_AGE_WARN = env_int("MUTUALIS_HEALTH_JOB_AGE_WARN", 300, minimum=1)
+    HEALTH_SCHEDULER_AGE_WARN = env_int("MUTUALIS_HEALTH_SCHEDULER_AGE_WARN", 300, minimum=1)
     _oidc = oidc_settings(os.environ)
     _email = parse_email_url("EMAIL_URL", os.environ.get("EMAIL_URL", "console://"))
     _storage_url = os.environ.get("STORAGE_URL", "").strip()
@@ -190,7 +198,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: every answer, the guard's refusals and the error pages included, gets the headers.
+    # Counts and times every answer, whatever the middleware below it decides (docs/monitoring.md).
+    "mutualis.core.metrics.RequestMetricsMiddleware",
+    # Outermost but one: every answer, the guard's refusals and the error pages included, gets the headers.
     "mutualis.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mutualis.core.middleware.RequestGuardMiddleware",
