@@ -13,3 +13,39 @@ class CoreConfig(AppConfig):
         from mutualis.core.sqlite_statistics import on_connection_created
 
         connection_created.connect(on_connection_created, dispatch_uid="core-sqlite-statistics")
+        register_jobs()
+
+
+def _database_tasks() -> bool:
+    from django.conf import settings
+
+    return bool(settings.TASKS.get("default", {}).get("BACKEND", "").startswith("django_tasks_db."))
+
+
+def register_jobs() -> None:
+    """Core's periodic jobs: the job reaper and the housekeeping of sessions and task results."""
+    from mutualis.core.scheduler import Daily, Every, job_register
+
+    job_register(
+        "tasks_requeue_stale",
+        command="tasks_requeue_stale",
+        period=Every(minutes=5),
+        description=_("remise en file des tâches abandonnées par un worker arrêté"),
+        enabled=_database_tasks,
+    )
+    # Expired sessions stay in the table until someone deletes them.
+    job_register(
+        "clearsessions",
+        command="clearsessions",
+        period=Daily(3, 15),
+        description=_("suppression des sessions expirées"),
+    )
+    # Finished task results pile up; failed ones stay three months on the failed jobs page.
+    job_register(
+        "prune_db_task_results",
+        command="prune_db_task_results",
+        period=Daily(3, 45),
+        args=("--queue-name", "*", "--min-age-days", "14", "--failed-min-age-days", "90"),
+        description=_("purge des résultats de tâches terminées (14 jours, 90 pour les échecs)"),
+        enabled=_database_tasks,
+    )

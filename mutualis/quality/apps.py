@@ -9,6 +9,8 @@ class QualityConfig(AppConfig):
     verbose_name = _("Qualité de service")
 
     def ready(self) -> None:
+        from mutualis.quality import schedule
         from mutualis.quality.sqlite_functions import register
 
         connection_created.connect(register, dispatch_uid="quality-sqlite-percentile")
+        schedule.register()
