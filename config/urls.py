@@ -6,6 +6,7 @@ from mutualis.api.api import api
 from mutualis.core.api_errors import api_urls
 
 urlpatterns = [
+    path("", include("mutualis.core.urls_monitoring")),  # /sante/, /metriques/: for machines, no login
     path("", include("mutualis.core.urls")),
     path("comptes/", include("mutualis.accounts.urls")),
     path("adherents/", include("mutualis.members.urls")),

@@ -24,6 +24,9 @@ EXEMPT_PREFIXES = (
     "/api/",
     "/oidc/",
     "/connexion-refusee/",
+    # For machines (a load balancer, Prometheus), which sign in to nothing.
+    "/sante/",
+    "/metriques/",
 )
 
 
