@@ -17,6 +17,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.core.backup_conf import parse_backup_at
 from mutualis.helpdesk.conf import parse_imap_url, tasks_setting
 from mutualis.identity.conf import DEFAULT_GENERIC_PATTERNS, oidc_settings, parse_share
 from mutualis.lib.env import (
@@ -99,6 +100,13 @@ try:
         raise ConfigError("MUTUALIS_METRICS_TOKEN", "must be at least 32 characters long, or unset (no /metriques/)")
     HEALTH_JOB_AGE_WARN = env_int("MUTUALIS_HEALTH_JOB_AGE_WARN", 300, minimum=1)
     HEALTH_SCHEDULER_AGE_WARN = env_int("MUTUALIS_HEALTH_SCHEDULER_AGE_WARN", 300, minimum=1)
+    # Backups (docs/backups.md): where `mutualis backup` writes its archives, how many of them it
+    # keeps there, when the scheduler runs it (HH:MM Paris time; off: never), and where PostgreSQL's
+    # client tools are (empty: the server's version under /usr/lib/postgresql, then the PATH).
+    BACKUP_DIR = Path(os.environ.get("MUTUALIS_BACKUP_DIR", "").strip() or VAR_DIR / "backups").resolve()
+    BACKUP_KEEP = env_int("MUTUALIS_BACKUP_KEEP", 14, minimum=1)
+    BACKUP_AT = parse_backup_at("MUTUALIS_BACKUP_AT", os.environ.get("MUTUALIS_BACKUP_AT", "02:30"))
+    PG_BIN_DIR = os.environ.get("MUTUALIS_PG_BIN_DIR", "").strip()
     _oidc = oidc_settings(os.environ)
     _email = parse_email_url("EMAIL_URL", os.environ.get("EMAIL_URL", "console://"))
     _storage_url = os.environ.get("STORAGE_URL", "").strip()
