@@ -1,14 +1,17 @@
 """What `/sante/` checks and `/metriques/` reports about the platform itself: the database, the
-cache, the background-job queue and the scheduler. A handful of queries, each aggregated in the
+cache, the background-job queue and the scheduler (`jobs_metrics`, `scheduler_metrics`: core's
+collectors, registered in CoreConfig.ready). A handful of queries, each aggregated in the
 database, none reading tenant data."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import secrets
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +20,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, Min, Q, When
 from django.utils import timezone
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 
 OK = "ok"
 WARN = "warn"
@@ -201,3 +206,35 @@ def health_report(*, full: bool = False, now: dt.datetime | None = None) -> tupl
         report["server"] = {"host": socket.gethostname(), "pid": os.getpid(), "time": now.isoformat()}
         report["checks"]["cache"]["backend"] = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     return code, report
+
+
+def jobs_metrics() -> Iterator[Metric]:
+    """The queue for Prometheus, in one query (`job_figures`)."""
+    now = timezone.now()
+    figures = job_figures(now=now)
+    states = GaugeMetricFamily(
+        "mutualis_jobs", "Background jobs by state (ready: waiting for a worker).", labels=["state"]
+    )
+    states.add_metric(["ready"], figures.ready)
+    states.add_metric(["running"], figures.running)
+    states.add_metric(["failed"], figures.failed)
+    yield states
+    yield GaugeMetricFamily("mutualis_jobs_due", "Ready jobs whose time has come.", value=figures.due)
+    yield GaugeMetricFamily(
+        "mutualis_jobs_oldest_due_age_seconds",
+        "How long the oldest due job has waited for a worker (0: none waits).",
+        value=_age(figures.oldest_due_since, now) or 0.0,
+    )
+
+
+def scheduler_metrics() -> Iterator[Metric]:
+    """The scheduler's last completed tick, in one query; +Inf before the first one, so an alert on
+    the age fires for a scheduler that never ran too."""
+    from mutualis.core.scheduler import last_tick
+
+    age = _age(last_tick(), timezone.now())
+    yield GaugeMetricFamily(
+        "mutualis_scheduler_last_tick_age_seconds",
+        "Seconds since a scheduler last completed a tick (+Inf: never).",
+        value=math.inf if age is None else age,
+    )

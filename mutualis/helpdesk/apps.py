@@ -26,3 +26,8 @@ class HelpdeskConfig(AppConfig):
             description=_("relève de la boîte IMAP de l'assistance"),
             enabled=lambda: bool(settings.HELPDESK_IMAP),
         )
+
+        from mutualis.core.metrics import collector_register
+        from mutualis.helpdesk.metrics import mail_metrics
+
+        collector_register("helpdesk.mail", mail_metrics)
