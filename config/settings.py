@@ -212,6 +212,8 @@ MIDDLEWARE = [
     "mutualis.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "mutualis.core.middleware.RequestGuardMiddleware",
+    # A view that meets the database away (restart, failover) answers 503 with Retry-After, not 500.
+    "mutualis.core.unavailable.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "mutualis.core.middleware.ChosenLanguageMiddleware",

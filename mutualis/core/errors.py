@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 
 from mutualis.core.middleware import is_api
+from mutualis.core.unavailable import current_exception_is_database_unavailable, database_unavailable
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -31,6 +32,9 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # The database away while a middleware read or wrote the session, outside any view.
+    if current_exception_is_database_unavailable():
+        return database_unavailable(request)
     if is_api(request):
         return JsonResponse({"detail": "erreur interne du serveur"}, status=500)
     return defaults.server_error(request)
