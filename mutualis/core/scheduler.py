@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from mutualis.core.actors import Actor
+from mutualis.core.actors import Actor, Visitor
 from mutualis.core.audit import audit_record
 from mutualis.core.commands import LOCKED_EXIT, CommandLocked, HeldLock, command_lock
 from mutualis.core.models import AuditAction, RunOutcome, ScheduledJobState, ScheduledRun, SchedulerProcess
@@ -304,6 +304,62 @@ def next_due(job: Job, *, now: dt.datetime, last_due: dt.datetime | None) -> dt.
     return pending[0] if pending else job.period.next_due(now)
 
 
+@dataclass(frozen=True)
+class JobRow:
+    """A job as the page and `--list` show it."""
+
+    job: Job
+    state: str  # "active", "paused" or "disabled" (its integration is not configured)
+    last_run: ScheduledRun | None
+    next_due: dt.datetime | None  # None when it does not run (paused, not configured)
+    late: bool  # a period has been waiting longer than a tick or two: is a scheduler running?
+
+
+@dataclass(frozen=True)
+class Overview:
+    rows: list[JobRow]
+    failures: list[ScheduledRun]
+    processes: list[SchedulerProcess]
+    last_tick: dt.datetime | None
+
+
+# A period waiting longer than this tells that no scheduler is running (they tick every 30 s).
+LATE_AFTER = dt.timedelta(minutes=2)
+
+
+def job_rows(*, now: dt.datetime) -> list[JobRow]:
+    """Every registered job with its latest run and when it runs next, in three queries."""
+    jobs = registered_jobs()
+    runs = last_runs([job.name for job in jobs])
+    paused = paused_jobs()
+    rows = []
+    for job in jobs:
+        run = runs.get(job.name)
+        state = "paused" if job.name in paused else "active" if job.is_enabled() else "disabled"
+        due = next_due(job, now=now, last_due=run.due_at if run else None) if state == "active" else None
+        running = run is not None and run.outcome == RunOutcome.RUNNING
+        late = due is not None and not running and due < now - LATE_AFTER
+        rows.append(JobRow(job=job, state=state, last_run=run, next_due=due, late=late))
+    return rows
+
+
+def schedule_overview(*, actor: Visitor, now: dt.datetime | None = None, failures: int = 20) -> Overview:
+    """The scheduler page (operator admins): each job, the recent failures, the processes."""
+    require_operator_admin(actor)
+    now = now or timezone.now()
+    recent = now - dt.timedelta(days=7)
+    return Overview(
+        rows=job_rows(now=now),
+        failures=list(ScheduledRun.objects.filter(outcome=RunOutcome.FAILURE).order_by("-started_at")[:failures]),
+        processes=list(
+            SchedulerProcess.objects.filter(Q(last_tick_at__gte=recent) | Q(started_at__gte=recent)).order_by(
+                "-last_tick_at", "-started_at"
+            )[:20]
+        ),
+        last_tick=last_tick(),
+    )
+
+
 # -- admin changes ---------------------------------------------------------------------------------
 def scheduled_job_pause(*, actor: Actor, name: str, paused: bool) -> ScheduledJobState:
     """Suspend or resume a job (operator admins); audited. A resumed job catches up as after
@@ -355,16 +411,33 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= OUTPUT_KEEP else "…" + text[-OUTPUT_KEEP:]
 
 
+def last_dues() -> dict[str, dt.datetime]:
+    """Each job's latest claimed period (a deferred one does not count: it is tried again)."""
+    rows = (
+        ScheduledRun.objects.exclude(outcome=RunOutcome.LOCKED)
+        .values("job")
+        .annotate(last=Max("due_at"))
+        .values_list("job", "last")
+    )
+    return dict(rows)
+
+
 @dataclass
 class Scheduler:
-    """One scheduler process. `tick()` runs what is due; `run_forever()` ticks until `stop()`.
+    """One scheduler process. `tick()` starts what is due; `run_forever()` ticks until `stop()`.
 
-    `clock` is injected by tests (catch-up after a gap); runs record its instants."""
+    With `concurrent`, each due job runs in its own thread and the tick returns without waiting:
+    a long job (a month's reports, a backup) delays neither the other jobs nor the next tick, and
+    a job still running in this process is not started again. Without it (`--once`, tests), the
+    tick runs the jobs one after another and returns their runs. `clock` is injected by tests
+    (catch-up after a gap); runs record its instants."""
 
     clock: Callable[[], dt.datetime] = timezone.now
     holder: str = field(default_factory=_holder)
+    concurrent: bool = False
     stopping: threading.Event = field(default_factory=threading.Event)
     process: SchedulerProcess | None = None
+    threads: dict[str, threading.Thread] = field(default_factory=dict)
 
     @property
     def host(self) -> str:
@@ -381,29 +454,60 @@ class Scheduler:
         ).delete()
 
     def stop(self) -> None:
-        """Stop after the job in progress (a signal handler calls this)."""
+        """Start nothing more; the jobs in progress finish (a signal handler calls this)."""
         self.stopping.set()
 
+    def wait(self) -> None:
+        """Wait for the jobs this process is running."""
+        for thread in list(self.threads.values()):
+            thread.join()
+
     def finish(self) -> None:
+        self.wait()
         if self.process is not None:
             SchedulerProcess.objects.filter(pk=self.holder).update(stopped_at=self.clock())
 
+    def due_jobs(self, now: dt.datetime) -> list[Job]:
+        """The jobs with a period to run at `now`: active, configured, not paused (three queries)."""
+        paused = paused_jobs()
+        dues = last_dues()
+        return [
+            job
+            for job in registered_jobs()
+            if job.name not in paused and job.is_enabled() and due_periods(job, now=now, last_due=dues.get(job.name))
+        ]
+
     def tick(self) -> list[ScheduledRun]:
-        """Run every period due now, job after job; a failing job does not stop the others."""
+        """Run (or, concurrent, start) every job with a period due; a failing job does not stop
+        the others. Records the tick as completed."""
         if self.process is None:
             self.start()
         close_old_connections()
         now = self.clock()
-        paused = paused_jobs()
-        jobs = [job for job in registered_jobs() if job.name not in paused and job.is_enabled()]
         runs: list[ScheduledRun] = []
-        for job in jobs:
+        for job in self.due_jobs(now):
             if self.stopping.is_set():
                 break
-            runs += self.run_job(job, now=now)
+            if not self.concurrent:
+                runs += self.run_job(job, now=now)
+                continue
+            running = self.threads.get(job.name)
+            if running is not None and running.is_alive():
+                continue  # still at it: its lock would refuse us anyway
+            thread = threading.Thread(target=self._run_in_thread, args=(job, now), name=f"scheduler-{job.name}")
+            self.threads[job.name] = thread
+            thread.start()
         SchedulerProcess.objects.filter(pk=self.holder).update(last_tick_at=self.clock())
         close_old_connections()
         return runs
+
+    def _run_in_thread(self, job: Job, now: dt.datetime) -> None:
+        try:
+            self.run_job(job, now=now)
+        except Exception:  # the database went away mid-job: the next tick tries again
+            logger.exception("scheduler: %s could not be run", job.name)
+        finally:
+            connection.close()
 
     def run_job(self, job: Job, *, now: dt.datetime) -> list[ScheduledRun]:
         """Claim and run the job's due periods, unless another scheduler is running the job."""
@@ -484,9 +588,9 @@ class Scheduler:
         )
 
     def run_forever(self, *, interval: float = 30) -> None:
-        """Tick every `interval` seconds until `stop()`; a tick that fails (database away) is
-        logged and the next one tries again."""
-        self.start()
+        """Tick every `interval` seconds until `stop()`, then wait for the jobs in progress; a
+        tick that fails (database away) is logged and the next one tries again."""
+        self.concurrent = True
         try:
             while not self.stopping.is_set():
                 began = timezone.now()

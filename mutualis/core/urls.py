@@ -1,9 +1,13 @@
 from django.urls import path
 
-from mutualis.core import views
+from mutualis.core import scheduler_views, views
 
 app_name = "core"
 urlpatterns = [
     path("", views.home, name="home"),
     path("journal/", views.audit_log, name="audit"),
+    path("systeme/planification/", scheduler_views.scheduler_page, name="scheduler"),
+    path(
+        "systeme/planification/<slug:name>/suspendre/", scheduler_views.scheduler_job_pause, name="scheduler_pause"
+    ),
 ]

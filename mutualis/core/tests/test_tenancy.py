@@ -88,6 +88,8 @@ threshold create   GET   /marches/seuils/nouveau/                       200 200 
 threshold create   POST  /marches/seuils/nouveau/                       302 302 404 404 404     ·   ·   ·   ·   ·
 renewal dashboard  GET   /marches/echeances/                            200 200 200 200 200     ·   ·   ·   ·   ·
 audit log          GET   /journal/                                      200 404 404 404 404     ·   ·   ·   ·   ·
+scheduler          GET   /systeme/planification/                        200 404 404 404 404     ·   ·   ·   ·   ·
+scheduler pause    POST  /systeme/planification/clearsessions/suspendre/ 302 404 404 404 404     ·   ·   ·   ·   ·
 profile            GET   /comptes/profil/                               200 200 200 200 200     ·   ·   ·   ·   ·
 api collectivities GET   /api/v1/collectivities/                        200 200 200 200 200     ·   ·   ·   ·   ·
 api collectivity   GET   /api/v1/collectivities/{org}                   200 200 200 200 200   200 200 404 404 404
@@ -295,6 +297,8 @@ def _payload(row: Row, side: Side) -> dict[str, Any]:
         return {"status": SubscriptionStatus.DEPLOYING, "note": "migration en cours"}
     if key == ("mandate end", "POST"):
         return {"end_on": "2025-06-30"}
+    if key == ("scheduler pause", "POST"):
+        return {"paused": "1"}
     if key == ("vendor edit", "POST"):
         return {"name": "Entr'ouvert SCOP", "siren": "", "siret": ""}
     if key == ("contract create", "POST"):

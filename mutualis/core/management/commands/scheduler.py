@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from mutualis.core.models import RunOutcome
-from mutualis.core.scheduler import Scheduler, last_runs, next_due, paused_jobs, registered_jobs
+from mutualis.core.scheduler import Scheduler, job_rows, registered_jobs
 from mutualis.core.timefmt import local_datetime
 
 
@@ -66,27 +66,21 @@ class Command(BaseCommand):
 
     def list_jobs(self) -> None:
         now = timezone.now()
-        jobs = registered_jobs()
-        runs = last_runs([job.name for job in jobs])
-        paused = paused_jobs()
-        for job in jobs:
-            run = runs.get(job.name)
-            if job.name in paused:
-                state = "suspendue"
-            elif not job.is_enabled():
-                state = "non configurée"
-            else:
-                state = "active"
+        states = {"active": "active", "paused": "suspendue", "disabled": "non configurée"}
+        for row in job_rows(now=now):
+            run = row.last_run
             if run is None:
                 last = "jamais exécutée"
             else:
                 duration = f", {run.duration.total_seconds():.1f} s" if run.duration else ""
                 last = f"{local_datetime(run.started_at)} {run.get_outcome_display()}{duration} ({run.host})"
-            due = next_due(job, now=now, last_due=run.due_at if run else None)
-            upcoming = local_datetime(due) if due > now else "maintenant"
-            if state != "active":
+                if run.error.strip():
+                    last += f" : {run.error.strip().splitlines()[-1]}"
+            if row.next_due is None:
                 upcoming = "—"
+            else:
+                upcoming = local_datetime(row.next_due) if row.next_due > now else "maintenant"
             self.stdout.write(
-                f"{job.name}\n  {job.command_line} — {job.period.label} — {state}\n"
-                f"  dernière : {last}\n  prochaine : {upcoming}"
+                f"{row.job.name}\n  {row.job.command_line} — {row.job.period.label} — {states[row.state]}\n"
+                f"  dernière : {last}\n  prochaine : {upcoming}{' (en retard)' if row.late else ''}"
             )
