@@ -6,12 +6,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import json
+import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models
+from django.db import NotSupportedError, connection, models
+from django.db.models import Case, F, Func, Q, Value, When
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from mutualis.core.actors import Actor, signed_in_actor
@@ -208,3 +212,169 @@ def _organisation_of(obj: models.Model) -> int | None:
         if value is not None:
             return int(value)
     return None
+
+
+# --- Personal data: the only rewrites of existing entries ---------------------------------------
+# The log is append-only for every other purpose. These three functions serve the personal-data
+# rules (mutualis/privacy): an entry keeps what happened, when, by which account id and to which
+# object, and loses a name, an address or a free text the law says must go. Entries carry no hash
+# chain: rewriting their text leaves every other entry as it was (docs/privacy.md).
+
+
+class _JSONWithoutKeys(Func):
+    """`changes` minus the top-level `keys` (absent keys are ignored)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, expression: Any, keys: Sequence[str]) -> None:
+        super().__init__(expression)
+        self.keys = list(keys)
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # pragma: no cover
+        raise NotSupportedError("only SQLite and PostgreSQL are supported")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        paths = ", ".join(["%s"] * len(self.keys))
+        return f"json_remove({sql}, {paths})", [*params, *(f'$."{key}"' for key in self.keys)]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} - %s::text[])", [*params, self.keys]
+
+
+class _JSONReplaceKeys(Func):
+    """`changes` with each of `keys` that it holds set to `value` (a JSON text); absent keys stay
+    absent, so an entry never gains a field it did not have."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, expression: Any, keys: Sequence[str], value: str) -> None:
+        super().__init__(expression)
+        self.keys, self.value = list(keys), value
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # pragma: no cover
+        raise NotSupportedError("only SQLite and PostgreSQL are supported")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        pairs = ", ".join(["%s, json(%s)"] * len(self.keys))
+        values = [part for key in self.keys for part in (f'$."{key}"', self.value)]
+        return f"json_replace({sql}, {pairs})", [*params, *values]
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        for key in self.keys:
+            sql = f"jsonb_set({sql}, %s::text[], %s::jsonb, false)"
+            params = [*params, [key], self.value]
+        return sql, params
+
+
+def audit_redact_objects(
+    *, model: type[models.Model], object_ids: Iterable[object], keys: Sequence[str], text: str
+) -> int:
+    """Replace, in every entry about these objects, the values of `keys` by `text` (before and
+    after) and the object's text by its kind and id (« ticket n° 12 »), in one UPDATE. For records
+    anonymised after their retention period: the entries still say who did what and when."""
+    ids = [str(pk) for pk in object_ids]
+    if not ids:
+        return 0
+    content_type = ContentType.objects.get_for_model(model)
+    label = f"{model._meta.verbose_name} n° "
+    return AuditEntry.objects.filter(content_type=content_type, object_id__in=ids).update(
+        changes=_JSONReplaceKeys(F("changes"), keys, json.dumps([text, text])) if keys else F("changes"),
+        object_repr=Concat(Value(label), F("object_id"), output_field=models.CharField()),
+    )
+
+
+def audit_drop_keys(*, entry_ids: Sequence[int], keys: Sequence[str], clear_unlinked_text: bool = False) -> int:
+    """Remove `keys` (an IP address, a name typed) from these entries' changes, in one UPDATE; with
+    `clear_unlinked_text`, also blank the text of those tied to no object (a failed login's text
+    is the name typed, not an account)."""
+    if not entry_ids:
+        return 0
+    update: dict[str, Any] = {"changes": _JSONWithoutKeys(F("changes"), keys)}
+    if clear_unlinked_text:
+        update["object_repr"] = Case(When(content_type__isnull=True, then=Value("")), default=F("object_repr"))
+    return AuditEntry.objects.filter(pk__in=list(entry_ids)).update(**update)
+
+
+def _replace_in(value: Any, pattern: re.Pattern[str], replacements: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(lambda match: replacements[match.group(0).casefold()], value)
+    if isinstance(value, list):
+        return [_replace_in(item, pattern, replacements) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace_in(item, pattern, replacements) for key, item in value.items()}
+    return value
+
+
+def audit_pseudonymise(
+    *,
+    replacements: Mapping[str, str],
+    actor_id: int | None = None,
+    actor_label: str = "",
+    objects: Iterable[tuple[type[models.Model], Iterable[object]]] = (),
+    object_keys: Mapping[str, str] | None = None,
+) -> int:
+    """Erase a person from the log, keeping the entries: those the account `actor_id` wrote take
+    `actor_label` (its pseudonym) as author, and every occurrence of a term of `replacements`
+    (a name, an address, a login; matched without regard to case) in an author, an object's text
+    or a value of `changes` becomes its replacement. Entries about `objects` are read whether or
+    not they hold a term, and in those the non-empty values under a key of `object_keys` (their
+    own `first_name`, `mail`…: a first name alone is no term, others share it) become that key's
+    replacement. Returns how many entries changed.
+
+    The candidates are found in SQL (one scan of the log, text searches); each is rewritten in
+    Python, since a term may sit anywhere in the JSON, and saved in batches."""
+    terms = {term.casefold(): text for term, text in replacements.items() if term.strip()}
+    query = Q(pk__in=[])
+    if actor_id is not None:
+        query |= Q(actor_id=actor_id)
+    about: set[tuple[int, str]] = set()
+    for model, ids in objects:
+        keys = [str(pk) for pk in ids]
+        if keys:
+            content_type = ContentType.objects.get_for_model(model)
+            about |= {(content_type.pk, key) for key in keys}
+            query |= Q(content_type=content_type, object_id__in=keys)
+    for term in terms:
+        # SQLite keeps JSON with non-ASCII characters escaped (\u00e9): look for both spellings.
+        escaped = json.dumps(term)[1:-1]
+        query |= Q(actor_label__icontains=term) | Q(object_repr__icontains=term) | Q(changes_text__icontains=term)
+        if escaped != term:
+            query |= Q(changes_text__icontains=escaped)
+    pattern = re.compile(
+        "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)) or r"(?!)", re.IGNORECASE
+    )
+    candidates = (
+        AuditEntry.objects.annotate(changes_text=Cast("changes", models.TextField()))
+        .filter(query)
+        .only("actor_id", "actor_label", "content_type", "object_id", "object_repr", "changes")
+        .order_by("pk")
+    )
+    changed: list[AuditEntry] = []
+    count = 0
+    for entry in candidates.iterator(chunk_size=500):
+        before = (entry.actor_label, entry.object_repr, entry.changes)
+        if actor_id is not None and entry.actor_id == actor_id and actor_label:
+            entry.actor_label = actor_label[:200]
+        else:
+            entry.actor_label = _replace_in(entry.actor_label, pattern, terms)[:200]
+        entry.object_repr = _replace_in(entry.object_repr, pattern, terms)[:300]
+        entry.changes = _replace_in(entry.changes, pattern, terms)
+        if object_keys and (entry.content_type_id, entry.object_id) in about and isinstance(entry.changes, dict):
+            for key, replacement in object_keys.items():
+                values = entry.changes.get(key)
+                if isinstance(values, list):
+                    entry.changes[key] = [replacement if value not in (None, "") else value for value in values]
+        if (entry.actor_label, entry.object_repr, entry.changes) != before:
+            changed.append(entry)
+        if len(changed) >= 500:
+            count += len(changed)
+            AuditEntry.objects.bulk_update(changed, ["actor_label", "object_repr", "changes"])
+            changed = []
+    if changed:
+        count += len(changed)
+        AuditEntry.objects.bulk_update(changed, ["actor_label", "object_repr", "changes"])
+    return count
