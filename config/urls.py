@@ -18,6 +18,7 @@ urlpatterns = [
     path("assistance/", include("mutualis.questionnaires.urls")),  # the request forms, same paths as before
     path("qualite/", include("mutualis.quality.urls")),
     path("", include("mutualis.identity.urls")),
+    path("donnees-personnelles/", include("mutualis.privacy.urls")),
     path("api/v1/", api_urls(api)),  # a wrong method answers JSON too
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -338,7 +338,7 @@ def subject_data(subject: Subject) -> dict[str, Any]:
     data["mandates_matched_by_name"] = [
         {
             "person": m.person.full_name,
-            "body": m.body.name,
+            "body_name": m.body.name,
             "role": str(m.get_role_display()),
             "organisation": m.organisation.name if m.organisation else None,
             "title": m.title,
