@@ -55,3 +55,14 @@ def register_jobs() -> None:
         description=_("purge des résultats de tâches terminées (14 jours, 90 pour les échecs)"),
         enabled=_database_tasks,
     )
+    # The nightly backup (docs/backups.md) at MUTUALIS_BACKUP_AT, into MUTUALIS_BACKUP_DIR of the
+    # machine whose scheduler runs it; off: not scheduled (a systemd timer or cron runs it instead).
+    from django.conf import settings
+
+    if settings.BACKUP_AT is not None:
+        job_register(
+            "backup",
+            command="backup",
+            period=Daily(*settings.BACKUP_AT),
+            description=_("sauvegarde de la base et des fichiers (mutualis backup)"),
+        )
