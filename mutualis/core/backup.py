@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction, AuditEntry
+from mutualis.core.timefmt import local_datetime
 
 logger = logging.getLogger("mutualis.backup")
 
@@ -131,6 +132,14 @@ def mutualis_version() -> str:
         return "inconnue"
 
 
+def archive_time(manifest: dict[str, Any]) -> str:
+    """When the archive was made, in Paris time, for messages."""
+    try:
+        return local_datetime(dt.datetime.fromisoformat(manifest["created_at"]), "d/m/Y H:i:s")
+    except (KeyError, TypeError, ValueError):
+        return str(manifest.get("created_at", "?"))
+
+
 def backup_dir() -> Path:
     return Path(settings.BACKUP_DIR)
 
@@ -139,7 +148,7 @@ def backup_dir() -> Path:
 def _directory_lock(directory: Path) -> Iterator[None]:
     """One backup at a time per directory, held by the kernel (released if the process dies).
     Not a CommandLock row: the dump would carry the row, and a restore bring it back."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     with (directory / ".lock").open("a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -460,6 +469,7 @@ def backup_create(*, output: Path | None = None, keep: int | None = None) -> Bac
         files: list[dict[str, Any]] = []
         sums = _sums_line(dump_sha, dump_name)
         try:
+            partial.touch(mode=0o600)  # the archive holds password hashes and personal data
             with tarfile.open(partial, mode) as tar:  # type: ignore[call-overload]
                 tar.add(copy.path, arcname=dump_name, recursive=False)
                 for name in media_names(storage):
@@ -843,7 +853,7 @@ def backup_restore(*, path: Path, force: bool = False, confirm: Callable[[str], 
     if database_has_data() and not force:
         question = _(
             "La base %(name)s contient des données : elles seront remplacées par celles de l'archive du %(when)s."
-        ) % {"name": connection.settings_dict["NAME"], "when": manifest["created_at"]}
+        ) % {"name": connection.settings_dict["NAME"], "when": archive_time(manifest)}
         if confirm is None or not confirm(question):
             raise BackupError(question + " " + _("Relancer avec --force pour confirmer ; rien n'a été modifié."))
     report = RestoreReport(verified.path, manifest)

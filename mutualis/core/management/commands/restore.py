@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from mutualis.core.backup import BackupError, backup_restore, backup_verify
+from mutualis.core.backup import BackupError, archive_time, backup_restore, backup_verify
 
 
 class Command(BaseCommand):
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                         % {
                             "name": verified.path.name,
                             "engine": manifest["engine"],
-                            "when": manifest["created_at"],
+                            "when": archive_time(manifest),
                             "tables": len(manifest["tables"]),
                             "files": len(verified.files),
                         }
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             "écrits, %(same)d déjà identiques, %(deleted)d supprimés ; %(seconds).1f s"
         ) % {
             "name": report.archive.name,
-            "when": report.manifest["created_at"],
+            "when": archive_time(report.manifest),
             "tables": report.tables_checked,
             "rows": report.rows,
             "written": report.files_written,
