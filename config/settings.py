@@ -312,6 +312,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # HSTS once the site runs behind HTTPS (the cookies say so); SecurityHeadersMiddleware sends it.
 SECURE_HSTS_SECONDS = HSTS_SECONDS if SECURE_COOKIES else 0
+# Behind the proxies MUTUALIS_REVERSE_PROXY_COUNT counts, the scheme is the one the nearest proxy
+# states in X-Forwarded-Proto, which it overwrites (deploy/nginx/mutualis-proxy.conf): a request
+# that came in over HTTPS is secure for Django too, so the addresses it builds (the single sign-on
+# callback) say https and the CSRF check compares the browser's Origin with https://host.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if REVERSE_PROXY_COUNT else None
 # Form and JSON bodies held in memory at most (files go to disk, capped by MAX_REQUEST_BYTES):
 # a ticket's text (HELPDESK_MAX_TEXT_BYTES) with its escaping fits.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 3 * HELPDESK_MAX_TEXT_BYTES

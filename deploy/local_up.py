@@ -202,6 +202,18 @@ def load_unit(layout: Layout, file_name: str, instance: str = "") -> Unit:
     return unit
 
 
+def expand_variables(argv: list[str], env: dict[str, str]) -> list[str]:
+    """ExecStart's `${NAME}` (one word) and `$NAME` (split into words), from the service's environment."""
+    expanded: list[str] = []
+    for word in argv:
+        whole = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", word)
+        if whole:
+            expanded.extend(env.get(whole.group(1), "").split())
+            continue
+        expanded.append(re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda match: env.get(match.group(1), ""), word))
+    return expanded
+
+
 def read_environment_file(path: Path) -> dict[str, str]:
     """systemd's EnvironmentFile syntax: KEY=value, `#`/`;` comments, optional quotes."""
     values: dict[str, str] = {}
@@ -220,15 +232,16 @@ def read_environment_file(path: Path) -> dict[str, str]:
 
 
 def unit_environment(unit: Unit) -> dict[str, str]:
-    """What systemd hands the service: a clean environment, the env files, then Environment=."""
+    """What systemd hands the service: a clean environment, Environment=, then the env files
+    (which override Environment=, as systemd.exec says)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "HOME": os.environ.get("HOME", "/root"),
     }
+    env.update(unit.environment)
     for file in unit.environment_files:
         env.update(read_environment_file(file))
-    env.update(unit.environment)
     if unit.runtime_directories:  # as systemd tells a service where its runtime folders are
         env["RUNTIME_DIRECTORY"] = ":".join(str(folder) for folder in unit.runtime_directories)
     return env
@@ -526,11 +539,12 @@ def up(args: argparse.Namespace) -> int:
 
     # Migrations and static files, as `systemctl start mutualis-migrate` would.
     migrate = load_unit(layout, "mutualis-migrate.service")
-    for argv in migrate.exec_start:
+    migrate_env = unit_environment(migrate)
+    for argv in (expand_variables(line, migrate_env) for line in migrate.exec_start):
         log("running " + " ".join(argv[-3:]))
         done = subprocess.run(  # noqa: S603 — the unit's own ExecStart
             argv,
-            env=unit_environment(migrate),
+            env=migrate_env,
             cwd=migrate.working_directory,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -545,7 +559,8 @@ def up(args: argparse.Namespace) -> int:
             shutil.rmtree(folder, ignore_errors=True)  # systemd hands a fresh one at each start
             folder.mkdir(parents=True, mode=0o700)
         (argv,) = unit.exec_start
-        entry = spawn(name, argv, unit_environment(unit), unit.working_directory, logs, unit)
+        env = unit_environment(unit)
+        entry = spawn(name, expand_variables(argv, env), env, unit.working_directory, logs, unit)
         state["processes"].append(entry)
         write_state(directory, state)
         return entry

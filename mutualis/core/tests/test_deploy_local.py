@@ -197,6 +197,16 @@ def test_it_runs_the_shipped_set_up_behind_nginx_with_two_app_servers_and_worker
         # Signing in through nginx: the password, then the second factor.
         status, _, page = browser.get("/comptes/connexion/")
         assert status == 200
+        # Django knows the request came over HTTPS (nginx's X-Forwarded-Proto, one proxy counted):
+        # a form posted with neither Origin nor Referer is refused, as for HTTPS only.
+        no_referer = browser.request(
+            "/comptes/connexion/",
+            urllib.parse.urlencode(
+                {"username": "support", "password": "x", "csrfmiddlewaretoken": _csrf_field(page)}
+            ).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert no_referer[0] == 403  # over plain HTTP: 200, the form again with "wrong password"
         status, headers, _ = browser.post_form(
             "/comptes/connexion/",
             {"username": "support", "password": PASSWORD, "csrfmiddlewaretoken": _csrf_field(page)},
