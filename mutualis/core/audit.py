@@ -230,7 +230,15 @@ class _JSONWithoutKeys(Func):
         super().__init__(expression)
         self.keys = list(keys)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # pragma: no cover
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:  # pragma: no cover
         raise NotSupportedError("only SQLite and PostgreSQL are supported")
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
@@ -253,7 +261,15 @@ class _JSONReplaceKeys(Func):
         super().__init__(expression)
         self.keys, self.value = list(keys), value
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # pragma: no cover
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:  # pragma: no cover
         raise NotSupportedError("only SQLite and PostgreSQL are supported")
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:

@@ -44,8 +44,8 @@ def retention_rule_list(*, actor: User) -> QuerySet[RetentionRule]:
 def privacy_request_list(*, actor: User) -> QuerySet[PrivacyRequest]:
     require_looker(actor)
     requests = PrivacyRequest.objects.select_related("organisation", "handled_by")
-    if actor.is_operator_admin:
-        return requests
+    if actor.is_operator_admin or actor.organisation_id is None:
+        return requests if actor.is_operator_admin else requests.none()
     return requests.filter(organisation_id=actor.organisation_id)
 
 
@@ -55,6 +55,8 @@ def _accounts(actor: User) -> QuerySet[User]:
     require_looker(actor)
     if actor.is_operator_admin:
         return User.objects.all()
+    if actor.organisation_id is None:
+        return User.objects.none()
     return User.objects.filter(organisation_id=actor.organisation_id)
 
 
