@@ -482,7 +482,6 @@ class Scheduler:
         the others. Records the tick as completed."""
         if self.process is None:
             self.start()
-        close_old_connections()
         now = self.clock()
         runs: list[ScheduledRun] = []
         for job in self.due_jobs(now):
@@ -498,7 +497,6 @@ class Scheduler:
             self.threads[job.name] = thread
             thread.start()
         SchedulerProcess.objects.filter(pk=self.holder).update(last_tick_at=self.clock())
-        close_old_connections()
         return runs
 
     def _run_in_thread(self, job: Job, now: dt.datetime) -> None:
@@ -594,11 +592,14 @@ class Scheduler:
         try:
             while not self.stopping.is_set():
                 began = timezone.now()
+                # as around a request: a connection past MUTUALIS_DB_CONN_MAX_AGE or broken (a
+                # restarted PostgreSQL) is replaced rather than failing every tick
+                close_old_connections()
                 try:
                     self.tick()
                 except Exception:
                     logger.exception("scheduler: tick failed")
-                    close_old_connections()
+                close_old_connections()
                 elapsed = (timezone.now() - began).total_seconds()
                 self.stopping.wait(max(1.0, interval - elapsed))
         finally:

@@ -1,0 +1,129 @@
+"""Schedulers as separate processes on one database, as on several machines: a period runs once
+however many race for it, and a job running longer than its period is not started again beside
+itself. On PostgreSQL they share the test database; on SQLite, a database file of their own (the
+test database lives in memory, which another process cannot open)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# One scheduler process: the registry holds one job, `probe` every 5 minutes, whose command
+# appends a line to the marker file then sleeps; the tick runs at the instant given (the clock is
+# fixed), starting at the wall-clock time given, so that the processes really race.
+SCHEDULER = """
+import datetime as dt, sys, time
+import django
+django.setup()
+from mutualis.core import scheduler as s
+marker, now, start_at, sleep = sys.argv[1], dt.datetime.fromisoformat(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+s._jobs.clear()
+code = f"import time; open({marker!r}, 'a').write('x\\\\n'); time.sleep({sleep})"
+s.job_register("probe", command="shell", args=("--no-imports", "-c", code), period=s.Every(5))
+scheduler = s.Scheduler(clock=lambda: now, concurrent=True)
+time.sleep(max(0.0, start_at - time.time()))
+scheduler.tick()
+scheduler.finish()
+"""
+
+REPORT = """
+import json
+import django
+django.setup()
+from mutualis.core.models import ScheduledRun, SchedulerProcess
+runs = [[r.due_at.isoformat(), r.outcome] for r in ScheduledRun.objects.filter(job="probe").order_by("due_at")]
+ticks = SchedulerProcess.objects.exclude(last_tick_at=None).count()
+print(json.dumps({"runs": runs, "ticks": ticks}))
+"""
+
+T0 = dt.datetime(2026, 12, 5, 8, 7, tzinfo=dt.UTC)  # the 08:05 period is due
+T1 = T0 + dt.timedelta(minutes=5)  # the 08:10 one
+
+
+def _env(database_url: str) -> dict[str, str]:
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test", "DATABASE_URL": database_url}
+
+
+# committed rows, seen by the processes (on PostgreSQL)
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    if connection.vendor == "postgresql":
+        s = connection.settings_dict
+        password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+        return f"postgres://{s['USER']}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "-v", "0"], cwd=ROOT, env=_env(url), check=True, timeout=300
+    )
+    return url
+
+
+def _start(url: str, marker: Path, now: dt.datetime, start_at: float, sleep: float) -> subprocess.Popen[bytes]:
+    args = [str(marker), now.isoformat(), str(start_at), str(sleep)]
+    return subprocess.Popen(
+        [sys.executable, "-c", SCHEDULER, *args],
+        cwd=ROOT,
+        env=_env(url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _wait(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err.decode()[-2000:]
+
+
+def _report(url: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT], cwd=ROOT, env=_env(url), capture_output=True, check=True, timeout=120
+    )
+    return json.loads(result.stdout)
+
+
+def _lines(marker: Path) -> int:
+    return len(marker.read_text().splitlines()) if marker.exists() else 0
+
+
+def test_it_runs_a_period_once_with_three_schedulers_racing(database_url: str, tmp_path: Path) -> None:
+    marker = tmp_path / "runs"
+    start_at = time.time() + 8  # each process has booted Django by then
+    _wait([_start(database_url, marker, T0, start_at, sleep=0.5) for _ in range(3)])
+
+    assert _lines(marker) == 1
+    report = _report(database_url)
+    assert report["runs"] == [[dt.datetime(2026, 12, 5, 8, 5, tzinfo=dt.UTC).isoformat(), "success"]]
+    assert report["ticks"] == 3
+
+
+def test_it_does_not_start_a_job_still_running_elsewhere(database_url: str, tmp_path: Path) -> None:
+    marker = tmp_path / "runs"
+    start_at = time.time() + 8
+    # A runs the 08:05 period for 5 s; B, 2 s later, finds the 08:10 period due but the job busy
+    slow = _start(database_url, marker, T0, start_at, sleep=5)
+    eager = _start(database_url, marker, T1, start_at + 2, sleep=0)
+    _wait([slow, eager])
+    assert _lines(marker) == 1
+    assert [due for due, _outcome in _report(database_url)["runs"]] == [
+        dt.datetime(2026, 12, 5, 8, 5, tzinfo=dt.UTC).isoformat()
+    ]
+
+    # once A is done, the next tick runs the 08:10 period
+    _wait([_start(database_url, marker, T1, time.time(), sleep=0)])
+    assert _lines(marker) == 2
+    assert len(_report(database_url)["runs"]) == 2
