@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -127,3 +128,53 @@ def test_it_does_not_start_a_job_still_running_elsewhere(database_url: str, tmp_
     _wait([_start(database_url, marker, T1, time.time(), sleep=0)])
     assert _lines(marker) == 2
     assert len(_report(database_url)["runs"]) == 2
+
+
+# `mutualis scheduler` itself, long-running, with one slow job: SIGTERM while the job runs.
+COMMAND = """
+import sys
+import django
+django.setup()
+from django.core.management import call_command
+from mutualis.core import scheduler as s
+marker = sys.argv[1]
+s._jobs.clear()
+code = f"import time; open({marker!r}, 'a').write('start\\\\n'); time.sleep(3); open({marker!r}, 'a').write('end\\\\n')"
+s.job_register("probe", command="shell", args=("--no-imports", "-c", code), period=s.Every(5))
+call_command("scheduler", "--interval", "1")
+"""
+
+STOPPED = """
+import json
+import django
+django.setup()
+from mutualis.core.models import ScheduledRun, SchedulerProcess
+process = SchedulerProcess.objects.get()
+outcomes = [run.outcome for run in ScheduledRun.objects.all()]
+print(json.dumps({"stopped": process.stopped_at is not None, "outcomes": outcomes}))
+"""
+
+
+def test_it_stops_on_sigterm_after_the_job_in_progress(database_url: str, tmp_path: Path) -> None:
+    marker = tmp_path / "runs"
+    process = subprocess.Popen(
+        [sys.executable, "-c", COMMAND, str(marker)],
+        cwd=ROOT,
+        env=_env(database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while "start" not in (marker.read_text() if marker.exists() else "") and time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert marker.read_text().splitlines() == ["start", "end"]  # the job finished, none started after
+    assert "planificateur arrêté" in out.decode()
+    result = subprocess.run(
+        [sys.executable, "-c", STOPPED], cwd=ROOT, env=_env(database_url), capture_output=True, check=True, timeout=120
+    )
+    assert json.loads(result.stdout) == {"stopped": True, "outcomes": ["success"]}
