@@ -1,4 +1,4 @@
-"""`mutualis tasks_requeue_stale`: requeue, once, the jobs a dead worker left running (cron)."""
+"""`mutualis tasks_requeue_stale`: requeue, once, the jobs a dead worker left running (the scheduler's job)."""
 
 from __future__ import annotations
 

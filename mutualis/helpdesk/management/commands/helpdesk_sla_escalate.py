@@ -1,5 +1,5 @@
 """Service-level sweep: tell each open ticket's group at 50/75/100 % of a clock's budget and mark
-breaches (idempotent: each level is told once). Run it every few minutes (cron or a timer)."""
+breaches (idempotent: each level is told once). `mutualis scheduler` runs it every 5 minutes."""
 
 from __future__ import annotations
 

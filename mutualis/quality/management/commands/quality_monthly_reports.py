@@ -1,6 +1,6 @@
-"""Monthly service reports: run it every day from cron; from the first working day of the month on
-(or for --month), it archives each member's report for the previous month and mails it, once: a
-missed day is caught up by the next run."""
+"""Monthly service reports: from the first working day of the month on (or for --month), it
+archives each member's report for the previous month and mails it, once. `mutualis scheduler`
+runs it on each month's first working day with --month, catching up every month missed."""
 
 from __future__ import annotations
 
