@@ -14,11 +14,12 @@ class CoreConfig(AppConfig):
 
         connection_created.connect(on_connection_created, dispatch_uid="core-sqlite-statistics")
 
-        from mutualis.core.health import jobs_metrics, scheduler_metrics
+        from mutualis.core.health import backup_metrics, jobs_metrics, scheduler_metrics
         from mutualis.core.metrics import collector_register
 
         collector_register("core.jobs", jobs_metrics)
         collector_register("core.scheduler", scheduler_metrics)
+        collector_register("core.backup", backup_metrics)
         register_jobs()
 
 

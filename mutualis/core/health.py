@@ -1,7 +1,7 @@
 """What `/sante/` checks and `/metriques/` reports about the platform itself: the database, the
-cache, the background-job queue and the scheduler (`jobs_metrics`, `scheduler_metrics`: core's
-collectors, registered in CoreConfig.ready). A handful of queries, each aggregated in the
-database, none reading tenant data."""
+cache, the background-job queue, the scheduler and the last backup (`jobs_metrics`,
+`scheduler_metrics`, `backup_metrics`: core's collectors, registered in CoreConfig.ready). A
+handful of queries, each aggregated in the database, none reading tenant data."""
 
 from __future__ import annotations
 
@@ -236,5 +236,18 @@ def scheduler_metrics() -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "mutualis_scheduler_last_tick_age_seconds",
         "Seconds since a scheduler last completed a tick (+Inf: never).",
+        value=math.inf if age is None else age,
+    )
+
+
+def backup_metrics() -> Iterator[Metric]:
+    """The last completed `mutualis backup` (its audit entry), in one indexed read; +Inf before the
+    first, so an alert on the age fires for an installation never backed up too."""
+    from mutualis.core.backup import last_backup_at
+
+    age = _age(last_backup_at(), timezone.now())
+    yield GaugeMetricFamily(
+        "mutualis_backup_last_age_seconds",
+        "Seconds since the last backup that completed (+Inf: never).",
         value=math.inf if age is None else age,
     )

@@ -270,6 +270,7 @@ def test_it_serves_prometheus_text_that_parses(db, client, settings):
         "mutualis_jobs_due",
         "mutualis_jobs_oldest_due_age_seconds",
         "mutualis_scheduler_last_tick_age_seconds",
+        "mutualis_backup_last_age_seconds",
         "mutualis_mail_outbox",
         "mutualis_mail_retrying",
         "mutualis_mail_inbound",
@@ -284,10 +285,24 @@ def test_it_serves_prometheus_text_that_parses(db, client, settings):
     )
 
 
-def test_the_scheduler_age_is_infinite_before_the_first_tick(db, client, settings):
+def test_the_scheduler_and_backup_ages_are_infinite_before_the_first_one(db, client, settings):
     settings.METRICS_TOKEN = TOKEN
-    age = scrape(client)["mutualis_scheduler_last_tick_age_seconds"][("mutualis_scheduler_last_tick_age_seconds", ())]
-    assert age == float("inf")
+    families = scrape(client)
+    for name in ("mutualis_scheduler_last_tick_age_seconds", "mutualis_backup_last_age_seconds"):
+        assert families[name][(name, ())] == float("inf")
+
+
+def test_the_backup_age_is_read_from_the_last_backups_audit_entry(db, client, settings):
+    from mutualis.core.audit import audit_record
+    from mutualis.core.models import AuditAction, AuditEntry
+
+    settings.METRICS_TOKEN = TOKEN
+    audit_record(actor=None, action=AuditAction.BACKUP, object_repr="mutualis-test.tar", via="cli")
+    AuditEntry.objects.filter(action=AuditAction.BACKUP).update(created_at=timezone.now() - dt.timedelta(hours=30))
+
+    age = scrape(client)["mutualis_backup_last_age_seconds"][("mutualis_backup_last_age_seconds", ())]
+
+    assert 30 * 3600 <= age < 30 * 3600 + 120
 
 
 def _requests(families: dict, method: str, route: str, status: str) -> float:
@@ -351,8 +366,8 @@ def test_it_costs_the_same_queries_whatever_the_data(db, client, settings, world
         with CaptureQueriesContext(connection) as queries:
             families = scrape(client)
         counts.append(statements(queries))
-    # The queue, the last tick, the outbox, the inbound mail.
-    assert counts[0] == counts[1] == 4
+    # The queue, the last tick, the last backup, the outbox, the inbound mail.
+    assert counts[0] == counts[1] == 5
     assert families["mutualis_mail_outbox"][("mutualis_mail_outbox", (("status", "sent"),))] == 3
     assert families["mutualis_mail_inbound"][("mutualis_mail_inbound", (("outcome", "refused"),))] == 3
 
