@@ -319,15 +319,19 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return certificate, key
 
 
+NGINX_TEMP_KINDS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
 def nginx_main_config(layout: Layout, site: Path) -> str:
-    """The top of nginx's configuration for a run of its own: everything under DIR/nginx, in the
-    foreground (this script tracks its pid), Debian's mime.types. As root, workers stay root so they
-    can read DIR wherever it is (local runs only; the production site runs under Debian's www-data)."""
+    """The top of nginx's configuration for a run of its own: everything under DIR/nginx (the
+    folders are made here), in the foreground (this script tracks its pid), Debian's mime.types.
+    As root, workers stay root so they can read DIR wherever it is (local runs only; the
+    production site runs under Debian's www-data)."""
     root = layout.dir / "nginx"
     logs = layout.dir / "logs"
-    temp = "\n".join(
-        f"    {kind}_temp_path {root / 'tmp' / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
+    for folder in (logs, *(root / "tmp" / kind for kind in NGINX_TEMP_KINDS)):
+        folder.mkdir(parents=True, exist_ok=True)
+    temp = "\n".join(f"    {kind}_temp_path {root / 'tmp' / kind};" for kind in NGINX_TEMP_KINDS)
     user = "user root root;\n" if os.geteuid() == 0 else ""
     mime = "/etc/nginx/mime.types" if Path("/etc/nginx/mime.types").exists() else "mime.types"
     return f"""# Written by deploy/local_up.py for a local run; the site is deploy/nginx/mutualis.conf, rendered.
@@ -598,8 +602,6 @@ def up(args: argparse.Namespace) -> int:
     )
     config = directory / "nginx" / "nginx.conf"
     config.write_text(nginx_main_config(layout, site))
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (directory / "nginx" / "tmp" / kind).mkdir(parents=True, exist_ok=True)
     (directory / "run" / "nginx-http.sock").unlink(missing_ok=True)
     nginx_argv = [nginx, "-p", str(directory / "nginx"), "-c", str(config), "-e", str(logs / "nginx-error.log")]
     checked = subprocess.run([*nginx_argv, "-t", "-q"], capture_output=True, text=True)  # noqa: S603
@@ -706,8 +708,8 @@ def main(argv: list[str] | None = None) -> int:
         return down(args)
     try:
         return up(args)
-    except (Failure, subprocess.CalledProcessError) as error:
-        log(f"failed: {error}")
+    except (Failure, subprocess.CalledProcessError, KeyboardInterrupt) as error:
+        log(f"failed: {error or 'interrupted'}")
         if state_path(Path(args.dir).resolve()).exists():
             log("stopping what was started")
             down(argparse.Namespace(dir=args.dir))

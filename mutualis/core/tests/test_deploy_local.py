@@ -272,3 +272,54 @@ def test_it_runs_the_shipped_set_up_behind_nginx_with_two_app_servers_and_worker
     assert down.returncode == 0, down.stderr
     assert not any(local_up.alive(entry) for entry in state["processes"])
     print(f"up, driven and down in {time.monotonic() - started:.1f} s")
+
+
+def test_it_ships_units_systemd_accepts(tmp_path):
+    """`systemd-analyze verify` on the shipped units (their production paths pointed at this
+    checkout, since it checks that the commands exist): an unknown key or section, a bad value
+    or a missing command is reported."""
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        pytest.skip("systemd-analyze absent (systemd package)")
+    for unit in (REPO / "deploy" / "systemd").iterdir():
+        text = unit.read_text().replace("/opt/mutualis/venv", sys.prefix).replace("/opt/mutualis/app", str(REPO))
+        (tmp_path / unit.name).write_text(text)
+    names = ["mutualis-web@8001.service", "mutualis-worker@1.service", "mutualis-scheduler.service"]
+    names += ["mutualis-migrate.service", "mutualis.target"]
+    checked = subprocess.run(
+        [analyze, "verify", "--man=no", *(f"./{name}" for name in names)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (checked.returncode, checked.stdout + checked.stderr) == (0, "")
+
+
+def test_it_renders_the_site_for_production_as_the_guide_says(tmp_path):
+    """docs/operations.md's sed command fills every marker of the site, and nginx accepts the result
+    (with a throw-away certificate in place of Let's Encrypt's)."""
+    local_up = _local_up_module()
+    nginx = local_up.find_nginx()
+    if not nginx:
+        pytest.skip("nginx absent: apt-get install -y nginx (.ci/run installs it)")
+    if not shutil.which("openssl"):
+        pytest.skip("openssl absent")
+    guide = (REPO / "docs" / "operations.md").read_text()
+    values = dict(re.findall(r"-e 's\|\{\{ ([A-Z_]+) \}\}\|([^|]*)\|'", guide))
+    template = (REPO / "deploy" / "nginx" / "mutualis.conf").read_text()
+    markers = set(re.findall(r"\{\{ ([A-Z_]+) \}\}", template))
+    assert markers - {"NAME"} == set(values), "the guide's sed command and the site's markers differ"
+
+    certificate, key = local_up.self_signed_certificate(tmp_path)
+    values["TLS_CERTIFICATE"], values["TLS_CERTIFICATE_KEY"] = str(certificate), str(key)
+    values["PROXY_PARAMS"] = str(REPO / "deploy" / "nginx" / "mutualis-proxy.conf")
+    site = tmp_path / "site.conf"
+    site.write_text(local_up.render_site(values))
+    layout = local_up.Layout(tmp_path, Path(sys.prefix))
+    config = tmp_path / "nginx.conf"
+    config.write_text(local_up.nginx_main_config(layout, site))
+    checked = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(config), "-e", str(tmp_path / "logs" / "error.log")],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert "listen 443 ssl http2;" in site.read_text()
+    assert "server 127.0.0.1:8001; server 127.0.0.1:8002;" in site.read_text()
