@@ -26,6 +26,28 @@ SECTION_LABELS = {
     "requests": _("Demandes sur ses données"),
 }
 
+# What an erasure's counts name (PrivacyRequest.counts), for the register.
+ERASURE_LABELS = {
+    "ticket": _("demandes (textes)"),
+    "followup": _("suivis"),
+    "tickettask": _("tâches"),
+    "transitionlog": _("changements de statut"),
+    "notification": _("notifications"),
+    "inboundmail": _("courriels reçus"),
+    "api_tokens_revoked": _("jetons d'API révoqués"),
+    "second_factor_devices": _("appareils de double authentification"),
+    "member_contacts": _("fiches de contact"),
+    "governance_persons": _("personnes des instances"),
+    "audit_entries": _("entrées du journal réécrites"),
+}
+
+
+def count_rows(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """A request's non-zero counts with their French names."""
+    labels = {**SECTION_LABELS, **ERASURE_LABELS}
+    return [(str(labels.get(key, key)), n) for key, n in counts.items() if n]
+
+
 FIELD_LABELS = {
     "username": _("identifiant"),
     "first_name": _("prénom"),

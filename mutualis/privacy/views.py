@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from mutualis.accounts.requests import signed_in
 from mutualis.core.pagination import page_or_404
 from mutualis.core.tenancy import require_operator_admin
-from mutualis.privacy.export import SECTION_LABELS, export_sections
+from mutualis.privacy.export import SECTION_LABELS, count_rows, export_sections
 from mutualis.privacy.forms import EraseForm, RetentionRuleForm, SearchForm
 from mutualis.privacy.selectors import (
     data_counts,
@@ -139,4 +139,5 @@ def erase(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 def request_list(request: HttpRequest) -> HttpResponse:
     actor = signed_in(request)
     page = page_or_404(Paginator(privacy_request_list(actor=actor), 50), request.GET.get("page"))
-    return render(request, "privacy/requests.html", {"page": page, "query": ""})
+    rows = [(entry, count_rows(entry.counts)) for entry in page]
+    return render(request, "privacy/requests.html", {"page": page, "rows": rows, "query": ""})
