@@ -47,13 +47,13 @@ def register_jobs() -> None:
         period=Daily(3, 15),
         description=_("suppression des sessions expirées"),
     )
-    # Finished task results pile up; failed ones stay three months on the failed jobs page.
+    # Finished task results pile up (docs/helpdesk.md); failed ones stay three months on the failed jobs page.
     job_register(
         "prune_db_task_results",
         command="prune_db_task_results",
         period=Daily(3, 45),
-        args=("--queue-name", "*", "--min-age-days", "14", "--failed-min-age-days", "90"),
-        description=_("purge des résultats de tâches terminées (14 jours, 90 pour les échecs)"),
+        args=("--queue-name", "*", "--min-age-days", "30", "--failed-min-age-days", "90"),
+        description=_("purge des résultats de tâches terminées (30 jours, 90 pour les échecs)"),
         enabled=_database_tasks,
     )
     # The nightly backup (docs/backups.md) at MUTUALIS_BACKUP_AT, into MUTUALIS_BACKUP_DIR of the
