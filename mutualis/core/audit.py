@@ -315,6 +315,15 @@ def audit_drop_keys(*, entry_ids: Sequence[int], keys: Sequence[str], clear_unli
     return AuditEntry.objects.filter(pk__in=list(entry_ids)).update(**update)
 
 
+def terms_pattern(terms: Iterable[str]) -> re.Pattern[str]:
+    """One case-blind pattern for `terms`, longest first, matching a term only as a whole: « jdupont »
+    is not the start of « jdupont2 », nor « Jean Dupont » of « Jean Dupont-Martin »."""
+    alternatives = "|".join(re.escape(term) for term in sorted(set(terms), key=len, reverse=True))
+    if not alternatives:
+        return re.compile(r"(?!)")
+    return re.compile(rf"(?<![\w.@-])(?:{alternatives})(?![\w@-])", re.IGNORECASE)
+
+
 def _replace_in(value: Any, pattern: re.Pattern[str], replacements: Mapping[str, str]) -> Any:
     if isinstance(value, str):
         return pattern.sub(lambda match: replacements[match.group(0).casefold()], value)
@@ -360,9 +369,7 @@ def audit_pseudonymise(
         query |= Q(actor_label__icontains=term) | Q(object_repr__icontains=term) | Q(changes_text__icontains=term)
         if escaped != term:
             query |= Q(changes_text__icontains=escaped)
-    pattern = re.compile(
-        "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True)) or r"(?!)", re.IGNORECASE
-    )
+    pattern = terms_pattern(terms)
     candidates = (
         AuditEntry.objects.annotate(changes_text=Cast("changes", models.TextField()))
         .filter(query)

@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mutualis.accounts.models import ApiToken, Role, User
-from mutualis.core.audit import audit_create, audit_pseudonymise
+from mutualis.core.audit import audit_create, audit_pseudonymise, terms_pattern
 from mutualis.core.services import model_update
 from mutualis.core.tenancy import require_operator_admin
 from mutualis.governance.models import Person
@@ -232,10 +232,7 @@ def subject_erase(*, actor: User, subject: Subject, now: dt.datetime | None = No
             if contact.email.strip():
                 replacements[contact.email.strip()] = mail
         replacements = {term.casefold(): text for term, text in replacements.items() if len(term.strip()) >= 3}
-        pattern = re.compile(
-            "|".join(re.escape(term) for term in sorted(replacements, key=len, reverse=True)) or r"(?!)",
-            re.IGNORECASE,
-        )
+        pattern = terms_pattern(replacements)
         counts = _texts_pseudonymise(replacements, pattern)
         user, agent = subject.user, subject.agent
         if user is not None:

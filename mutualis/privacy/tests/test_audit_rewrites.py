@@ -78,3 +78,15 @@ def test_it_drops_keys_and_redacts_objects_in_one_statement_each(world, django_a
     entry.refresh_from_db()
     assert entry.changes == {"name": ["X", "X"], "slug": ["a", "b"]}  # no key added, the others kept
     assert entry.object_repr.endswith(f"n° {world.member_a.pk}")
+
+
+def test_it_replaces_a_term_only_as_a_whole(world):
+    entry = audit_record(
+        actor=world.staff,
+        action=AuditAction.UPDATE,
+        obj=world.member_a,
+        changes={"note": ["jdupont2, Jean Dupont-Martin", "jdupont, « Jean Dupont », (jdupont)."]},
+    )
+    audit_pseudonymise(replacements={"jdupont": "p", "Jean Dupont": "P"})
+    entry.refresh_from_db()
+    assert entry.changes == {"note": ["jdupont2, Jean Dupont-Martin", "p, « P », (p)."]}
