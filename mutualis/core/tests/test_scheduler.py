@@ -338,3 +338,25 @@ def test_it_keeps_the_pages_query_count_flat(
     _history(per_job=30)
     with django_assert_num_queries(len(small.captured_queries)):
         assert client.get("/systeme/planification/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_the_job_lock_alive_while_a_long_command_runs(
+    jobs: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a 0.4 s lock, a command of 1.2 s outlives it three times over: the renewing thread
+    # must push the expiry back, or another scheduler would take the job over and overlap it.
+    monkeypatch.setattr(sched, "JOB_LOCK_TTL", dt.timedelta(seconds=0.4))
+    marker = tmp_path / "expiries"
+    code = (
+        "import time; from mutualis.core.models import CommandLock\n"
+        "read = lambda: CommandLock.objects.get(name='scheduler:probe').expires_at\n"
+        "first = read(); time.sleep(1.2); last = read()\n"
+        f"open({str(marker)!r}, 'w').write(str((last - first).total_seconds()))"
+    )
+    job_register("probe", command="shell", args=("--no-imports", "-c", code), period=Every(5))
+
+    (run,) = Scheduler().tick()
+
+    assert run.outcome == RunOutcome.SUCCESS, run.error
+    assert float(marker.read_text()) >= 0.6
