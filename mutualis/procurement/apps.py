@@ -10,6 +10,8 @@ class ProcurementConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: panels reach models, loaded once apps are ready.
+        from django.utils.translation import gettext_lazy as _
+
         from mutualis.core.scheduler import Daily, job_register
         from mutualis.procurement import panels
 
@@ -19,5 +21,5 @@ class ProcurementConfig(AppConfig):
             "procurement_notify",
             command="procurement_notify",
             period=Daily(7, 0),
-            description="alertes de reconduction et de fin des marchés (90, 60 et 30 jours)",
+            description=_("alertes de reconduction et de fin des marchés (90, 60 et 30 jours)"),
         )
