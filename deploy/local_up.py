@@ -579,6 +579,11 @@ def up(args: argparse.Namespace) -> int:
         entry = start(load_unit(layout, "mutualis-scheduler.service"), "scheduler")
         state["scheduler"] = _ref(entry)
 
+    # The app servers answer first: nginx would otherwise find their ports still closed and set
+    # them aside for its fail_timeout (502 "no live upstreams" for a few seconds).
+    deadline = time.monotonic() + READY_TIMEOUT
+    wait_until_answering(state, [server["url"] for server in state["app_servers"]], None, deadline, logs)
+
     # nginx: the shipped site, its markers filled for this run.
     certificate, key = self_signed_certificate(directory / "nginx" / "tls")
     if args.tls:
@@ -612,20 +617,8 @@ def up(args: argparse.Namespace) -> int:
     state["nginx"] = {"conf": str(config), "site": str(site), **_ref(entry)}
     write_state(directory, state)
 
-    # Ready: every app server answers directly, then /sante/ through nginx.
     context = ssl.create_default_context(cafile=str(certificate)) if args.tls else None
-    deadline = time.monotonic() + READY_TIMEOUT
-    waiting = [server["url"] for server in state["app_servers"]] + [base_url]
-    while waiting:
-        for entry in state["processes"]:
-            if not alive(entry):
-                raise Failure(f"{entry['name']} exited at start; its log ({entry['log']}):\n{tail(entry['log'])}")
-        waiting = [url for url in waiting if not answered_by_app(url, context if url == base_url else None)]
-        if not waiting:
-            break
-        if time.monotonic() > deadline:
-            raise Failure(f"not answering after {READY_TIMEOUT:.0f} s: {', '.join(waiting)}; logs in {logs}")
-        time.sleep(0.3)
+    wait_until_answering(state, [base_url], context, deadline, logs)
     state["ready_at"] = time.time()
     write_state(directory, state)
     log(
@@ -634,6 +627,24 @@ def up(args: argparse.Namespace) -> int:
     )
     print(base_url, flush=True)
     return 0
+
+
+def wait_until_answering(
+    state: dict, urls: list[str], context: ssl.SSLContext | None, deadline: float, logs: Path
+) -> None:
+    """Until each URL answers as the app (see answered_by_app); a process that exits meanwhile,
+    or the deadline, stops `up` with the log that says why."""
+    waiting = list(urls)
+    while True:
+        for entry in state["processes"]:
+            if not alive(entry):
+                raise Failure(f"{entry['name']} exited at start; its log ({entry['log']}):\n{tail(entry['log'])}")
+        waiting = [url for url in waiting if not answered_by_app(url, context)]
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise Failure(f"not answering after {READY_TIMEOUT:.0f} s: {', '.join(waiting)}; logs in {logs}")
+        time.sleep(0.3)
 
 
 def _ref(entry: dict) -> dict:
