@@ -14,6 +14,7 @@ Django is set up.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -28,7 +29,10 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
+
+logger = logging.getLogger("mutualis.metrics")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -110,11 +114,27 @@ def collector_register(name: str, collect: Callable[[], Iterable[Metric]]) -> No
 
 
 class _Registered:
-    """The registered collectors, in name order, as one prometheus_client collector."""
+    """The registered collectors, in name order, as one prometheus_client collector. A collector
+    that fails (the database away) is left out of the scrape and said so in
+    `mutualis_collector_up`: the request counters, which need no database, still answer, so the
+    5xx rate of an outage is seen."""
 
     def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily(
+            "mutualis_collector_up",
+            "1 when the collector read its figures at this scrape, 0 when it failed (see the log).",
+            labels=["collector"],
+        )
         for name in sorted(_collectors):
-            yield from _collectors[name]()
+            try:
+                families = list(_collectors[name]())
+            except Exception:
+                logger.warning("metrics: the %s collector failed", name, exc_info=True)
+                up.add_metric([name], 0)
+                continue
+            up.add_metric([name], 1)
+            yield from families
+        yield up
 
 
 def exposition() -> tuple[bytes, str]:

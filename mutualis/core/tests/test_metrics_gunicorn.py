@@ -240,5 +240,5 @@ def test_a_real_prometheus_scrapes_it_and_evaluates_the_shipped_rules(server, pr
     with urllib.request.urlopen(f"{prometheus}/api/v1/rules", timeout=5) as response:
         groups = json.load(response)["data"]["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
-    assert len(rules) == 14
+    assert len(rules) == 15
     assert all(rule["health"] == "ok" for rule in rules), [r for r in rules if r["health"] != "ok"]

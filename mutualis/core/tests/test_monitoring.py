@@ -180,13 +180,16 @@ def test_it_answers_503_when_the_database_does_not_answer(tmp_path):
         "from django.test.utils import setup_test_environment; setup_test_environment();"
         "from django.test import Client;"
         "r = Client().get('/sante/');"
-        "print(json.dumps({'code': r.status_code, 'body': r.json()}))"
+        f"m = Client().get('/metriques/', HTTP_AUTHORIZATION='Bearer {TOKEN}');"
+        "print(json.dumps({'code': r.status_code, 'body': r.json(),"
+        " 'metrics_code': m.status_code, 'metrics': m.content.decode()}))"
     )
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:{CLOSED_PORT}/h_health",
         "MUTUALIS_VAR_DIR": str(tmp_path),
+        "MUTUALIS_METRICS_TOKEN": TOKEN,
     }
     result = subprocess.run(
         [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
@@ -201,7 +204,15 @@ def test_it_answers_503_when_the_database_does_not_answer(tmp_path):
     assert body["checks"]["jobs"] == {"status": "skipped"}
     assert body["checks"]["cache"]["status"] == "ok"
     # The driver's message (host, account) stays out of a public answer.
-    assert "127.0.0.1" not in result.stdout
+    assert "127.0.0.1" not in json.dumps(body)
+
+    # The metrics still answer, without the figures read from the database, and say so.
+    assert answer["metrics_code"] == 200
+    families = {family.name: family for family in text_string_to_metric_families(answer["metrics"])}
+    assert "mutualis_jobs" not in families and "mutualis_mail_outbox" not in families
+    up = {sample.labels["collector"]: sample.value for sample in families["mutualis_collector_up"].samples}
+    assert up == {"core.backup": 0, "core.jobs": 0, "core.scheduler": 0, "helpdesk.mail": 0}
+    assert "mutualis_http_requests" in families
 
 
 def test_the_full_check_says_which_server_answered_and_the_queue_states(db, client):
@@ -370,6 +381,23 @@ def test_it_costs_the_same_queries_whatever_the_data(db, client, settings, world
     assert counts[0] == counts[1] == 5
     assert families["mutualis_mail_outbox"][("mutualis_mail_outbox", (("status", "sent"),))] == 3
     assert families["mutualis_mail_inbound"][("mutualis_mail_inbound", (("outcome", "refused"),))] == 3
+
+
+def test_a_failing_collector_is_left_out_and_said_so_the_rest_still_answers(db, client, settings):
+    def broken():
+        raise RuntimeError("boom")
+        yield  # a generator, as collectors are
+
+    settings.METRICS_TOKEN = TOKEN
+    try:
+        metrics.collector_register("test.broken", broken)
+        families = scrape(client)
+    finally:
+        metrics._collectors.pop("test.broken", None)
+
+    up = {dict(labels)["collector"]: value for (_, labels), value in families["mutualis_collector_up"].items()}
+    assert up == {"core.backup": 1, "core.jobs": 1, "core.scheduler": 1, "helpdesk.mail": 1, "test.broken": 0}
+    assert "mutualis_jobs" in families and "mutualis_mail_outbox" in families
 
 
 def test_a_registered_collector_is_scraped_and_replaced_when_registered_again(db, client, settings):
