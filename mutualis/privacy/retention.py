@@ -35,7 +35,7 @@ from mutualis.helpdesk.models import (
     TransitionLog,
 )
 from mutualis.identity.models import Agent, AgentStatus
-from mutualis.privacy.models import AnonymisedRecord, RetentionKind, RetentionRule
+from mutualis.privacy.models import DEFAULT_MONTHS, AnonymisedRecord, RetentionKind, RetentionRule
 from mutualis.privacy.pseudonyms import NEUTRAL_TEXT, pseudonym
 
 BATCH = 500
@@ -301,6 +301,11 @@ def retention_apply(
     change and change nothing. Each rule's run is recorded on the rule and in the audit log with
     its count and cutoff. `limit` caps each rule's count; the rest waits for the next run."""
     now = now or timezone.now()
+    # A rule whose row is missing (deleted by hand, a database flushed) applies its default rather
+    # than silently not at all; the migration writes the same rows on a fresh install.
+    RetentionRule.objects.bulk_create(
+        [RetentionRule(kind=kind, months=months) for kind, months in DEFAULT_MONTHS.items()], ignore_conflicts=True
+    )
     rules = RetentionRule.objects.filter(enabled=True).order_by("kind")
     if kinds:
         rules = rules.filter(kind__in=kinds)

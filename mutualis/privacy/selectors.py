@@ -215,10 +215,54 @@ def _day(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _record_sets(subject: Subject) -> dict[str, QuerySet[Any]]:
+    """The records of each list-valued kind the export holds, as querysets: read in full by the
+    export, counted by the person's page."""
+    user = subject.user
+    mail_query = Q(pk__in=[])
+    for mail in subject.mails():
+        mail_query |= Q(sender__icontains=mail)
+    sets: dict[str, QuerySet[Any]] = {}
+    if user is not None:
+        mail_query |= Q(user=user)
+        sets |= {
+            "api_tokens": ApiToken.objects.filter(user=user).order_by("created_at"),
+            "second_factor_devices": TOTPDevice.objects.filter(user=user).order_by("pk"),
+            "tickets_requested": Ticket.objects.filter(requester=user)
+            .select_related("collectivity", "application")
+            .order_by("opened_at"),
+            "tickets_watched": Ticket.objects.filter(watchers=user).order_by("opened_at"),
+            "tickets_assigned": Ticket.objects.filter(technician=user).order_by("opened_at"),
+            "followups_written": Followup.objects.filter(author=user)
+            .select_related("ticket")
+            .order_by("created_at", "id"),
+            "tasks_recorded": TicketTask.objects.filter(author=user).select_related("ticket").order_by("done_on", "id"),
+            "attachments_uploaded": Attachment.objects.filter(uploaded_by=user)
+            .select_related("ticket")
+            .order_by("created_at", "id"),
+        }
+    return sets | {
+        "mail_received": InboundMail.objects.filter(mail_query).order_by("created_at", "id"),
+        "member_contacts": subject_contacts(subject).select_related("organisation").order_by("pk"),
+        "mandates_matched_by_name": Mandate.objects.filter(person__in=subject_persons(subject))
+        .select_related("person", "body", "organisation")
+        .order_by("start_on", "pk"),
+        "audit_log": _audit_about(subject),
+        "requests": _requests_about(subject),
+    }
+
+
+def subject_counts(subject: Subject) -> dict[str, int]:
+    """How many records of each kind the export would hold (one COUNT each), for the person's page."""
+    counts = {"account": int(subject.user is not None), "directory_entry": int(subject.agent is not None)}
+    return counts | {key: records.count() for key, records in _record_sets(subject).items()}
+
+
 def subject_data(subject: Subject) -> dict[str, Any]:
     """Everything Mutualis holds about the person, as plain data (one query per kind of record,
     whatever the amount): the JSON export, and the readable page is built from it."""
     user, agent = subject.user, subject.agent
+    sets = _record_sets(subject)
     data: dict[str, Any] = {
         "generated_at": _when(timezone.now()),
         "subject": subject.pseudonym,
@@ -246,10 +290,10 @@ def subject_data(subject: Subject) -> dict[str, Any]:
                 "last_used_at": _when(t.last_used_at),
                 "revoked_at": _when(t.revoked_at),
             }
-            for t in ApiToken.objects.filter(user=user).order_by("created_at")
+            for t in sets["api_tokens"]
         ]
         data["second_factor_devices"] = [
-            {"name": d.name, "confirmed": d.confirmed} for d in TOTPDevice.objects.filter(user=user).order_by("pk")
+            {"name": d.name, "confirmed": d.confirmed} for d in sets["second_factor_devices"]
         ]
     if agent is not None:
         agent_row = Agent.objects.select_related("collectivity", "department", "manager").get(pk=agent.pk)
@@ -283,19 +327,13 @@ def subject_data(subject: Subject) -> dict[str, Any]:
                 "satisfaction_comment": t.satisfaction_comment,
                 "form_answers": t.form_answers,
             }
-            for t in Ticket.objects.filter(requester=user)
-            .select_related("collectivity", "application")
-            .order_by("opened_at")
+            for t in sets["tickets_requested"]
         ]
-        data["tickets_watched"] = list(
-            Ticket.objects.filter(watchers=user).order_by("opened_at").values_list("reference", flat=True)
-        )
-        data["tickets_assigned"] = list(
-            Ticket.objects.filter(technician=user).order_by("opened_at").values_list("reference", flat=True)
-        )
+        data["tickets_watched"] = list(sets["tickets_watched"].values_list("reference", flat=True))
+        data["tickets_assigned"] = list(sets["tickets_assigned"].values_list("reference", flat=True))
         data["followups_written"] = [
             {"ticket": f.ticket.reference, "written_at": _when(f.created_at), "private": f.is_private, "body": f.body}
-            for f in Followup.objects.filter(author=user).select_related("ticket").order_by("created_at", "id")
+            for f in sets["followups_written"]
         ]
         data["tasks_recorded"] = [
             {
@@ -304,18 +342,12 @@ def subject_data(subject: Subject) -> dict[str, Any]:
                 "duration_seconds": t.duration_seconds,
                 "description": t.description,
             }
-            for t in TicketTask.objects.filter(author=user).select_related("ticket").order_by("done_on", "id")
+            for t in sets["tasks_recorded"]
         ]
         data["attachments_uploaded"] = [
             {"ticket": a.ticket.reference, "name": a.name, "size": a.size, "uploaded_at": _when(a.created_at)}
-            for a in Attachment.objects.filter(uploaded_by=user).select_related("ticket").order_by("created_at", "id")
+            for a in sets["attachments_uploaded"]
         ]
-    mails = subject.mails()
-    mail_query = Q(pk__in=[])
-    for mail in mails:
-        mail_query |= Q(sender__icontains=mail)
-    if user is not None:
-        mail_query |= Q(user=user)
     data["mail_received"] = [
         {
             "received_at": _when(m.created_at),
@@ -323,7 +355,7 @@ def subject_data(subject: Subject) -> dict[str, Any]:
             "subject": m.subject,
             "outcome": str(m.get_outcome_display()),
         }
-        for m in InboundMail.objects.filter(mail_query).order_by("created_at", "id")
+        for m in sets["mail_received"]
     ]
     data["member_contacts"] = [
         {
@@ -333,10 +365,8 @@ def subject_data(subject: Subject) -> dict[str, Any]:
             "email": c.email,
             "phone": c.phone,
         }
-        for c in subject_contacts(subject).select_related("organisation").order_by("pk")
+        for c in sets["member_contacts"]
     ]
-    persons = list(subject_persons(subject).order_by("pk"))
-    mandates = Mandate.objects.filter(person__in=persons).select_related("person", "body", "organisation")
     data["mandates_matched_by_name"] = [
         {
             "person": m.person.full_name,
@@ -347,7 +377,7 @@ def subject_data(subject: Subject) -> dict[str, Any]:
             "start_on": _day(m.start_on),
             "end_on": _day(m.end_on),
         }
-        for m in mandates.order_by("start_on", "pk")
+        for m in sets["mandates_matched_by_name"]
     ]
     data["audit_log"] = [
         {
@@ -359,11 +389,9 @@ def subject_data(subject: Subject) -> dict[str, Any]:
             "changes": e.changes,
             "via": e.via,
         }
-        for e in _audit_about(subject)
+        for e in sets["audit_log"]
     ]
-    data["requests"] = [
-        {"at": _when(r.created_at), "kind": r.kind, "counts": r.counts} for r in _requests_about(subject)
-    ]
+    data["requests"] = [{"at": _when(r.created_at), "kind": r.kind, "counts": r.counts} for r in sets["requests"]]
     return data
 
 
@@ -389,6 +417,8 @@ def data_counts(data: dict[str, Any]) -> dict[str, int]:
             counts[key] = len(value)
         elif isinstance(value, dict):
             counts[key] = 1
+        elif value is None:  # no account, or no directory entry
+            counts[key] = 0
     return counts
 
 

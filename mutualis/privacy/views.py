@@ -23,12 +23,11 @@ from mutualis.core.tenancy import require_operator_admin
 from mutualis.privacy.export import SECTION_LABELS, count_rows, export_sections
 from mutualis.privacy.forms import EraseForm, RetentionRuleForm, SearchForm
 from mutualis.privacy.selectors import (
-    data_counts,
     privacy_request_list,
     require_looker,
     retention_rule_list,
     subject_contacts,
-    subject_data,
+    subject_counts,
     subject_get,
     subject_persons,
     subject_search,
@@ -76,7 +75,7 @@ def rule_edit(request: HttpRequest, kind: str) -> HttpResponse:
 def subject(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     actor = signed_in(request)
     person = subject_get(actor=actor, kind=kind, pk=pk)
-    counts = [(SECTION_LABELS.get(key, key), n) for key, n in data_counts(subject_data(person)).items()]
+    counts = [(SECTION_LABELS.get(key, key), n) for key, n in subject_counts(person).items()]
     refusals = erasure_refusals(actor=actor, subject=person) if actor.is_operator_admin else []
     return render(request, "privacy/subject.html", {"person": person, "counts": counts, "refusals": refusals})
 

@@ -274,3 +274,9 @@ def test_it_refuses_an_unknown_rule(db):
 
     with pytest.raises(CommandError, match="règle inconnue"):
         call_command("privacy_apply_retention", "--rule", "tout")
+
+
+def test_it_applies_the_default_of_a_rule_whose_row_is_missing(tickets):
+    RetentionRule.objects.filter(kind=RetentionKind.CLOSED_TICKETS).delete()
+    [outcome] = retention_apply(now=NOW, kinds=[RetentionKind.CLOSED_TICKETS])
+    assert outcome.rule.months == 60 and outcome.count == 1

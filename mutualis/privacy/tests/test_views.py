@@ -187,3 +187,13 @@ def test_it_shows_the_register_to_a_manager_for_its_own_organisation_only(client
     assert "Personne-AAAA0001" in page and "Personne-BBBB0002" not in page
     page = _client(client, world.admin).get("/donnees-personnelles/registre/").content.decode()
     assert "Personne-AAAA0001" in page and "Personne-BBBB0002" in page
+
+
+def test_it_counts_on_the_page_what_the_export_holds(world, people):
+    from mutualis.privacy.selectors import data_counts, subject_counts, subject_data, subject_get
+
+    closed_ticket(world, opened=at(2025, 3, 4))
+    for kind, pk in (("compte", world.agent_a.pk), ("agent", people["foreign"].pk)):
+        person = subject_get(actor=world.admin, kind=kind, pk=pk)
+        assert subject_counts(person) == data_counts(subject_data(person))
+    assert subject_counts(subject_get(actor=world.admin, kind="compte", pk=world.agent_a.pk))["followups_written"] == 1
