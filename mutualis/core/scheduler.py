@@ -25,10 +25,11 @@ import socket
 import threading
 import traceback
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, close_old_connections, connection, transaction
@@ -298,10 +299,40 @@ def due_periods(job: Job, *, now: dt.datetime, last_due: dt.datetime | None) -> 
     return dues_between(job.period, last_due, now, limit=MAX_CATCH_UP)
 
 
-def next_due(job: Job, *, now: dt.datetime, last_due: dt.datetime | None) -> dt.datetime:
+def pending_periods(
+    job: Job, *, now: dt.datetime, last_due: dt.datetime | None, deferred: Iterable[dt.datetime] = ()
+) -> list[dt.datetime]:
+    """`due_periods`, plus, for a job that catches up each period, its deferred periods (refused by
+    the command's own lock, or a failure an admin asked to run again), oldest first. A deferred
+    period of a job that catches up the latest only is superseded by the latest period."""
+    dues = due_periods(job, now=now, last_due=last_due)
+    if job.catch_up is CatchUp.EACH:
+        dues = sorted(set(dues) | {due for due in deferred if due <= now})
+    return dues
+
+
+def next_due(
+    job: Job, *, now: dt.datetime, last_due: dt.datetime | None, deferred: Iterable[dt.datetime] = ()
+) -> dt.datetime:
     """When the job runs next: now if a period is waiting, else its next period."""
-    pending = due_periods(job, now=now, last_due=last_due)
+    pending = pending_periods(job, now=now, last_due=last_due, deferred=deferred)
     return pending[0] if pending else job.period.next_due(now)
+
+
+def deferred_periods() -> dict[str, list[dt.datetime]]:
+    """The periods waiting to run again, by job (one query; few rows: a deferral lasts a tick)."""
+    deferred: dict[str, list[dt.datetime]] = {}
+    for job, due in ScheduledRun.objects.filter(outcome=RunOutcome.LOCKED).values_list("job", "due_at"):
+        deferred.setdefault(job, []).append(due)
+    return deferred
+
+
+def may_retry(job: Job | None, run: ScheduledRun, *, last_run: ScheduledRun | None) -> bool:
+    """Whether a failed run is worth running again: any period of a job that catches up each one
+    (a month's reports), only the latest of a job whose next period covers what this one missed."""
+    if job is None or run.outcome != RunOutcome.FAILURE:
+        return False
+    return job.catch_up is CatchUp.EACH or (last_run is not None and last_run.pk == run.pk)
 
 
 @dataclass(frozen=True)
@@ -319,6 +350,7 @@ class JobRow:
 class Overview:
     rows: list[JobRow]
     failures: list[ScheduledRun]
+    retryable: set[int]  # the failures offered « Relancer »
     processes: list[SchedulerProcess]
     last_tick: dt.datetime | None
 
@@ -328,15 +360,21 @@ LATE_AFTER = dt.timedelta(minutes=2)
 
 
 def job_rows(*, now: dt.datetime) -> list[JobRow]:
-    """Every registered job with its latest run and when it runs next, in three queries."""
+    """Every registered job with its latest run and when it runs next, in five queries."""
     jobs = registered_jobs()
     runs = last_runs([job.name for job in jobs])
     paused = paused_jobs()
+    deferred = deferred_periods()
+    dues = last_dues()
     rows = []
     for job in jobs:
         run = runs.get(job.name)
         state = "paused" if job.name in paused else "active" if job.is_enabled() else "disabled"
-        due = next_due(job, now=now, last_due=run.due_at if run else None) if state == "active" else None
+        due = (
+            next_due(job, now=now, last_due=dues.get(job.name), deferred=deferred.get(job.name, ()))
+            if state == "active"
+            else None
+        )
         running = run is not None and run.outcome == RunOutcome.RUNNING
         late = due is not None and not running and due < now - LATE_AFTER
         rows.append(JobRow(job=job, state=state, last_run=run, next_due=due, late=late))
@@ -348,9 +386,13 @@ def schedule_overview(*, actor: Visitor, now: dt.datetime | None = None, failure
     require_operator_admin(actor)
     now = now or timezone.now()
     recent = now - dt.timedelta(days=7)
+    rows = job_rows(now=now)
+    last = {row.job.name: row.last_run for row in rows}
+    failed = list(ScheduledRun.objects.filter(outcome=RunOutcome.FAILURE).order_by("-started_at")[:failures])
     return Overview(
-        rows=job_rows(now=now),
-        failures=list(ScheduledRun.objects.filter(outcome=RunOutcome.FAILURE).order_by("-started_at")[:failures]),
+        rows=rows,
+        failures=failed,
+        retryable={run.pk for run in failed if may_retry(job_get(run.job), run, last_run=last.get(run.job))},
         processes=list(
             SchedulerProcess.objects.filter(Q(last_tick_at__gte=recent) | Q(started_at__gte=recent)).order_by(
                 "-last_tick_at", "-started_at"
@@ -381,6 +423,34 @@ def scheduled_job_pause(*, actor: Actor, name: str, paused: bool) -> ScheduledJo
                 object_repr=_("tâche planifiée %(name)s") % {"name": name},
             )
     return state
+
+
+def scheduled_run_retry(*, actor: Actor, job: str, due_at: dt.datetime) -> ScheduledRun:
+    """Run a failed period again at the next tick (operator admins); audited. The run becomes
+    « différée », which the next tick claims again like a period the command's lock deferred."""
+    require_operator_admin(actor)
+    with transaction.atomic():
+        run = ScheduledRun.objects.select_for_update().filter(job=job, due_at=due_at).first()
+        if run is None:
+            raise ScheduledRun.DoesNotExist(f"no run of {job} due {due_at}")
+        latest = ScheduledRun.objects.filter(job=job).order_by("-due_at").first()
+        if not may_retry(job_get(job), run, last_run=latest):
+            raise ValidationError(
+                _(
+                    "Cette exécution ne se relance pas : elle n'est pas en échec, "
+                    "ou une période plus récente l'a couverte."
+                )
+            )
+        run.outcome = RunOutcome.LOCKED
+        run.save(update_fields=["outcome"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=run,
+            changes={"outcome": [RunOutcome.FAILURE.value, RunOutcome.LOCKED.value]},
+            object_repr=_("exécution planifiée %(run)s") % {"run": run},
+        )
+    return run
 
 
 # -- running ---------------------------------------------------------------------------------------
@@ -468,13 +538,16 @@ class Scheduler:
             SchedulerProcess.objects.filter(pk=self.holder).update(stopped_at=self.clock())
 
     def due_jobs(self, now: dt.datetime) -> list[Job]:
-        """The jobs with a period to run at `now`: active, configured, not paused (three queries)."""
+        """The jobs with a period to run at `now`: active, configured, not paused (four queries)."""
         paused = paused_jobs()
         dues = last_dues()
+        deferred = deferred_periods()
         return [
             job
             for job in registered_jobs()
-            if job.name not in paused and job.is_enabled() and due_periods(job, now=now, last_due=dues.get(job.name))
+            if job.name not in paused
+            and job.is_enabled()
+            and pending_periods(job, now=now, last_due=dues.get(job.name), deferred=deferred.get(job.name, ()))
         ]
 
     def tick(self) -> list[ScheduledRun]:
@@ -513,12 +586,10 @@ class Scheduler:
         try:
             with command_lock(f"scheduler:{job.name}", ttl=JOB_LOCK_TTL) as held:
                 self._close_interrupted(job)
-                last_due = (
-                    ScheduledRun.objects.filter(job=job.name)
-                    .exclude(outcome=RunOutcome.LOCKED)
-                    .aggregate(last=Max("due_at"))["last"]
-                )
-                for due in due_periods(job, now=now, last_due=last_due):
+                runs_of_job = ScheduledRun.objects.filter(job=job.name)
+                last_due = runs_of_job.exclude(outcome=RunOutcome.LOCKED).aggregate(last=Max("due_at"))["last"]
+                deferred = runs_of_job.filter(outcome=RunOutcome.LOCKED).values_list("due_at", flat=True)
+                for due in pending_periods(job, now=now, last_due=last_due, deferred=list(deferred)):
                     run = self._claim(job, due)
                     if run is None:
                         continue

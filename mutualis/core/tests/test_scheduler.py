@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.http import Http404
@@ -360,3 +361,52 @@ def test_it_keeps_the_job_lock_alive_while_a_long_command_runs(
 
     assert run.outcome == RunOutcome.SUCCESS, run.error
     assert float(marker.read_text()) >= 0.6
+
+
+@pytest.mark.django_db
+def test_it_runs_a_failed_month_again_when_an_admin_asks(jobs: None, world: World, tmp_path: Path) -> None:
+    months, sweeps = tmp_path / "months", tmp_path / "sweeps"
+    broken = tmp_path / "broken"
+    broken.write_text("")
+
+    def month_args(due: dt.datetime) -> tuple[str, ...]:
+        # the month's command fails while the file `broken` exists
+        month = due.astimezone(PARIS).strftime("%Y-%m")
+        code = (
+            "import os\n"
+            f"if os.path.exists({str(broken)!r}): raise RuntimeError('serveur de messagerie absent')\n"
+            f"open({str(months)!r}, 'a').write({month!r} + '\\n')"
+        )
+        return ("--no-imports", "-c", code)
+
+    job_register("monthly", command="shell", period=Monthly(day=1, hour=6), args_for=month_args, catch_up=CatchUp.EACH)
+    job_register("sweep", command="shell", args=probe(sweeps), period=Every(5))
+    clock = Clock(paris(2026, 11, 2, 12, 0))
+    scheduler = Scheduler(clock=clock)
+    scheduler.tick()  # November's period fails
+    broken.unlink()
+    clock.now = paris(2026, 12, 2, 12, 0)
+    scheduler.tick()  # December's succeeds; November stays failed
+    november = ScheduledRun.objects.get(job="monthly", due_at=paris(2026, 11, 1, 6, 0))
+    assert november.outcome == RunOutcome.FAILURE
+    old_sweep = ScheduledRun.objects.filter(job="sweep").order_by("due_at").first()
+    assert old_sweep is not None
+    ScheduledRun.objects.filter(pk=old_sweep.pk).update(outcome=RunOutcome.FAILURE)
+    assert scheduler.tick() == []
+
+    # an older sweep is covered by the later one: not offered, refused
+    overview = sched.schedule_overview(actor=world.admin, now=clock.now)
+    assert overview.retryable == {november.pk}
+    with pytest.raises(ValidationError):
+        sched.scheduled_run_retry(actor=world.admin, job="sweep", due_at=old_sweep.due_at)
+    with pytest.raises(Http404):
+        sched.scheduled_run_retry(actor=world.staff, job="monthly", due_at=november.due_at)
+
+    sched.scheduled_run_retry(actor=world.admin, job="monthly", due_at=november.due_at)
+    (again,) = scheduler.tick()
+
+    assert (again.pk, again.outcome) == (november.pk, RunOutcome.SUCCESS)
+    assert lines(months) == ["2026-12", "2026-11"]
+    entry = AuditEntry.objects.get(object_repr__contains="monthly")
+    assert (entry.actor_id, entry.changes) == (world.admin.pk, {"outcome": ["failure", "locked"]})
+    assert scheduler.tick() == []

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from mutualis.catalog.models import Licence, SsoProtocol, Subscription, SubscriptionStatus
 from mutualis.conftest import World
-from mutualis.core.models import AuditEntry
+from mutualis.core.models import AuditEntry, RunOutcome, ScheduledRun
 from mutualis.members.models import Contact, Organisation
 from mutualis.testing import factories as f
 
@@ -90,6 +90,7 @@ renewal dashboard  GET   /marches/echeances/                            200 200 
 audit log          GET   /journal/                                      200 404 404 404 404     ·   ·   ·   ·   ·
 scheduler          GET   /systeme/planification/                        200 404 404 404 404     ·   ·   ·   ·   ·
 scheduler pause    POST  /systeme/planification/clearsessions/suspendre/ 302 404 404 404 404     ·   ·   ·   ·   ·
+scheduler retry    POST  /systeme/planification/quality_monthly_reports/relancer/ 302 404 404 404 404 · · · · ·
 profile            GET   /comptes/profil/                               200 200 200 200 200     ·   ·   ·   ·   ·
 api collectivities GET   /api/v1/collectivities/                        200 200 200 200 200     ·   ·   ·   ·   ·
 api collectivity   GET   /api/v1/collectivities/{org}                   200 200 200 200 200   200 200 404 404 404
@@ -299,6 +300,13 @@ def _payload(row: Row, side: Side) -> dict[str, Any]:
         return {"end_on": "2025-06-30"}
     if key == ("scheduler pause", "POST"):
         return {"paused": "1"}
+    if key == ("scheduler retry", "POST"):
+        # a month's reports that failed: the period exists before the request
+        due = dt.datetime(2026, 12, 1, 5, 30, tzinfo=dt.UTC)
+        ScheduledRun.objects.create(
+            job="quality_monthly_reports", due_at=due, started_at=due, outcome=RunOutcome.FAILURE, host="app-1"
+        )
+        return {"due": due.isoformat()}
     if key == ("vendor edit", "POST"):
         return {"name": "Entr'ouvert SCOP", "siren": "", "siret": ""}
     if key == ("contract create", "POST"):
