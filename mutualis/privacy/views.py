@@ -83,7 +83,7 @@ def subject(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
-    if fmt not in {"json", "html"}:
+    if fmt not in {"json", "html", "pdf"}:
         raise Http404("format inconnu")
     actor = signed_in(request)
     person = subject_get(actor=actor, kind=kind, pk=pk)
@@ -93,10 +93,13 @@ def export(request: HttpRequest, kind: str, pk: int, fmt: str) -> HttpResponse:
         body = json.dumps(data, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder)
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
     else:
-        html = render_to_string(
-            "privacy/export.html", {"sections": export_sections(data), "data": data, "name": person.display_name}
-        )
-        response = HttpResponse(html, content_type="text/html; charset=utf-8")
+        html = render_to_string("privacy/export.html", {"sections": export_sections(data), "data": data})
+        if fmt == "pdf":
+            from weasyprint import HTML  # heavy to import: only when a PDF is asked
+
+            response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+        else:
+            response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
 

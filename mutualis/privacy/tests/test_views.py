@@ -105,6 +105,11 @@ def test_it_exports_everything_held_and_records_the_request(client, world, peopl
     assert html["Content-Type"].startswith("text/html")
     body = html.content.decode()
     assert "Demandes faites" in body and ticket.reference in body and "Merci, c&#x27;est Jean Dupont." in body
+    pdf = c.post(f"/donnees-personnelles/personnes/agent/{people['own'].pk}/export.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Disposition"].endswith('.pdf"')
+    assert PrivacyRequest.objects.count() == 3  # each download is a request answered
+    assert c.post(f"/donnees-personnelles/personnes/agent/{people['own'].pk}/export.xml").status_code == 404
     assert c.get(f"/donnees-personnelles/personnes/agent/{people['own'].pk}/export.json").status_code == 405
 
 
@@ -145,10 +150,17 @@ def test_it_confirms_before_erasing_and_says_why_it_refuses(client, world, peopl
     response = c.post(url, {})
     assert "Cochez la case pour confirmer" in response.content.decode()
     assert not PrivacyRequest.objects.exists()
+    erased = client.__class__()  # the person's own browser, signed in before the erasure
+    erased.force_login(world.agent_a)
+    assert erased.get("/").status_code == 200
     response = c.post(url, {"confirm": "on"}, follow=True)
     label = pseudonym("user", world.agent_a.pk)
     assert f"pseudonyme {label}" in response.content.decode()
     assert PrivacyRequest.objects.get().kind == RequestKind.ERASURE
+    # The erased account's session is over: the account is inactive now.
+    world.agent_a.refresh_from_db()
+    assert not world.agent_a.is_active
+    assert erased.get("/").status_code == 302
     # Agent of Bravo, still active: the page says why, the post changes nothing.
     foreign = f"/donnees-personnelles/personnes/agent/{people['foreign'].pk}/effacement/"
     assert "encore actif dans l&#x27;annuaire" in c.get(foreign).content.decode()
