@@ -98,13 +98,20 @@ def _db(instant: dt.datetime) -> Any:
 
 
 def _month_case(column: str, months: Sequence[Month], params: list[Any]) -> str:
-    """The local month of `column` as 'YYYY-MM'. PostgreSQL converts the time zone natively;
-    SQLite cannot, so there the month is a CASE over the months' UTC boundaries."""
+    """The local month of `column` as its position in `months` (1 for the first), from the
+    months' boundaries computed here in Paris time: the rows are already filtered to the period,
+    so every row falls in one of them. PostgreSQL: width_bucket, a binary search in the array of
+    boundaries; SQLite: a CASE over them. Comparing instants instead of converting each row's
+    time zone and formatting it: the decade's `opened` count at 1,000,000 tickets took
+    1.2–1.8 s with to_char(opened_at AT TIME ZONE 'Europe/Paris', 'YYYY-MM') and 0.55–0.8 s
+    with width_bucket (PostgreSQL 15, bench.kpis' data, 2 loaded cores), and an integer key
+    sorts faster than text in the solved query."""
     if connection.vendor == "postgresql":
-        return f"to_char({column} AT TIME ZONE '{TZ.key}', 'YYYY-MM')"
+        params.append([month.start() for month in months] + [months[-1].next().start()])
+        return f"width_bucket({column}, %s::timestamptz[])"
     parts = []
-    for month in months:
-        parts.append(f"WHEN {column} < %s THEN '{month}'")
+    for position, month in enumerate(months, start=1):
+        parts.append(f"WHEN {column} < %s THEN {position}")
         params.append(_db(month.next().start()))
     return "CASE " + " ".join(parts) + " END"
 
@@ -153,7 +160,11 @@ def compute(
     scope_params = [collectivity_id] if collectivity_id else []
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
 
+    month_names = {position: str(month) for position, month in enumerate(months, start=1)}
+
     def row_for(values: dict[str, Any]) -> dict[str, Any]:
+        if "k_month" in values:
+            values["k_month"] = month_names.get(values["k_month"], values["k_month"])
         key = tuple(values.get(f"k_{name}") for name in by)
         if key not in rows:
             rows[key] = dict(zip(by, key, strict=True)) | {
