@@ -223,6 +223,46 @@ def load(data: dict[str, Any], say: Any) -> tuple[list[int], list[int]]:
 # --- Measures -------------------------------------------------------------------------------------
 
 
+KEPT_TABLE = "bench_kpis_loaded"
+
+
+def _loaded(args: argparse.Namespace) -> bool:
+    """Whether the kept database already holds this run's tickets (same count and seed)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {KEPT_TABLE} (tickets bigint NOT NULL, seed bigint NOT NULL)")
+        cursor.execute(f"SELECT tickets, seed FROM {KEPT_TABLE}")  # noqa: S608
+        marks = cursor.fetchall()
+        cursor.execute("SELECT COUNT(*) FROM helpdesk_ticket")
+        (count,) = cursor.fetchone()
+    if marks == [(args.tickets, args.seed)] and count == args.tickets:
+        return True
+    if count:
+        raise SystemExit(
+            f"the kept database holds {count} tickets that are not this run's (marks {marks}): "
+            "drop it or run without --keep once"
+        )
+    return False
+
+
+def _mark_loaded(args: argparse.Namespace) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {KEPT_TABLE}")  # noqa: S608
+        cursor.execute(f"INSERT INTO {KEPT_TABLE} VALUES (%s, %s)", [args.tickets, args.seed])  # noqa: S608
+
+
+def _drop_candidate_indexes() -> None:
+    """A kept database may still hold the candidate indexes of the previous run."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for statement in CANDIDATE_INDEXES:
+            cursor.execute(f"DROP INDEX IF EXISTS {statement.split()[2]}")
+
+
 def _calls() -> dict[str, dict[str, Any]]:
     from mutualis.quality.kpis import Month
 
@@ -450,7 +490,13 @@ def run(args: argparse.Namespace, say: Any) -> list[Line]:
     start = time.perf_counter()
     data = generate(args.tickets, args.seed)
     say(f"{args.tickets:,} tickets generated in {time.perf_counter() - start:.1f} s".replace(",", " "))
-    member_ids, _app_ids = load(data, say)
+    if args.keep and _loaded(args):
+        say(f"the same tickets are already in the kept database ({KEPT_TABLE}): not loaded again")
+        _drop_candidate_indexes()
+    else:
+        load(data, say)
+        if args.keep:
+            _mark_loaded(args)
     slugs = {i: f"commune-{i:03d}" for i in range(MEMBERS)}
     # a sample of offsets checked against the slow reference
     from random import Random
@@ -547,14 +593,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--runs", type=int, default=7, help="warm runs per figure (default: %(default)s)")
     parser.add_argument("--skip-indexes", action="store_true", help="do not measure the candidate indexes")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="PostgreSQL: keep the database afterwards, and reuse it when it already holds the tickets of the "
+        "same --tickets and --seed (skips the minutes of loading; migrations still run)",
+    )
     args = parser.parse_args(argv)
+    if args.keep and not args.database_url:
+        parser.error("--keep needs --database-url (the SQLite file lives in a temporary directory)")
     if args.database_name in {"test", "postgres", "template0", "template1"} or not args.database_name.isidentifier():
         parser.error(f"refusing to create and drop the database {args.database_name!r}")
 
     def say(message: str) -> None:
         print(f"· {message}", flush=True)
 
-    with throwaway_database(args.database_url, args.database_name) as where:
+    with throwaway_database(args.database_url, args.database_name, keep=args.keep) as where:
         setup_django()
         import django
 

@@ -140,14 +140,16 @@ def __getattr__(name: str) -> Any:
 
 
 @contextmanager
-def throwaway_database(database_url: str | None, name: str) -> Iterator[str]:
-    """Point the settings at an empty database and remove it afterwards; yields a description."""
+def throwaway_database(database_url: str | None, name: str, *, keep: bool = False) -> Iterator[str]:
+    """Point the settings at an empty database and remove it afterwards; yields a description.
+    With `keep` (PostgreSQL only), an existing database of that name is used as it is and left in
+    place afterwards: a bench that recognises its own data there can skip generating it again."""
     var_dir = tempfile.mkdtemp(prefix="mutualis-bench-")
     os.environ["MUTUALIS_VAR_DIR"] = var_dir
     created = None
     try:
         if database_url:
-            created = _pg_create(database_url, name)
+            created = _pg_create(database_url, name, keep=keep)
             os.environ["DATABASE_URL"] = created
             yield f"PostgreSQL, database {name}"
         else:
@@ -158,7 +160,7 @@ def throwaway_database(database_url: str | None, name: str) -> Iterator[str]:
             from django.db import connections
 
             connections.close_all()
-        if created and database_url:
+        if created and database_url and not keep:
             _pg_drop(database_url, name)
         shutil.rmtree(var_dir, ignore_errors=True)
 
@@ -171,14 +173,16 @@ def _pg_admin(database_url: str) -> tuple[str, str]:
     return maintenance, parts.netloc
 
 
-def _pg_create(database_url: str, name: str) -> str:
+def _pg_create(database_url: str, name: str, *, keep: bool = False) -> str:
     import psycopg
     from psycopg import sql
 
     maintenance, _netloc = _pg_admin(database_url)
     with psycopg.connect(maintenance.replace("pgsql://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not (keep and exists):
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     parts = urlsplit(database_url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
 
