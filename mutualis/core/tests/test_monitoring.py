@@ -137,7 +137,23 @@ def test_it_warns_when_the_scheduler_is_silent_or_never_ran(db, client, settings
     assert body["checks"]["scheduler"]["age_seconds"] >= 420
 
 
-def test_it_is_degraded_but_200_when_the_cache_server_is_down(db, client, settings):
+def test_it_is_degraded_but_200_when_cache_urls_redis_is_down(db, client, settings):
+    """CACHE_URL's cache turns Redis down into misses: the value written is not read back."""
+    from mutualis.lib.env import parse_cache_url
+
+    tick(dt.timedelta(seconds=1))
+    settings.CACHES = {"default": parse_cache_url("CACHE_URL", f"redis://127.0.0.1:{CLOSED_PORT}/4")}
+
+    code, body = sante(client, "?complet=1")
+
+    assert (code, body["status"]) == (200, "degraded")
+    assert body["checks"]["cache"] == {**body["checks"]["cache"], "status": "warn", "error": "not-read-back"}
+    assert body["checks"]["cache"]["backend"] == "ResilientRedisCache"
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_it_is_degraded_but_200_when_a_plain_redis_cache_raises(db, client, settings):
+    """Django's own RedisCache raises instead: the same answer, naming the error."""
     tick(dt.timedelta(seconds=1))
     settings.CACHES = {
         "default": {
@@ -147,29 +163,28 @@ def test_it_is_degraded_but_200_when_the_cache_server_is_down(db, client, settin
         }
     }
 
-    code, body = sante(client, "?complet=1")
+    code, body = sante(client)
 
     assert (code, body["status"]) == (200, "degraded")
-    assert body["checks"]["cache"]["status"] == "warn"
-    assert body["checks"]["cache"]["backend"] == "RedisCache"
-    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["cache"] == {**body["checks"]["cache"], "status": "warn", "error": "ConnectionError"}
 
 
 def test_it_checks_a_real_shared_cache(db, client, settings):
-    """Redis at 127.0.0.1:6379, database 4 (this module's)."""
+    """CACHE_URL on Redis at 127.0.0.1:6379, database 4 (this module's)."""
+    from mutualis.lib.env import parse_cache_url
+
     redis = pytest.importorskip("redis")
     try:
         redis.Redis(host="127.0.0.1", port=6379, db=4, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("Redis absent: nothing listens on 127.0.0.1:6379")
     tick(dt.timedelta(seconds=1))
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/4"}
-    }
+    settings.CACHES = {"default": parse_cache_url("CACHE_URL", "redis://127.0.0.1:6379/4")}
 
-    code, body = sante(client)
+    code, body = sante(client, "?complet=1")
 
     assert (code, body["status"], body["checks"]["cache"]["status"]) == (200, "ok", "ok")
+    assert body["checks"]["cache"]["backend"] == "ResilientRedisCache"
 
 
 def test_it_answers_503_when_the_database_does_not_answer(tmp_path):
