@@ -12,9 +12,10 @@ deploy/nginx/mutualis.conf, maps the production paths (/opt/mutualis, /etc/mutua
 collectstatic), N app servers (mutualis-web@PORT), M workers (mutualis-worker@N), the scheduler,
 and nginx with its own prefix and configuration (Debian's nginx; /etc/nginx is only read for
 mime.types). Each process runs in its own process group, its output in DIR/logs/. `up` waits until
-/sante/ answers through nginx, writes DIR/state.json (pids, ports, base URL) and prints the base URL.
-`down` stops everything the way systemd would: KillSignal to the main process, then SIGKILL to its
-group after TimeoutStopSec.
+/sante/ answers through nginx, writes DIR/state.json (pids, ports, base URL) and prints the base URL,
+leaving a supervisor behind that restarts a service that dies as its unit's Restart=, RestartSec=
+and start limits say. `down` stops the supervisor, then everything the way systemd would:
+KillSignal to the main process, then SIGKILL to its group after TimeoutStopSec.
 
 Standard library only: run it with the virtualenv's python (its bin/ holds gunicorn and mutualis).
 """
@@ -49,8 +50,11 @@ ENV_EXAMPLE = DEPLOY / "mutualis.env.example"
 READY_TIMEOUT = 90.0
 
 
+_STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(f"local_up: {message}", file=sys.stderr, flush=True)
+    print(f"local_up [{time.monotonic() - _STARTED:5.1f} s]: {message}", file=sys.stderr, flush=True)
 
 
 class Failure(Exception):
@@ -68,8 +72,15 @@ class Unit:
     environment_files: list[Path]
     working_directory: Path | None
     runtime_directories: list[Path]
+    file_name: str = ""
+    instance: str = ""
     kill_signal: str = "SIGTERM"
     timeout_stop: float = 90.0
+    # systemd's defaults: no restart; 100 ms before one; at most 5 starts in 10 s.
+    restart: str = "no"
+    restart_sec: float = 0.1
+    start_limit_interval: float = 10.0
+    start_limit_burst: int = 5
 
 
 def parse_unit_file(path: Path) -> dict[str, list[tuple[str, str]]]:
@@ -158,7 +169,8 @@ class Layout:
 
 def load_unit(layout: Layout, file_name: str, instance: str = "") -> Unit:
     path = UNITS / file_name
-    entries = parse_unit_file(path).get("Service", [])
+    sections = parse_unit_file(path)
+    entries = sections.get("Service", [])
 
     def expand(value: str) -> str:
         return layout.path(layout.specifiers(value, instance))
@@ -174,7 +186,14 @@ def load_unit(layout: Layout, file_name: str, instance: str = "") -> Unit:
         environment_files=environment_files,
         working_directory=None,
         runtime_directories=runtime,
+        file_name=file_name,
+        instance=instance,
     )
+    for key, value in sections.get("Unit", []):
+        if key == "StartLimitIntervalSec":
+            unit.start_limit_interval = parse_timespan(value)
+        elif key == "StartLimitBurst":
+            unit.start_limit_burst = int(value)
     for key, value in entries:
         if key == "ExecStart":
             argv = shlex.split(expand(value))
@@ -197,6 +216,10 @@ def load_unit(layout: Layout, file_name: str, instance: str = "") -> Unit:
             unit.kill_signal = value
         elif key == "TimeoutStopSec":
             unit.timeout_stop = parse_timespan(value)
+        elif key == "Restart":
+            unit.restart = value
+        elif key == "RestartSec":
+            unit.restart_sec = parse_timespan(value)
     if not exec_start:
         raise Failure(f"{path}: no ExecStart")
     return unit
@@ -374,7 +397,9 @@ def alive(entry: dict) -> bool:
     return process_start_time(entry["pid"]) == entry["start_time"]
 
 
-def spawn(name: str, argv: list[str], env: dict[str, str], cwd: Path | None, logs: Path, unit: Unit | None) -> dict:
+def spawn(
+    name: str, argv: list[str], env: dict[str, str], cwd: Path | None, logs: Path, unit: Unit | None
+) -> tuple[dict, subprocess.Popen]:
     log_file = logs / f"{name}.log"
     with log_file.open("ab") as output:
         process = subprocess.Popen(  # noqa: S603 — the unit's own ExecStart
@@ -400,7 +425,23 @@ def spawn(name: str, argv: list[str], env: dict[str, str], cwd: Path | None, log
         "log": str(log_file),
         "kill_signal": unit.kill_signal if unit else "SIGQUIT",
         "timeout_stop": unit.timeout_stop if unit else 10.0,
-    }
+        "unit": unit.file_name if unit else None,
+        "instance": unit.instance if unit else "",
+        "restart": unit.restart if unit else "no",
+        "restart_sec": unit.restart_sec if unit else 0.0,
+        "start_limit_interval": unit.start_limit_interval if unit else 0.0,
+        "start_limit_burst": unit.start_limit_burst if unit else 0,
+    }, process
+
+
+def start_unit(unit: Unit, name: str, logs: Path) -> tuple[dict, subprocess.Popen]:
+    """Start a service as systemd would: a fresh runtime folder, its environment, its ExecStart."""
+    for folder in unit.runtime_directories:
+        shutil.rmtree(folder, ignore_errors=True)  # systemd hands a fresh one at each start
+        folder.mkdir(parents=True, mode=0o700)
+    (argv,) = unit.exec_start
+    env = unit_environment(unit)
+    return spawn(name, expand_variables(argv, env), env, unit.working_directory, logs, unit)
 
 
 def tail(path: str | Path, lines: int = 30) -> str:
@@ -473,7 +514,7 @@ def up(args: argparse.Namespace) -> int:
     directory = Path(args.dir).resolve()
     if state_path(directory).exists():
         previous = json.loads(state_path(directory).read_text())
-        if any(alive(entry) for entry in previous.get("processes", [])):
+        if any(alive(entry) for entry in [*previous.get("processes", []), previous.get("supervisor") or {}] if entry):
             raise Failure(f"{directory} is already up (state.json); run `down --dir {directory}` first")
     nginx = find_nginx()
     if not nginx:
@@ -559,12 +600,7 @@ def up(args: argparse.Namespace) -> int:
             raise Failure(f"{' '.join(argv)} failed:\n{(done.stdout + done.stderr)[-3000:]}")
 
     def start(unit: Unit, name: str) -> dict:
-        for folder in unit.runtime_directories:
-            shutil.rmtree(folder, ignore_errors=True)  # systemd hands a fresh one at each start
-            folder.mkdir(parents=True, mode=0o700)
-        (argv,) = unit.exec_start
-        env = unit_environment(unit)
-        entry = spawn(name, expand_variables(argv, env), env, unit.working_directory, logs, unit)
+        entry, _process = start_unit(unit, name, logs)
         state["processes"].append(entry)
         write_state(directory, state)
         return entry
@@ -581,8 +617,10 @@ def up(args: argparse.Namespace) -> int:
 
     # The app servers answer first: nginx would otherwise find their ports still closed and set
     # them aside for its fail_timeout (502 "no live upstreams" for a few seconds).
+    log(f"started {len(state['processes'])} service(s); waiting for the app servers")
     deadline = time.monotonic() + READY_TIMEOUT
     wait_until_answering(state, [server["url"] for server in state["app_servers"]], None, deadline, logs)
+    log("app servers answer; starting nginx")
 
     # nginx: the shipped site, its markers filled for this run.
     certificate, key = self_signed_certificate(directory / "nginx" / "tls")
@@ -612,7 +650,7 @@ def up(args: argparse.Namespace) -> int:
     checked = subprocess.run([*nginx_argv, "-t", "-q"], capture_output=True, text=True)  # noqa: S603
     if checked.returncode:
         raise Failure(f"nginx refuses the configuration {config}:\n{checked.stderr}")
-    entry = spawn("nginx", nginx_argv, {"PATH": os.environ.get("PATH", "")}, directory, logs, None)
+    entry, _process = spawn("nginx", nginx_argv, {"PATH": os.environ.get("PATH", "")}, directory, logs, None)
     state["processes"].append(entry)
     state["nginx"] = {"conf": str(config), "site": str(site), **_ref(entry)}
     write_state(directory, state)
@@ -621,6 +659,18 @@ def up(args: argparse.Namespace) -> int:
     wait_until_answering(state, [base_url], context, deadline, logs)
     state["ready_at"] = time.time()
     write_state(directory, state)
+    # From here on the supervisor alone writes state.json (until `down` has stopped it); it records
+    # itself there first, which `up` waits for, so a `down` right after finds it.
+    spawn(
+        "supervisor", [sys.executable, str(Path(__file__).resolve()), "supervise", "--dir", str(directory)],
+        {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"},
+        directory, logs, None,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not json.loads(state_path(directory).read_text()).get("supervisor"):
+        if time.monotonic() > deadline:
+            raise Failure(f"the supervisor did not start; its log: {tail(logs / 'supervisor.log')}")
+        time.sleep(0.05)
     log(
         f"up: nginx {base_url} → {len(app_ports)} app server(s) {app_ports}, {args.workers} worker(s), "
         f"scheduler {'off' if args.no_scheduler else 'on'}; state in {state_path(directory)}"
@@ -651,18 +701,88 @@ def _ref(entry: dict) -> dict:
     return {"pid": entry["pid"], "log": entry["log"]}
 
 
+def supervise(directory: Path) -> int:
+    """What systemd does for a running service: restart it when it dies, per its unit's Restart=,
+    after RestartSec, unless it started StartLimitBurst times within StartLimitIntervalSec.
+    Runs in the background from the end of `up` until `down` sends it TERM."""
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    state = json.loads(state_path(directory).read_text())
+    state["supervisor"] = {
+        "pid": os.getpid(),
+        "start_time": process_start_time(os.getpid()),
+        "log": str(directory / "logs" / "supervisor.log"),
+    }
+    write_state(directory, state)
+    layout = Layout(directory, Path(sys.prefix))
+    logs = directory / "logs"
+    children: list[subprocess.Popen] = []  # the ones restarted here, reaped here
+    starts: dict[str, list[float]] = {}
+    while not stopping:
+        for child in children:
+            child.poll()
+        for entry in state["processes"]:
+            if stopping or entry.get("restart", "no") not in {"always", "on-failure", "on-abnormal"}:
+                continue
+            if entry.get("gave_up") or alive(entry):
+                continue
+            now = time.monotonic()
+            if "died_at" not in entry:
+                entry["died_at"] = now
+                log(f"{entry['name']} ({entry['pid']}) exited; restarting in {entry['restart_sec']} s (Restart=)")
+            if now - entry["died_at"] < entry["restart_sec"]:
+                continue
+            recent = [t for t in starts.get(entry["name"], []) if now - t < entry["start_limit_interval"]]
+            if entry["start_limit_interval"] and len(recent) >= entry["start_limit_burst"]:
+                entry["gave_up"] = True
+                log(f"{entry['name']}: {len(recent)} starts within {entry['start_limit_interval']} s, left stopped")
+                write_state(directory, state)
+                continue
+            unit = load_unit(layout, entry["unit"], entry.get("instance", ""))
+            fresh, process = start_unit(unit, entry["name"], logs)
+            children.append(process)
+            starts[entry["name"]] = [*recent, now]
+            entry.pop("died_at", None)
+            entry.update(pid=fresh["pid"], start_time=fresh["start_time"], restarts=entry.get("restarts", 0) + 1)
+            for group in ("app_servers", "workers"):
+                for ref in state.get(group, []):
+                    if ref.get("log") == entry["log"]:
+                        ref["pid"] = entry["pid"]
+            if state.get("scheduler") and state["scheduler"].get("log") == entry["log"]:
+                state["scheduler"]["pid"] = entry["pid"]
+            write_state(directory, state)
+            log(f"{entry['name']} restarted as {entry['pid']}")
+        time.sleep(0.2)
+    return 0
+
+
 def down(args: argparse.Namespace) -> int:
     directory = Path(args.dir).resolve()
     if not state_path(directory).exists():
         log(f"nothing to stop: no {state_path(directory)}")
         return 0
     state = json.loads(state_path(directory).read_text())
+    supervisor = state.get("supervisor")
+    if supervisor and alive(supervisor):
+        # First, so nothing is restarted while it stops; it writes the last pids before it exits.
+        os.kill(supervisor["pid"], signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while alive(supervisor) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _kill_group(supervisor["pid"])
+        state = json.loads(state_path(directory).read_text())
     stop_all(state.get("processes", []))
-    state["processes"] = [entry for entry in state["processes"] if alive(entry)]
+    running = [entry for entry in state["processes"] if alive(entry)]
     state["stopped_at"] = time.time()
     write_state(directory, state)
-    if state["processes"]:
-        log("still running: " + ", ".join(f"{e['name']} ({e['pid']})" for e in state["processes"]))
+    if running:
+        log("still running: " + ", ".join(f"{e['name']} ({e['pid']})" for e in running))
         return 1
     log(f"down: everything in {directory} stopped")
     return 0
@@ -714,9 +834,13 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="a setting for every process")
     stop = commands.add_parser("down", help="stop everything `up` started in --dir")
     stop.add_argument("--dir", required=True)
+    watch = commands.add_parser("supervise", help="(started by `up`) restart services as their units say")
+    watch.add_argument("--dir", required=True)
     args = parser.parse_args(argv)
     if args.command == "down":
         return down(args)
+    if args.command == "supervise":
+        return supervise(Path(args.dir).resolve())
     try:
         return up(args)
     except (Failure, subprocess.CalledProcessError, KeyboardInterrupt) as error:

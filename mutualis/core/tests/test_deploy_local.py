@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -182,6 +183,10 @@ def test_it_runs_the_shipped_set_up_behind_nginx_with_two_app_servers_and_worker
         assert [server["port"] for server in state["app_servers"]] == [FIRST_APP_PORT, FIRST_APP_PORT + 1]
         assert len(state["workers"]) == 2 and state["scheduler"]
         assert oct((run_dir / "mutualis.env").stat().st_mode & 0o777) == "0o600"
+        # A worker killed: its unit says Restart=always, so the supervisor starts it again (after
+        # RestartSec) while the other worker goes on; checked at the end.
+        killed = state["workers"][0]["pid"]
+        os.kill(killed, signal.SIGKILL)
 
         # The operator account, made beforehand with the run's own settings (its env file).
         env = {**os.environ, **local_up.read_environment_file(Path(state["env_file"]))}
@@ -264,13 +269,23 @@ def test_it_runs_the_shipped_set_up_behind_nginx_with_two_app_servers_and_worker
             browser.get("/sante/")
         served = [_served_through_nginx(server["log"]) for server in state["app_servers"]]
         assert all(count > 0 for count in served), served
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            restarted = json.loads((run_dir / "state.json").read_text())["workers"][0]["pid"]
+            if restarted != killed:
+                break
+            time.sleep(0.2)
+        assert restarted != killed and Path(f"/proc/{restarted}").exists(), "the killed worker was not restarted"
     finally:
         down = subprocess.run(
             [sys.executable, str(LOCAL_UP), "down", "--dir", str(run_dir)], capture_output=True, text=True, timeout=120
         )
         smtp.stop()
     assert down.returncode == 0, down.stderr
-    assert not any(local_up.alive(entry) for entry in state["processes"])
+    final = json.loads((run_dir / "state.json").read_text())
+    assert not any(local_up.alive(entry) for entry in [*final["processes"], final["supervisor"]])
+    assert final["workers"][0]["pid"] != state["workers"][0]["pid"]  # the restarted worker, stopped too
     print(f"up, driven and down in {time.monotonic() - started:.1f} s")
 
 
