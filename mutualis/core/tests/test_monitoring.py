@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -228,6 +229,35 @@ def test_it_answers_503_when_the_database_does_not_answer(tmp_path):
     up = {sample.labels["collector"]: sample.value for sample in families["mutualis_collector_up"].samples}
     assert up == {"core.backup": 0, "core.jobs": 0, "core.scheduler": 0, "helpdesk.mail": 0}
     assert "mutualis_http_requests" in families
+
+
+def test_a_queue_held_by_a_lock_is_given_up_after_the_statement_timeout(db, client):
+    """PostgreSQL: another session holds the task table; the check waits 2 s, not for ever, and the
+    answer is still 200 (the database answers)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no statement timeout, and its readers are not blocked")
+    import psycopg
+
+    tick(dt.timedelta(seconds=1))
+    own = connection.settings_dict
+    holder = psycopg.connect(
+        dbname=own["NAME"], user=own["USER"], password=own["PASSWORD"], host=own["HOST"], port=own["PORT"] or 5432
+    )
+    try:
+        holder.execute("LOCK TABLE django_tasks_database_dbtaskresult IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        code, body = sante(client)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+
+    assert (code, body["status"]) == (200, "degraded")
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["jobs"] == {"status": "warn", "error": "OperationalError"}
+    # Not read: after a failure PostgreSQL refuses the rest of the transaction.
+    assert body["checks"]["scheduler"] == {"status": "warn", "error": "OperationalError"}
+    assert 1.9 <= elapsed < 5
 
 
 def test_the_full_check_says_which_server_answered_and_the_queue_states(db, client):
