@@ -156,6 +156,10 @@ else:
         # server-side cursor: DECLARE, FETCH and CLOSE, three round trips for a 40-row list. Our
         # lists are small and bounded; plain cursors also keep a transaction-mode pooler possible.
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        # A server that drops packets rather than refusing (a lost host, a failover in progress) fails
+        # a connection after this many seconds, not the system's two minutes: pages and /sante/ answer
+        # 503 in time, and a multi-host URL moves on to its next host. `?connect_timeout=` in the URL wins.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 
 # --- Secret key -----------------------------------------------------------------------------
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()

@@ -125,7 +125,13 @@ class _Registered:
             "1 when the collector read its figures at this scrape, 0 when it failed (see the log).",
             labels=["collector"],
         )
+        # Every collector reads the database: when it cannot be reached, one connection attempt
+        # (bounded by the connect timeout) answers for all of them, not one each.
+        reachable = _database_reachable()
         for name in sorted(_collectors):
+            if not reachable:
+                up.add_metric([name], 0)
+                continue
             try:
                 families = list(_collectors[name]())
             except Exception:
@@ -135,6 +141,17 @@ class _Registered:
             up.add_metric([name], 1)
             yield from families
         yield up
+
+
+def _database_reachable() -> bool:
+    from django.db import connection
+
+    try:
+        connection.ensure_connection()
+    except Exception:
+        logger.warning("metrics: the database cannot be reached", exc_info=True)
+        return False
+    return True
 
 
 def exposition() -> tuple[bytes, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "t" * 24 + "0123456789abcdef"
 # Ports of this test module (8600-8699): nothing listens on them, so a connection is refused.
 CLOSED_PORT = 8601
+SILENT_PORT = 8602
 
 
 @pytest.fixture(autouse=True)
@@ -188,30 +190,38 @@ def test_it_checks_a_real_shared_cache(db, client, settings):
     assert body["checks"]["cache"]["backend"] == "ResilientRedisCache"
 
 
-def test_it_answers_503_when_the_database_does_not_answer(tmp_path):
-    """A whole Django whose DATABASE_URL points at a port where nothing listens: what a server sees
-    when PostgreSQL is down. Run apart, so this process's connections are not touched."""
+def run_apart(tmp_path: Path, database_url: str) -> tuple[dict, float]:
+    """/sante/ and /metriques/ of a whole Django on `database_url`, run apart so that this process's
+    connections are not touched; the answers (with the seconds each took) and /sante/'s seconds."""
     program = (
-        "import django, json; django.setup();"
+        "import django, json, time; django.setup();"
         "from django.test.utils import setup_test_environment; setup_test_environment();"
         "from django.test import Client;"
-        "r = Client().get('/sante/');"
+        "started = time.monotonic(); r = Client().get('/sante/'); took = time.monotonic() - started;"
+        "started = time.monotonic();"
         f"m = Client().get('/metriques/', HTTP_AUTHORIZATION='Bearer {TOKEN}');"
-        "print(json.dumps({'code': r.status_code, 'body': r.json(),"
+        "scraped = time.monotonic() - started;"
+        "print(json.dumps({'code': r.status_code, 'body': r.json(), 'took': took, 'scraped': scraped,"
         " 'metrics_code': m.status_code, 'metrics': m.content.decode()}))"
     )
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{CLOSED_PORT}/h_health",
+        "DATABASE_URL": database_url,
         "MUTUALIS_VAR_DIR": str(tmp_path),
         "MUTUALIS_METRICS_TOKEN": TOKEN,
     }
     result = subprocess.run(
-        [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", program], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
+    return answer, answer["took"]
+
+
+def test_it_answers_503_when_the_database_does_not_answer(tmp_path):
+    """DATABASE_URL at a port where nothing listens: what a server sees when PostgreSQL is down."""
+    answer, _ = run_apart(tmp_path, f"postgres://postgres@127.0.0.1:{CLOSED_PORT}/h_health")
 
     assert answer["code"] == 503
     body = answer["body"]
@@ -229,6 +239,22 @@ def test_it_answers_503_when_the_database_does_not_answer(tmp_path):
     up = {sample.labels["collector"]: sample.value for sample in families["mutualis_collector_up"].samples}
     assert up == {"core.backup": 0, "core.jobs": 0, "core.scheduler": 0, "helpdesk.mail": 0}
     assert "mutualis_http_requests" in families
+
+
+def test_it_answers_503_within_the_connect_timeout_when_the_database_host_is_silent(tmp_path):
+    """A host that takes the connection and never speaks (packets dropped, a failover in progress):
+    libpq gives up after the settings' 5 s connect timeout instead of waiting for ever."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", SILENT_PORT))
+        silent.listen(16)
+        answer, took = run_apart(tmp_path, f"postgres://postgres@127.0.0.1:{SILENT_PORT}/h_health")
+
+    assert answer["code"] == 503
+    assert answer["body"]["checks"]["database"]["status"] == "down"
+    assert 4.5 <= took < 15
+    # The scrape too: one attempt for every collector, not one each.
+    assert answer["metrics_code"] == 200
+    assert 4.5 <= answer["scraped"] < 15
 
 
 def test_a_queue_held_by_a_lock_is_given_up_after_the_statement_timeout(db, client):
