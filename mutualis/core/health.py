@@ -41,7 +41,8 @@ def _statement_timeout() -> None:
     """Bound every statement of the current transaction (PostgreSQL; SQLite is a local file)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = %s", [STATEMENT_TIMEOUT_MS])
+            # A literal: SET takes no bound parameter when the driver binds on the server side.
+            cursor.execute(f"SET LOCAL statement_timeout = {int(STATEMENT_TIMEOUT_MS)}")
 
 
 def check_database() -> dict[str, Any]:
