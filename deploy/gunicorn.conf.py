@@ -11,7 +11,8 @@ import os
 import tempfile
 
 wsgi_app = "config.wsgi:application"
-# Used only when no --bind is given (the unit always gives one): loopback, never a public address.
+# Under systemd gunicorn answers on the socket mutualis-web@<port>.socket hands it (LISTEN_FDS),
+# and this is ignored; a manual run listens here: loopback, never a public address.
 bind = ["127.0.0.1:8001"]
 
 # Synchronous workers: Django's views are synchronous and nginx buffers slow clients, so a worker

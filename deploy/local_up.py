@@ -81,6 +81,8 @@ class Unit:
     restart_sec: float = 0.1
     start_limit_interval: float = 10.0
     start_limit_burst: int = 5
+    # The .socket units it takes its listening sockets from (Requires=…socket), expanded.
+    sockets: list[str] = field(default_factory=list)
 
 
 def parse_unit_file(path: Path) -> dict[str, list[tuple[str, str]]]:
@@ -190,7 +192,9 @@ def load_unit(layout: Layout, file_name: str, instance: str = "") -> Unit:
         instance=instance,
     )
     for key, value in sections.get("Unit", []):
-        if key == "StartLimitIntervalSec":
+        if key in {"Requires", "Sockets"}:
+            unit.sockets += [name for name in layout.specifiers(value, instance).split() if name.endswith(".socket")]
+        elif key == "StartLimitIntervalSec":
             unit.start_limit_interval = parse_timespan(value)
         elif key == "StartLimitBurst":
             unit.start_limit_burst = int(value)
@@ -223,6 +227,54 @@ def load_unit(layout: Layout, file_name: str, instance: str = "") -> Unit:
     if not exec_start:
         raise Failure(f"{path}: no ExecStart")
     return unit
+
+
+def socket_addresses(layout: Layout, name: str) -> list[tuple[str, int, int]]:
+    """The ListenStream= addresses of a .socket unit (`mutualis-web@8350.socket`) with its Backlog=:
+    [(host, port, backlog)]. A bare port listens on loopback here (this machine only)."""
+    file_name, instance = name, ""
+    match = re.fullmatch(r"(.+)@(.*)\.socket", name)
+    if match:
+        file_name, instance = f"{match.group(1)}@.socket", match.group(2)
+    entries = parse_unit_file(UNITS / file_name).get("Socket", [])
+    backlog = next((int(value) for key, value in entries if key == "Backlog"), 4096)
+    addresses = []
+    for key, value in entries:
+        if key == "ListenStream" and value:
+            host, _, port = layout.specifiers(value, instance).rpartition(":")
+            addresses.append((host.strip("[]") or "127.0.0.1", int(port), backlog))
+    if not addresses:
+        raise Failure(f"{file_name}: no ListenStream")
+    return addresses
+
+
+def listen(host: str, port: int, backlog: int) -> socket.socket:
+    """What systemd does for a .socket unit: bind and listen before any service starts; the socket
+    then outlives the service's restarts (connections wait in its queue)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise Failure(f"cannot listen on {host}:{port}: {error}") from None
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+# systemd hands a service its sockets from fd 3 on, with LISTEN_FDS and LISTEN_PID (the service's
+# own pid, known only once it runs): this trampoline puts them there, then becomes the service.
+_SOCKET_TRAMPOLINE = (
+    "import os, sys\n"
+    "fds = [int(fd) for fd in sys.argv[1].split(',')]\n"
+    "for target, fd in enumerate(fds, start=3):\n"
+    "    os.dup2(fd, target)\n"
+    "os.environ['LISTEN_FDS'] = str(len(fds))\n"
+    "os.environ['LISTEN_PID'] = str(os.getpid())\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
 
 
 def expand_variables(argv: list[str], env: dict[str, str]) -> list[str]:
@@ -398,9 +450,17 @@ def alive(entry: dict) -> bool:
 
 
 def spawn(
-    name: str, argv: list[str], env: dict[str, str], cwd: Path | None, logs: Path, unit: Unit | None
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    cwd: Path | None,
+    logs: Path,
+    unit: Unit | None,
+    fds: tuple[int, ...] = (),
 ) -> tuple[dict, subprocess.Popen]:
     log_file = logs / f"{name}.log"
+    if fds:
+        argv = [sys.executable, "-c", _SOCKET_TRAMPOLINE, ",".join(map(str, fds)), *argv]
     with log_file.open("ab") as output:
         process = subprocess.Popen(  # noqa: S603 — the unit's own ExecStart
             argv,
@@ -410,6 +470,7 @@ def spawn(
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, outliving this script
+            pass_fds=fds,
         )
     start_time = None
     for _ in range(50):
@@ -434,14 +495,20 @@ def spawn(
     }, process
 
 
-def start_unit(unit: Unit, name: str, logs: Path) -> tuple[dict, subprocess.Popen]:
-    """Start a service as systemd would: a fresh runtime folder, its environment, its ExecStart."""
+def start_unit(
+    unit: Unit, name: str, logs: Path, sockets: dict[str, list[int]] | None = None
+) -> tuple[dict, subprocess.Popen]:
+    """Start a service as systemd would: a fresh runtime folder, its environment, its ExecStart,
+    and the listening sockets of the .socket units it requires (`sockets`: unit name → fds)."""
     for folder in unit.runtime_directories:
         shutil.rmtree(folder, ignore_errors=True)  # systemd hands a fresh one at each start
         folder.mkdir(parents=True, mode=0o700)
     (argv,) = unit.exec_start
     env = unit_environment(unit)
-    return spawn(name, expand_variables(argv, env), env, unit.working_directory, logs, unit)
+    fds = tuple(fd for socket_unit in unit.sockets for fd in (sockets or {})[socket_unit])
+    entry, process = spawn(name, expand_variables(argv, env), env, unit.working_directory, logs, unit, fds)
+    entry["sockets"] = unit.sockets
+    return entry, process
 
 
 def tail(path: str | Path, lines: int = 30) -> str:
@@ -599,14 +666,25 @@ def up(args: argparse.Namespace) -> int:
         if done.returncode:
             raise Failure(f"{' '.join(argv)} failed:\n{(done.stdout + done.stderr)[-3000:]}")
 
+    # The .socket units first, as systemd does: the app servers' ports listen from now on, held by
+    # this script and then by the supervisor, so they stay open while an app server restarts.
+    listening: list[socket.socket] = []
+    sockets: dict[str, list[int]] = {}
+    web_units = {port: load_unit(layout, "mutualis-web@.service", str(port)) for port in app_ports}
+    for unit in web_units.values():
+        for name in unit.sockets:
+            opened = [listen(host, port, backlog) for host, port, backlog in socket_addresses(layout, name)]
+            listening += opened
+            sockets[name] = [sock.fileno() for sock in opened]
+
     def start(unit: Unit, name: str) -> dict:
-        entry, _process = start_unit(unit, name, logs)
+        entry, _process = start_unit(unit, name, logs, sockets)
         state["processes"].append(entry)
         write_state(directory, state)
         return entry
 
-    for port in app_ports:
-        entry = start(load_unit(layout, "mutualis-web@.service", str(port)), f"web-{port}")
+    for port, unit in web_units.items():
+        entry = start(unit, f"web-{port}")
         state["app_servers"].append({"port": port, "url": f"http://127.0.0.1:{port}", **_ref(entry)})
     for number in range(1, args.workers + 1):
         entry = start(load_unit(layout, "mutualis-worker@.service", str(number)), f"worker-{number}")
@@ -661,11 +739,20 @@ def up(args: argparse.Namespace) -> int:
     write_state(directory, state)
     # From here on the supervisor alone writes state.json (until `down` has stopped it); it records
     # itself there first, which `up` waits for, so a `down` right after finds it.
-    spawn(
-        "supervisor", [sys.executable, str(Path(__file__).resolve()), "supervise", "--dir", str(directory)],
-        {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"},
-        directory, logs, None,
-    )  # fmt: skip
+    supervise_argv = [sys.executable, str(Path(__file__).resolve()), "supervise", "--dir", str(directory)]
+    supervise_argv += ["--sockets", json.dumps(sockets)]
+    # Popen's own pass_fds, not spawn's (which would hand them on as LISTEN_FDS): it only holds them.
+    with (logs / "supervisor.log").open("ab") as output:
+        subprocess.Popen(  # noqa: S603 — this script
+            supervise_argv,
+            env={"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"},
+            cwd=directory,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            pass_fds=[fd for fds in sockets.values() for fd in fds],
+        )
     deadline = time.monotonic() + 10
     while not json.loads(state_path(directory).read_text()).get("supervisor"):
         if time.monotonic() > deadline:
@@ -701,7 +788,7 @@ def _ref(entry: dict) -> dict:
     return {"pid": entry["pid"], "log": entry["log"]}
 
 
-def supervise(directory: Path) -> int:
+def supervise(directory: Path, sockets: dict[str, list[int]]) -> int:
     """What systemd does for a running service: restart it when it dies, per its unit's Restart=,
     after RestartSec, unless it started StartLimitBurst times within StartLimitIntervalSec.
     Runs in the background from the end of `up` until `down` sends it TERM."""
@@ -745,7 +832,7 @@ def supervise(directory: Path) -> int:
                 write_state(directory, state)
                 continue
             unit = load_unit(layout, entry["unit"], entry.get("instance", ""))
-            fresh, process = start_unit(unit, entry["name"], logs)
+            fresh, process = start_unit(unit, entry["name"], logs, sockets)
             children.append(process)
             starts[entry["name"]] = [*recent, now]
             entry.pop("died_at", None)
@@ -836,11 +923,12 @@ def main(argv: list[str] | None = None) -> int:
     stop.add_argument("--dir", required=True)
     watch = commands.add_parser("supervise", help="(started by `up`) restart services as their units say")
     watch.add_argument("--dir", required=True)
+    watch.add_argument("--sockets", default="{}", help="the .socket units' listening fds it holds (JSON)")
     args = parser.parse_args(argv)
     if args.command == "down":
         return down(args)
     if args.command == "supervise":
-        return supervise(Path(args.dir).resolve())
+        return supervise(Path(args.dir).resolve(), json.loads(args.sockets))
     try:
         return up(args)
     except (Failure, subprocess.CalledProcessError, KeyboardInterrupt) as error:

@@ -299,7 +299,8 @@ def test_it_ships_units_systemd_accepts(tmp_path):
     for unit in (REPO / "deploy" / "systemd").iterdir():
         text = unit.read_text().replace("/opt/mutualis/venv", sys.prefix).replace("/opt/mutualis/app", str(REPO))
         (tmp_path / unit.name).write_text(text)
-    names = ["mutualis-web@8001.service", "mutualis-worker@1.service", "mutualis-scheduler.service"]
+    names = ["mutualis-web@8001.socket", "mutualis-web@8001.service", "mutualis-worker@1.service"]
+    names += ["mutualis-scheduler.service"]
     names += ["mutualis-migrate.service", "mutualis.target"]
     checked = subprocess.run(
         [analyze, "verify", "--man=no", *(f"./{name}" for name in names)],
