@@ -289,7 +289,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "media/"
 STORAGES = {
     "default": _default_storage
-    or {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    # A file appears whole or not at all, even when the disk fills up mid-write.
+    or {"BACKEND": "mutualis.core.storage.MediaStorage", "OPTIONS": {"location": MEDIA_ROOT}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)

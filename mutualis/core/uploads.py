@@ -5,16 +5,26 @@ The name is judged as Windows will see it once an agent saves it: trailing dots 
 dropped ("facture.exe. " runs as facture.exe), case folded, Unicode normalised (full-width
 letters, invisible and right-to-left override characters removed), every extension of a double
 one looked at ("facture.pdf.exe", "setup.exe.zip"), a ";" ending an extension ("a.hta;.txt").
-The first bytes catch a renamed program."""
+The first bytes catch a renamed program.
+
+And what a write that stores files does when the storage has no room (StorageFull,
+files_kept_only_on_success): the files it saved go with its rolled-back rows, the writer reads why."""
 
 from __future__ import annotations
 
+import errno
+import logging
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.storage import Storage
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 # Run, or opened by something that runs code, on a Windows workstation (and a few elsewhere).
 DENIED_EXTENSIONS = frozenset(
@@ -146,3 +156,40 @@ def check_upload(upload: Any, *, field: str | None = None, max_bytes: int | None
 def validate_upload(upload: Any) -> None:
     """A form field validator: `forms.FileField(validators=[validate_upload])`."""
     check_upload(upload)
+
+
+# --- Storage out of space ------------------------------------------------------------------------
+# A disk full, a quota reached, a file above the filesystem's limit.
+NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class StorageFull(ValidationError):
+    """The media storage had no room for a file: the write that carried it was abandoned whole.
+    A ValidationError, so the form that sent the file shows it and keeps what was typed."""
+
+
+def storage_full_message() -> str:
+    return _(
+        "Le serveur n'a plus de place pour enregistrer les pièces jointes : rien n'a été enregistré. "
+        "Réessayez plus tard ou sans pièce jointe, et prévenez l'opérateur."
+    )
+
+
+@contextmanager
+def files_kept_only_on_success(storage: Storage, *, field: str = "attachments") -> Iterator[list[str]]:
+    """Yields a list for the names of the files saved in the block: if the block fails (its
+    transaction rolled back, so no row names them), they are deleted again. A storage out of space
+    becomes StorageFull on `field`, in French."""
+    names: list[str] = []
+    try:
+        yield names
+    except BaseException as error:
+        for name in names:
+            try:
+                storage.delete(name)
+            except Exception:
+                logger.exception("could not delete %s, saved by a write that failed", name)
+        if isinstance(error, OSError) and error.errno in NO_SPACE:
+            logger.error("media storage full, the write is abandoned: %s", error)
+            raise StorageFull({field: storage_full_message()}) from error
+        raise

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
@@ -202,7 +203,9 @@ def ticket_create(
         group_id = category.default_group_id
     if group_id is None and application is not None:
         group_id = application.support_group_id
-    with transaction.atomic():
+    # Files first in the storage, rows in the transaction: a failure (the disk full, the database)
+    # rolls the rows back and deletes the files, so a ticket is whole or absent.
+    with uploads.files_kept_only_on_success(default_storage) as written, transaction.atomic():
         ticket = Ticket(
             reference=_next_reference(timezone.localtime(now).year),
             ticket_type=ticket_type,
@@ -232,13 +235,17 @@ def ticket_create(
         if watchers:
             ticket.watchers.set(watchers)
         for upload in attachments:
-            _store(ticket, upload, actor=actor)
+            _store(ticket, upload, actor=actor, written=written)
         audit_create(actor=actor, obj=ticket, via=via)
         notifications.notify(ticket, "created", summary=_("Nouveau ticket %(ref)s") % {"ref": ticket.reference})
     return ticket
 
 
-def _store(ticket: Ticket, upload: UploadedFile, *, actor: User | None, followup: Followup | None = None) -> Attachment:
+def _store(
+    ticket: Ticket, upload: UploadedFile, *, actor: User | None, written: list[str], followup: Followup | None = None
+) -> Attachment:
+    """The file in the storage (its name added to `written`, for the caller to delete should its
+    transaction fail), then its row."""
     name = PurePath(upload.name or "fichier").name
     attachment = Attachment(
         ticket=ticket,
@@ -249,6 +256,7 @@ def _store(ticket: Ticket, upload: UploadedFile, *, actor: User | None, followup
         uploaded_by=actor,
     )
     attachment.file.save(name, upload, save=False)
+    written.append(str(attachment.file.name))
     attachment.save()
     return attachment
 
@@ -257,8 +265,8 @@ def attachment_add(*, actor: User, ticket: Ticket, upload: UploadedFile) -> Atta
     actor_kind(actor, ticket)
     require_writer(actor)
     check_upload(upload)
-    with transaction.atomic():
-        attachment = _store(ticket, upload, actor=actor)
+    with uploads.files_kept_only_on_success(default_storage) as written, transaction.atomic():
+        attachment = _store(ticket, upload, actor=actor, written=written)
         audit_create(actor=actor, obj=attachment)
     return attachment
 
@@ -502,7 +510,7 @@ def followup_add(
     for upload in attachments:
         check_upload(upload)
     now = now or timezone.now()
-    with transaction.atomic():
+    with uploads.files_kept_only_on_success(default_storage) as written, transaction.atomic():
         locked = Ticket.objects.select_for_update().select_related("calendar").get(pk=ticket.pk)
         followup = Followup.objects.create(
             ticket=locked,
@@ -512,7 +520,7 @@ def followup_add(
             source=source,
         )
         for upload in attachments:
-            _store(locked, upload, actor=actor, followup=followup)
+            _store(locked, upload, actor=actor, written=written, followup=followup)
         if (
             kind == Actor.REQUESTER
             and locked.status == Status.PENDING
