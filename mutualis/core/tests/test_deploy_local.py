@@ -6,6 +6,7 @@ ticket through the API with the session; a worker mails its notification to a re
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import importlib.util
 import json
@@ -141,6 +142,23 @@ def _csrf_field(page: str) -> str:
     return match.group(1)
 
 
+def _status_of_announced_upload(base_url: str, ca_file: str, size: int) -> tuple[int, str]:
+    """Status and Server of the answer to a POST whose headers announce `size` bytes, none sent."""
+    parts = urllib.parse.urlsplit(base_url)
+    connection = http.client.HTTPSConnection(
+        parts.hostname, parts.port, context=ssl.create_default_context(cafile=ca_file), timeout=30
+    )
+    try:
+        connection.putrequest("POST", "/api/v1/tickets/")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(size))
+        connection.endheaders()
+        answer = connection.getresponse()
+        return answer.status, answer.getheader("Server", "")
+    finally:
+        connection.close()
+
+
 def _served_through_nginx(log: str) -> int:
     """Requests an app server answered that came through nginx: its access log line starts with
     the client address nginx appended to X-Forwarded-For (direct probes have none: '-')."""
@@ -263,6 +281,13 @@ def test_it_runs_the_shipped_set_up_behind_nginx_with_two_app_servers_and_worker
         health = json.loads(body)
         assert health["status"] == "ok" and health["checks"]["database"]["status"] == "ok"
         assert "public" in browser.get("/static/mutualis/mutualis.css")[1].get("Cache-Control", "")
+        # Metrics: the token from the env file; without it, the app's refusal.
+        assert browser.get("/metriques/")[0] == 401
+        status, _, body = browser.request("/metriques/", headers={"Authorization": f"Bearer {state['metrics_token']}"})
+        assert status == 200 and "# TYPE" in body
+        # The site's body limit is the env file's MUTUALIS_MAX_REQUEST_MB (11): a bigger upload is
+        # refused by nginx from its headers, before a byte of it is sent on.
+        assert _status_of_announced_upload(base_url, state["ca_file"], 12 * 1024 * 1024) == (413, "nginx")
 
         # Both app servers answered requests that came through nginx.
         for _ in range(4):
