@@ -424,6 +424,7 @@ def scenario_postgres(setup: SetUp, postgres: PrivatePostgres, say: Callable[[st
     doubled = [t for t, n in created.items() if n > 1]
     written_unconfirmed = [c for c in calls if c.kind == "api create" and c.status != 201 and created[c.title]]
     refused_clean = [c for c in calls if c.kind == "api create" and c.status != 201 and not created[c.title]]
+    unanswered = [c for c in calls if c.kind == "api create" and c.status == 0]
     statuses = Counter(c.status for c in calls)
     say(f"PostgreSQL: {len(calls)} requests, statuses {dict(sorted(statuses.items()))}")
     return [
@@ -447,7 +448,8 @@ def scenario_postgres(setup: SetUp, postgres: PrivatePostgres, say: Callable[[st
             "1 PostgreSQL restart",
             "tickets in DB = 201 answers",
             f"{sum(created.values())} in DB, {len(answered_201)} × 201; lost {len(lost)}, doubled {len(doubled)}, "
-            f"written but answered an error {len(written_unconfirmed)}, refused and not written {len(refused_clean)}",
+            f"written but answered an error {len(written_unconfirmed)}, refused and not written {len(refused_clean)} "
+            f"(no answer at all: {len(unanswered)}, of which written {sum(1 for c in unanswered if created[c.title])})",
             not lost and not doubled and not written_unconfirmed,
         ),
     ]
