@@ -24,6 +24,7 @@ import importlib.metadata
 import io
 import json
 import logging
+import lzma
 import os
 import re
 import shutil
@@ -34,10 +35,11 @@ import tarfile
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from django.conf import settings
 from django.core.files import File
@@ -75,7 +77,11 @@ class BackupError(Exception):
 
 
 # -- small helpers -----------------------------------------------------------------------------
-def _sha256_stream(stream: IO[bytes], sink: IO[bytes] | None = None) -> tuple[str, int]:
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _sha256_stream(stream: _Readable, sink: IO[bytes] | None = None) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     while chunk := stream.read(CHUNK):
         digest.update(chunk)
@@ -345,6 +351,9 @@ def _dump_postgresql(dest: Path) -> DatabaseCopy:
 def _copy_sqlite(dest: Path) -> DatabaseCopy:
     """SQLite's online backup API, in one step: a read transaction on the live database while the
     pages are copied, so the copy is one consistent state and writers are never blocked (WAL)."""
+    if connection.in_atomic_block:
+        # the copy would wait for ever on this connection's own write lock
+        raise BackupError(_("une sauvegarde SQLite ne se lance pas dans une transaction"))
     connection.ensure_connection()
     live: sqlite3.Connection = connection.connection
     copy = sqlite3.connect(dest)
@@ -584,13 +593,34 @@ class Verified:
         return {entry["path"]: entry for entry in self.manifest["media"]["files"]}
 
 
-def _members(path: Path) -> Iterator[tuple[tarfile.TarInfo, IO[bytes] | None]]:
+_READ_ERRORS = (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError)
+
+
+def _unreadable(error: BaseException) -> BackupError:
+    return BackupError(_("archive illisible : %(error)s ; rien n'a été modifié") % {"error": error})
+
+
+class _MemberStream:
+    """A member's content; a damaged archive (cut, corrupt compression) is a BackupError."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._stream.read(size)
+        except _READ_ERRORS as error:
+            raise _unreadable(error) from None
+
+
+def _members(path: Path) -> Iterator[tuple[tarfile.TarInfo, _MemberStream | None]]:
     try:
         with tarfile.open(path, "r|*") as tar:
             for info in tar:
-                yield info, tar.extractfile(info) if info.isfile() else None
-    except (tarfile.TarError, EOFError, OSError) as error:
-        raise BackupError(_("archive illisible : %(error)s") % {"error": error}) from None
+                stream = tar.extractfile(info) if info.isfile() else None
+                yield info, _MemberStream(stream) if stream is not None else None
+    except _READ_ERRORS as error:
+        raise _unreadable(error) from None
 
 
 def backup_verify(path: Path) -> Verified:
