@@ -243,6 +243,21 @@ class TicketQuerySet(TenantQuerySet["Ticket"]):
         return qs.filter(models.Q(requester_id=actor.pk) | models.Q(watchers=actor.pk)).distinct()
 
 
+# The columns quality.kpis groups by, and those it reads on the tickets solved in a period.
+KPI_KEYS = ("collectivity", "application", "ticket_type", "priority")
+KPI_MEASURED = (
+    "opened_offset",
+    "taken_offset",
+    "solved_offset",
+    "waiting_seconds",
+    "tto_budget_s",
+    "ttr_budget_s",
+    "blocking",
+    "reopen_count",
+    "satisfaction",
+)
+
+
 class Ticket(BaseModel):
     reference = models.CharField(_("référence"), max_length=16, unique=True)
     external_id = models.CharField(_("identifiant externe"), max_length=64, null=True, blank=True, unique=True)
@@ -306,10 +321,11 @@ class Ticket(BaseModel):
         related_name="tickets",
     )
     calendar = models.ForeignKey(Calendar, verbose_name=_("calendrier"), on_delete=models.PROTECT, related_name="+")
-    opened_at = models.DateTimeField(_("ouvert le"), db_index=True)
+    # opened_at, solved_at, closed_at: indexed by the covering indexes in Meta (hd_ticket_*_kpis).
+    opened_at = models.DateTimeField(_("ouvert le"))
     taken_at = models.DateTimeField(_("pris en compte le"), null=True, blank=True)
-    solved_at = models.DateTimeField(_("résolu le"), null=True, blank=True, db_index=True)
-    closed_at = models.DateTimeField(_("clos le"), null=True, blank=True, db_index=True)
+    solved_at = models.DateTimeField(_("résolu le"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("clos le"), null=True, blank=True)
     pending_since = models.DateTimeField(_("en attente depuis"), null=True, blank=True)
     pending_reason = models.CharField(_("motif d'attente"), max_length=16, choices=PendingReason.choices, blank=True)
     waiting_seconds = models.PositiveIntegerField(_("attente (secondes ouvrées)"), default=0)
@@ -369,6 +385,17 @@ class Ticket(BaseModel):
                 fields=["collectivity", "-priority", "ttr_due_at", "-opened_at", "-id"], name="hd_ticket_coll_queue"
             ),
             models.Index(fields=["-priority", "ttr_due_at", "-opened_at", "-id"], name="hd_ticket_queue"),
+            # The indicators (quality.kpis) read a period's tickets by opening, closure and
+            # solution, grouped by these keys: covering indexes (INCLUDE, PostgreSQL only; plain
+            # indexes on the date elsewhere) let PostgreSQL answer from the index alone, without
+            # visiting the rows. At 1,000,000 tickets (bench.kpis, PostgreSQL 15), CPU time of a
+            # year by month × member 0.43 s → 0.27 s, of a month 41 ms → 27 ms; the decade is a
+            # scan either way (2.24 s both). Cost: about 220 MB of index instead of 63 MB.
+            models.Index(fields=["opened_at"], include=[*KPI_KEYS], name="hd_ticket_opened_kpis"),
+            models.Index(fields=["closed_at"], include=[*KPI_KEYS], name="hd_ticket_closed_kpis"),
+            models.Index(
+                fields=["solved_at"], include=["opened_at", *KPI_KEYS, *KPI_MEASURED], name="hd_ticket_solved_kpis"
+            ),
         ]
 
     def __str__(self) -> str:
