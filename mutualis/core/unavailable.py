@@ -54,12 +54,12 @@ def is_database_unavailable(error: BaseException) -> bool:
 
 def database_unavailable(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After: the API's error shape under /api/, a French page (no database) elsewhere."""
-    message = _("Service momentanément indisponible : la base de données ne répond pas. Réessayez dans un instant.")
     if is_api(request):
+        message = _("Service momentanément indisponible : la base de données ne répond pas. Réessayez dans un instant.")
         response: HttpResponse = JsonResponse({"detail": message}, status=503)
     else:
         # A page asked for reloads itself; a form sent does not (the reload would lose what was typed).
-        context = {"message": message, "retry_after": RETRY_AFTER_S, "refresh": request.method == "GET"}
+        context = {"retry_after": RETRY_AFTER_S, "refresh": request.method == "GET"}
         page = render_to_string("503.html", context)
         response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_S)

@@ -98,14 +98,16 @@ def test_it_answers_a_page_with_503_and_retry_after(signed_in, database_away):
     assert response["Retry-After"] == str(RETRY_AFTER_S)
     assert response["Cache-Control"] == "no-store"
     page = response.content.decode()
-    assert "Service momentanément indisponible" in page
+    assert "La base de données ne répond pas" in page
     assert f'http-equiv="refresh" content="{RETRY_AFTER_S}"' in page
 
 
 def test_it_does_not_reload_a_form_that_was_sent(database_away):
     response = Client(raise_request_exception=False).post("/comptes/connexion/", {"username": "x", "password": "y"})
     assert response.status_code == 503
-    assert "http-equiv" not in response.content.decode()
+    page = response.content.decode()
+    assert "http-equiv" not in page
+    assert "vérifiez dans un instant qu'il a été pris en compte" in page
 
 
 def test_it_answers_the_api_in_its_error_shape(signed_in, database_away):
