@@ -415,7 +415,7 @@ def scenario_postgres(setup: SetUp, postgres: PrivatePostgres, say: Callable[[st
     other = [c for c in failed if not (c.status == 503 and c.retry_after)]
     last_failure = max((c.ended for c in failed), default=back)
     recovery = max(0.0, last_failure - back)
-    first_failure = min((c.started for c in failed), default=back)
+    first_failure = min((c.ended for c in failed), default=back)  # answered: a request may hang before
     first_ok_after = min((c.ended for c in calls if c.ok and c.started >= back), default=float("nan")) - back
     refusal_ms = [(c.ended - c.started) * 1000 for c in shaped]
     created = Counter(Ticket.objects.filter(title__startswith=run).values_list("title", flat=True))
@@ -434,7 +434,7 @@ def scenario_postgres(setup: SetUp, postgres: PrivatePostgres, say: Callable[[st
             f"{len(calls)} requests, {len(failed)} failed: {len(shaped)} × 503+Retry-After, "
             f"{len(other)} other ({dict(Counter(c.status for c in other))}); 503 answered in p50 "
             f"{percentile(refusal_ms, 0.5):.0f} ms, p95 {percentile(refusal_ms, 0.95):.0f} ms; pg_ctl restart took "
-            f"{back - restart_began:.1f} s, clients saw failures for {max(0.0, last_failure - first_failure):.1f} s",
+            f"{back - restart_began:.1f} s, failures answered during {max(0.0, last_failure - first_failure):.1f} s",
             not other,
         ),
         Row(
