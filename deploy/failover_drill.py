@@ -124,10 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         cluster(standby, "127.0.0.2", args.pg_port, sockets["standby"])
         run(as_postgres([pg_ctl, "-D", str(standby), "-l", str(base / "standby.log"), "-w", "start"]))
         started.append(standby)
-        say(
-            "replication: "
-            + psql("127.0.0.1", args.pg_port, "SELECT client_addr || ' ' || state FROM pg_stat_replication")  # noqa: S608
-        )
+        replication = psql("127.0.0.1", args.pg_port, "SELECT client_addr || ' ' || state FROM pg_stat_replication")
+        say(f"replication: {replication}")
 
         url = f"postgres://postgres@127.0.0.1,127.0.0.2:{args.pg_port}/mutualis?target_session_attrs=read-write"
         say(f"set-up: local_up on {url}")
