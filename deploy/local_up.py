@@ -662,7 +662,8 @@ def up(args: argparse.Namespace) -> int:
             capture_output=True,
             text=True,
         )
-        (logs / "migrate.log").open("a").write(done.stdout + done.stderr)
+        with (logs / "migrate.log").open("a") as output:
+            output.write(done.stdout + done.stderr)
         if done.returncode:
             raise Failure(f"{' '.join(argv)} failed:\n{(done.stdout + done.stderr)[-3000:]}")
 
@@ -693,8 +694,8 @@ def up(args: argparse.Namespace) -> int:
         entry = start(load_unit(layout, "mutualis-scheduler.service"), "scheduler")
         state["scheduler"] = _ref(entry)
 
-    # The app servers answer first: nginx would otherwise find their ports still closed and set
-    # them aside for its fail_timeout (502 "no live upstreams" for a few seconds).
+    # The app servers answer first, so nginx's first requests do not wait on their boot (with a
+    # port bound by the app server itself, nginx would even find it closed and set it aside).
     log(f"started {len(state['processes'])} service(s); waiting for the app servers")
     deadline = time.monotonic() + READY_TIMEOUT
     wait_until_answering(state, [server["url"] for server in state["app_servers"]], None, deadline, logs)
