@@ -18,7 +18,7 @@ from mutualis.core import cache as resilient
 from mutualis.core.cache import ResilientRedisCache
 
 SHARED_REDIS = "redis://127.0.0.1:6379/1"
-PRIVATE_PORT = 8210  # a redis-server this test starts and stops
+PRIVATE_PORTS = range(8210, 8220)  # for a redis-server this test starts and stops
 
 
 def redis_cache(location: str, prefix: str | None = None) -> ResilientRedisCache:
@@ -114,42 +114,55 @@ def test_it_skips_a_hanging_redis_after_one_timeout():
 
 
 @pytest.fixture
-def private_redis() -> Iterator[subprocess.Popen[bytes]]:
+def private_redis() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server absent: cannot stop and restart a private Redis")
-    server = start_redis(binary)
-    yield server
+    port = free_private_port()
+    server = start_redis(binary, port)
+    yield server, port
     server.terminate()
     server.wait(5)
 
 
-def start_redis(binary: str) -> subprocess.Popen[bytes]:
+def free_private_port() -> int:
+    for port in PRIVATE_PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.skip(f"no free port in {PRIVATE_PORTS} for a private redis-server")
+
+
+def start_redis(binary: str, port: int) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
-        [binary, "--port", str(PRIVATE_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 5
-    while not answers(PRIVATE_PORT):
-        if time.monotonic() > deadline:
+    while not answers(port):
+        if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
-            pytest.fail("the private redis-server did not start")
+            pytest.fail(f"the private redis-server did not start on {port}")
         time.sleep(0.05)
     return server
 
 
 def test_it_comes_back_to_redis_once_it_is_up_again(private_redis, monkeypatch):
+    server, port = private_redis
     monkeypatch.setattr(resilient, "BREAK_SECONDS", 0.2)
-    cache = redis_cache(f"redis://127.0.0.1:{PRIVATE_PORT}/0")
+    cache = redis_cache(f"redis://127.0.0.1:{port}/0")
     cache.set("k", "avant", 30)
     assert cache.get("k") == "avant"
 
-    private_redis.terminate()
-    private_redis.wait(5)
+    server.terminate()
+    server.wait(5)
     assert cache.get("k") is None  # stopped: a miss, no error
     cache.set("k", "pendant", 30)  # lost, no error
 
-    restarted = start_redis(str(shutil.which("redis-server")))
+    restarted = start_redis(str(shutil.which("redis-server")), port)
     try:
         time.sleep(0.25)  # the break is over: the next call asks Redis again
         cache.set("k", "après", 30)
