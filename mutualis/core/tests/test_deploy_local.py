@@ -6,6 +6,8 @@ ticket through the API with the session; a worker mails its notification to a re
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import http.client
 import http.cookiejar
 import importlib.util
@@ -21,6 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +55,26 @@ def _local_up_module() -> Any:
     sys.modules["deploy_local_up"] = module
     spec.loader.exec_module(module)
     return module
+
+
+@contextlib.contextmanager
+def _the_machine_s_only_run(timeout: float = 600) -> Iterator[None]:
+    """One run of this test at a time on the machine: its ports, database and Redis database are
+    fixed, and several suites may run at once on a shared machine. A second run waits its turn."""
+    with open("/tmp/mutualis-test-deploy-local.lock", "w") as lock:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.skip(f"another run of this test held the machine's set-up for {timeout:.0f} s")
+                time.sleep(1)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _postgres_or_skip() -> None:
@@ -171,6 +194,11 @@ def test_it_runs_the_shipped_set_up_behind_nginx_with_two_app_servers_and_worker
         pytest.skip("nginx absent: apt-get install -y nginx (.ci/run installs it)")
     if not shutil.which("openssl"):
         pytest.skip("openssl absent: it makes the run's TLS certificate")
+    with _the_machine_s_only_run():
+        _run_the_set_up(local_up, tmp_path)
+
+
+def _run_the_set_up(local_up: Any, tmp_path: Path) -> None:
     _postgres_or_skip()
     cache_url = _redis_url()
 
