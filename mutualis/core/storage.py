@@ -4,8 +4,9 @@ Django's FileSystemStorage writes straight to the final name, so a disk that fil
 leaves a truncated file there (and a large upload moved from /tmp, a truncated copy). Here the
 bytes go to a hidden temporary file in the same folder, flushed to disk, then linked under the
 name (a hard link fails if the name is taken, like O_EXCL, and never shows a partial file); the
-temporary file goes whatever happens. S3 (STORAGE_URL) needs none of this: an object is whole or
-absent."""
+temporary file goes whatever the write's outcome (only a process killed mid-write leaves a
+`.partial-…` file, which no row names and which can be deleted). S3 (STORAGE_URL) needs none of
+this: an object is whole or absent."""
 
 from __future__ import annotations
 
