@@ -710,6 +710,14 @@ def main(argv: list[str] | None = None) -> int:
     if not LOCAL_UP.exists():
         print("MISSED: deploy/local_up.py is absent: nothing measured")
         return 0
+    if os.geteuid() != 0:
+        print("MISSED: run as root (initdb and pg_ctl run as the postgres user, the media go on a tmpfs)")
+        return 0
+    try:
+        postgres_bin()
+    except RuntimeError as absent:
+        print(f"MISSED: {absent}: nothing measured")
+        return 0
     folder = Path(tempfile.mkdtemp(prefix="mutualis-faults-"))
     folder.chmod(0o755)
     postgres = PrivatePostgres(folder / "postgres", args.pg_port)
