@@ -1,4 +1,5 @@
-"""Gunicorn settings of a Mutualis app server (deploy/systemd/mutualis-web@.service passes --bind).
+"""Gunicorn settings of a Mutualis app server (deploy/systemd/mutualis-web@.service, on the socket
+that mutualis-web@.socket holds).
 
 Read by the gunicorn master before it forks its workers. Tunables come from the environment
 (the unit's EnvironmentFile), so one file serves every machine; docs/operations.md explains them.
@@ -51,7 +52,8 @@ else:
 # (prometheus_client's multiprocess mode, mutualis/core/metrics.py). The unit gives each app server
 # its own folder under /run; a manual run gets a fresh temporary one. Set here, in the master,
 # before anything imports the client library, which reads the variable at import.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="mutualis-prometheus-"))
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mutualis-prometheus-")
 
 from mutualis.core.metrics import gunicorn_child_exit, gunicorn_on_starting  # noqa: E402
 
