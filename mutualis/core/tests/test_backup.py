@@ -391,6 +391,28 @@ def test_it_dumps_postgresql_in_the_snapshot_it_counts(transactional_db: None, l
     assert dumped == result.manifest["tables"]["core_commandlock"] > 0
 
 
+@pytest.mark.skipif(not POSTGRES, reason="PostgreSQL only (the restore's single transaction)")
+def test_it_leaves_postgresql_as_it_was_when_the_restore_cannot_finish(
+    transactional_db: None, world: World, local_media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another session holds a table: the restore's DROP gives up after the lock timeout and the
+    transaction rolls back, every row still there, no restore entry."""
+    import psycopg
+
+    archive = b.backup_create().path
+    f.ContactFactory.create(organisation=world.member_a)
+    before = b.row_counts()
+    monkeypatch.setattr(b, "PG_LOCK_TIMEOUT", "1s")
+    params = {k: v for k, v in connection.get_connection_params().items() if k != "cursor_factory"}
+    with psycopg.connect(**params) as holder:
+        holder.execute("LOCK TABLE members_contact IN ACCESS SHARE MODE")
+        with pytest.raises(b.BackupError, match="la base est restée telle qu'elle était"):
+            b.backup_restore(path=archive, force=True)
+        holder.rollback()
+    assert b.row_counts() == before
+    assert not AuditEntry.objects.filter(action=AuditAction.RESTORE).exists()
+
+
 # -- media on S3, against a local server speaking the protocol -----------------------------------
 def _free_port(first: int = 8500, last: int = 8599) -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
