@@ -484,10 +484,13 @@ def backup_create(*, output: Path | None = None, keep: int | None = None) -> Bac
                 for name in media_names(storage):
                     if not _safe_media_name(name):
                         raise BackupError(_("nom de fichier refusé dans le stockage : %(name)r") % {"name": name})
-                    with (
-                        storage.open(name, "rb") as stream,
-                        tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=str(work)) as spool,
-                    ):
+                    try:
+                        stream = storage.open(name, "rb")
+                    except FileNotFoundError:
+                        # deleted since the listing: the site goes on serving during a backup
+                        logger.warning("backup: %s deleted during the backup, left out", name)
+                        continue
+                    with stream, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES, dir=str(work)) as spool:
                         digest, size = _sha256_stream(stream, spool)
                         spool.seek(0)
                         info = tarfile.TarInfo(MEDIA + name)
@@ -512,8 +515,8 @@ def backup_create(*, output: Path | None = None, keep: int | None = None) -> Bac
                 _add_bytes(tar, MANIFEST, manifest_bytes, now)
                 sums += _sums_line(hashlib.sha256(manifest_bytes).hexdigest(), MANIFEST)
                 _add_bytes(tar, SUMS, sums.encode(), now)
-            with partial.open("rb") as stream:
-                os.fsync(stream.fileno())
+            with partial.open("rb") as written:
+                os.fsync(written.fileno())
             archive_sha, archive_size = _sha256_file(partial)
             partial.rename(path)
         finally:

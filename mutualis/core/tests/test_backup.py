@@ -529,6 +529,18 @@ def test_it_runs_the_restore_drill_on_postgresql(s3_server: str, tmp_path: Path)
     assert "12 files identical" not in done.stdout and " 9 files identical" in done.stdout
 
 
+def test_it_leaves_out_a_file_deleted_while_it_runs(
+    transactional_db: None, local_media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default_storage.save("helpdesk/T-1/kept.txt", ContentFile(b"kept"))
+    listed = b.media_names()
+    # listed, then deleted by a request before the backup reads it
+    monkeypatch.setattr(b, "media_names", lambda storage=None: [*listed, "helpdesk/T-2/gone.txt"])
+    result = b.backup_create()
+    assert [entry["path"] for entry in result.manifest["media"]["files"]] == ["helpdesk/T-1/kept.txt"]
+    assert b.backup_verify(result.path).files.keys() == {"helpdesk/T-1/kept.txt"}
+
+
 # -- retention, the last backup, the commands, the settings ---------------------------------------
 def test_it_keeps_the_newest_archives(transactional_db: None, local_media: Path, settings: Any) -> None:
     folder = Path(settings.BACKUP_DIR)
