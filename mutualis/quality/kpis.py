@@ -109,11 +109,21 @@ def _month_case(column: str, months: Sequence[Month], params: list[Any]) -> str:
     if connection.vendor == "postgresql":
         params.append([month.start() for month in months] + [months[-1].next().start()])
         return f"width_bucket({column}, %s::timestamptz[])"
-    parts = []
-    for position, month in enumerate(months, start=1):
-        parts.append(f"WHEN {column} < %s THEN {position}")
-        params.append(_db(month.next().start()))
-    return "CASE " + " ".join(parts) + " END"
+
+    # A binary search written as nested CASEs: about 7 comparisons a row for ten years of months
+    # instead of up to 120 for a flat CASE. The last month needs no test (the rows are already
+    # filtered to the period). bench.kpis on SQLite, 100,000 tickets, load 15 on 2 cores: the
+    # decade by month × member 7.6 s → 2.6 s, the year 0.46 s → 0.37 s.
+    def bisect(first: int, last: int) -> str:
+        if first == last:
+            return str(first)
+        middle = (first + last) // 2
+        params.append(_db(months[middle - 1].next().start()))  # the end of the left half
+        left = bisect(first, middle)
+        right = bisect(middle + 1, last)
+        return f"CASE WHEN {column} < %s THEN {left} ELSE {right} END"
+
+    return bisect(1, len(months))
 
 
 def _key_sql(by: Sequence[str], column: str, months: Sequence[Month], params: list[Any]) -> list[tuple[str, str]]:
