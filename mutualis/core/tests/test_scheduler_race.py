@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +24,21 @@ ROOT = Path(__file__).resolve().parents[3]
 
 # One scheduler process: the registry holds one job, `probe` every 5 minutes, whose command
 # appends a line to the marker file then sleeps; the tick runs at the instant given (the clock is
-# fixed), starting at the wall-clock time given, so that the processes really race.
+# fixed). Booted, the process creates its `ready` file and waits for the `go` file: the test
+# starts the tick of every process at once, however long each took to boot on a loaded machine.
 SCHEDULER = """
-import datetime as dt, sys, time
+import datetime as dt, os, sys, time
 import django
 django.setup()
 from mutualis.core import scheduler as s
-marker, now, start_at, sleep = sys.argv[1], dt.datetime.fromisoformat(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+marker, now, sleep, ready, go = sys.argv[1], dt.datetime.fromisoformat(sys.argv[2]), *sys.argv[3:]
 s._jobs.clear()
 code = f"import time; open({marker!r}, 'a').write('x\\\\n'); time.sleep({sleep})"
 s.job_register("probe", command="shell", args=("--no-imports", "-c", code), period=s.Every(5))
 scheduler = s.Scheduler(clock=lambda: now, concurrent=True)
-time.sleep(max(0.0, start_at - time.time()))
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.01)
 scheduler.tick()
 scheduler.finish()
 """
@@ -73,15 +78,28 @@ def database_url(tmp_path: Path) -> str:
     return url
 
 
-def _start(url: str, marker: Path, now: dt.datetime, start_at: float, sleep: float) -> subprocess.Popen[bytes]:
-    args = [str(marker), now.isoformat(), str(start_at), str(sleep)]
-    return subprocess.Popen(
+def _start(url: str, marker: Path, now: dt.datetime, *, sleep: float, go: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    """A scheduler process and the file it creates once ready to tick (when `go` exists)."""
+    ready = go.parent / f"ready-{uuid.uuid4().hex}"
+    args = [str(marker), now.isoformat(), str(sleep), str(ready), str(go)]
+    process = subprocess.Popen(
         [sys.executable, "-c", SCHEDULER, *args],
         cwd=ROOT,
         env=_env(url),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    return process, ready
+
+
+def _until(condition: Callable[[], bool], processes: list[subprocess.Popen[bytes]]) -> None:
+    give_up_at = time.monotonic() + 120
+    while not condition():
+        for process in processes:
+            if process.poll() is not None:
+                raise AssertionError(process.stderr.read().decode()[-2000:] if process.stderr else "exited")
+        assert time.monotonic() < give_up_at, "the scheduler processes did not get there in 120 s"
+        time.sleep(0.02)
 
 
 def _wait(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -102,9 +120,12 @@ def _lines(marker: Path) -> int:
 
 
 def test_it_runs_a_period_once_with_three_schedulers_racing(database_url: str, tmp_path: Path) -> None:
-    marker = tmp_path / "runs"
-    start_at = time.time() + 8  # each process has booted Django by then
-    _wait([_start(database_url, marker, T0, start_at, sleep=0.5) for _ in range(3)])
+    marker, go = tmp_path / "runs", tmp_path / "go"
+    started = [_start(database_url, marker, T0, sleep=0.5, go=go) for _ in range(3)]
+    processes = [process for process, _ready in started]
+    _until(lambda: all(ready.exists() for _process, ready in started), processes)
+    go.touch()  # all three tick now
+    _wait(processes)
 
     assert _lines(marker) == 1
     report = _report(database_url)
@@ -113,11 +134,15 @@ def test_it_runs_a_period_once_with_three_schedulers_racing(database_url: str, t
 
 
 def test_it_does_not_start_a_job_still_running_elsewhere(database_url: str, tmp_path: Path) -> None:
-    marker = tmp_path / "runs"
-    start_at = time.time() + 8
-    # A runs the 08:05 period for 5 s; B, 2 s later, finds the 08:10 period due but the job busy
-    slow = _start(database_url, marker, T0, start_at, sleep=5)
-    eager = _start(database_url, marker, T1, start_at + 2, sleep=0)
+    marker, go_slow, go_eager = tmp_path / "runs", tmp_path / "go-slow", tmp_path / "go-eager"
+    # A runs the 08:05 period for 5 s; B ticks while A's command runs: the 08:10 period is due,
+    # but the job is busy
+    eager, eager_ready = _start(database_url, marker, T1, sleep=0, go=go_eager)
+    _until(eager_ready.exists, [eager])
+    go_slow.touch()
+    slow, _ready = _start(database_url, marker, T0, sleep=5, go=go_slow)
+    _until(lambda: _lines(marker) == 1, [slow])
+    go_eager.touch()
     _wait([slow, eager])
     assert _lines(marker) == 1
     assert [due for due, _outcome in _report(database_url)["runs"]] == [
@@ -125,7 +150,7 @@ def test_it_does_not_start_a_job_still_running_elsewhere(database_url: str, tmp_
     ]
 
     # once A is done, the next tick runs the 08:10 period
-    _wait([_start(database_url, marker, T1, time.time(), sleep=0)])
+    _wait([_start(database_url, marker, T1, sleep=0, go=go_slow)[0]])
     assert _lines(marker) == 2
     assert len(_report(database_url)["runs"]) == 2
 
@@ -164,10 +189,7 @@ def test_it_stops_on_sigterm_after_the_job_in_progress(database_url: str, tmp_pa
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 60
-    while "start" not in (marker.read_text() if marker.exists() else "") and time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-        time.sleep(0.1)
+    _until(lambda: "start" in (marker.read_text() if marker.exists() else ""), [process])
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
 
