@@ -141,9 +141,9 @@ def start_redis(binary: str, port: int) -> subprocess.Popen[bytes]:
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 5
+    give_up_at = time.monotonic() + 5
     while not answers(port):
-        if server.poll() is not None or time.monotonic() > deadline:
+        if server.poll() is not None or time.monotonic() > give_up_at:
             server.kill()
             pytest.fail(f"the private redis-server did not start on {port}")
         time.sleep(0.05)
