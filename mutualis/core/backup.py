@@ -51,7 +51,7 @@ from django.utils.translation import gettext as _
 
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction, AuditEntry
-from mutualis.core.timefmt import local_datetime
+from mutualis.core.timefmt import local_datetime, utc_stamp
 
 logger = logging.getLogger("mutualis.backup")
 
@@ -435,7 +435,7 @@ class BackupResult:
 
 
 def default_archive_path(now: dt.datetime | None = None) -> Path:
-    stamp = (now or timezone.now()).astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_stamp(now or timezone.now())
     return backup_dir() / f"{ARCHIVE_PREFIX}{stamp}.tar.gz"
 
 

@@ -20,3 +20,10 @@ def local_datetime(value: dt.datetime | None, fmt: str = "d/m/Y H:i", *, empty: 
     if timezone.is_aware(value):
         value = timezone.localtime(value)
     return dateformat.format(value, fmt)
+
+
+def utc_stamp(value: dt.datetime) -> str:
+    """`value` as a compact UTC stamp for machine names (backup archives: 20261205T023000Z). It
+    names the instant in UTC on purpose, so names sort the same whatever the server's zone and
+    around the change to summer time; nobody reads it as a local time."""
+    return value.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

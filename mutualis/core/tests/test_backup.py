@@ -438,13 +438,13 @@ def s3_server() -> Iterator[str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        give_up_at = time.monotonic() + 20
         while True:
             try:
                 urllib.request.urlopen(endpoint, timeout=1).close()  # noqa: S310
                 break
             except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
+                if process.poll() is not None or time.monotonic() > give_up_at:
                     pytest.skip(f"moto_server did not start on port {port}")
                 time.sleep(0.2)
         yield f"127.0.0.1:{port}"

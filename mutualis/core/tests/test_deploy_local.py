@@ -62,13 +62,13 @@ def _the_machine_s_only_run(timeout: float = 600) -> Iterator[None]:
     """One run of this test at a time on the machine: its ports, database and Redis database are
     fixed, and several suites may run at once on a shared machine. A second run waits its turn."""
     with open("/tmp/mutualis-test-deploy-local.lock", "w") as lock:
-        deadline = time.monotonic() + timeout
+        give_up_at = time.monotonic() + timeout
         while True:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
+                if time.monotonic() > give_up_at:
                     pytest.skip(f"another run of this test held the machine's set-up for {timeout:.0f} s")
                 time.sleep(1)
         try:
@@ -296,8 +296,8 @@ def _run_the_set_up(local_up: Any, tmp_path: Path) -> None:
 
         # Its notification leaves through a worker (MUTUALIS_TASKS_BACKEND=database: the app
         # servers only queue it).
-        deadline = time.monotonic() + 30
-        while not inbox.to("agent@grigny.test") and time.monotonic() < deadline:
+        give_up_at = time.monotonic() + 30
+        while not inbox.to("agent@grigny.test") and time.monotonic() < give_up_at:
             time.sleep(0.2)
         (mail,) = inbox.to("agent@grigny.test")
         assert mail.subject.startswith(f"[{reference}] Demande enregistrée")
@@ -323,8 +323,8 @@ def _run_the_set_up(local_up: Any, tmp_path: Path) -> None:
         served = [_served_through_nginx(server["log"]) for server in state["app_servers"]]
         assert all(count > 0 for count in served), served
 
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        give_up_at = time.monotonic() + 30
+        while time.monotonic() < give_up_at:
             restarted = json.loads((run_dir / "state.json").read_text())["workers"][0]["pid"]
             if restarted != killed:
                 break

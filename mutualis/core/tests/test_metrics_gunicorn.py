@@ -34,9 +34,9 @@ TOKEN = "g" * 20 + "0123456789abcdefghij"
 
 
 def wait_for(what: str, check, timeout: float = 60.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
+    give_up_at = time.monotonic() + timeout
     last: object = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < give_up_at:
         try:
             last = check()
             if last:
