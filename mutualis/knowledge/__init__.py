@@ -1,0 +1,1 @@
+"""Knowledge base: articles per application and category that answer before a ticket is filed."""

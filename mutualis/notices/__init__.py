@@ -1,0 +1,1 @@
+"""Notices: planned maintenance and major incidents per application, to the members affected."""
