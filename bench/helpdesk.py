@@ -128,6 +128,26 @@ def probe(base: str, request: Request) -> tuple[int, str]:
         return 0, str(error)
 
 
+def existing_pages(base: str, queue: list[Request], say: Callable[[str], None]) -> list[Request]:
+    """The queue's requests with a page past the end brought back to page 1: the staff queue answers
+    404 there (core.pagination.page_or_404), and a fast 404 counted as a page would flatter the
+    figure. Some filters (an application's open tickets) have fewer than three pages of rows."""
+    kept = []
+    moved = 0
+    for request in queue:
+        status, _body = probe(base, request)
+        if status == 404 and "&page=" in request.path:
+            request = Request(request.method, request.path.split("&page=")[0], request.headers, request.body)
+            status, _body = probe(base, request)
+            moved += 1
+        if status != 200:
+            raise SystemExit(f"{request.path} answers {status} before the run")
+        kept.append(request)
+    if moved:
+        say(f"{moved} of {len(queue)} queue requests asked for a page past the end: page 1 instead")
+    return kept
+
+
 def interleave(
     measures: Sequence[Measure], *, seconds: int, rounds: int, connections: int, say: Callable[[str], None]
 ) -> None:
@@ -288,6 +308,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None], work: str) -> list
     with contextlib.ExitStack() as stack:
         ours = stack.enter_context(serve_mutualis(work))
         ours.wait("/accounts/login/")
+        requests["queue"] = existing_pages(ours.base, requests["queue"], say)
         theirs = stack.enter_context(serve_peer(peer, work)) if peer else None
         if theirs:
             theirs.wait("/login/")
