@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from mutualis.accounts.requests import signed_in
 from mutualis.catalog.models import Application
 from mutualis.core.forms import add_service_errors
+from mutualis.core.panels import panels_render
 from mutualis.core.tenancy import is_operator, may_write, require_writer
 from mutualis.helpdesk import selectors, services
 from mutualis.helpdesk.enums import Action, Actor, Status, allowed_actions
@@ -110,6 +111,7 @@ def member_ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> Ht
         "followup_form": forms.get("followup_form") or FollowupForm(),
         "refuse_form": forms.get("refuse_form") or RefuseForm(),
         "linked": ticket.linked.all(),
+        "panels": panels_render("helpdesk.ticket.member", request, ticket=ticket),
     }
     return render(request, "helpdesk/member_ticket.html", context)
 

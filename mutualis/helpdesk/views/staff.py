@@ -26,6 +26,7 @@ from mutualis.accounts.requests import signed_in
 from mutualis.catalog.models import Application
 from mutualis.core import services as core_services
 from mutualis.core.forms import add_service_errors
+from mutualis.core.panels import panels_render
 from mutualis.core.redirects import safe_next
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.core.timefmt import local_datetime
@@ -352,6 +353,8 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
         "answer_templates": AnswerTemplate.objects.only("pk", "name"),
         "linked": [t for t in related if t.linked_to_id == ticket.pk],
         "watchers": ticket.watchers.all(),
+        # What the apps above the helpdesk show beside the ticket (knowledge base, notices…).
+        "panels": panels_render("helpdesk.ticket.staff", request, ticket=ticket),
     }
     return render(request, "helpdesk/staff_ticket.html", context)
 
