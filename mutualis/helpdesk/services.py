@@ -41,6 +41,7 @@ from mutualis.helpdesk.enums import (
     Status,
     TicketType,
 )
+from mutualis.helpdesk.hooks import transition_hooks_run
 from mutualis.helpdesk.models import (
     Attachment,
     Category,
@@ -118,7 +119,7 @@ def _next_reference(year: int) -> str:
 def _log(
     ticket: Ticket, *, actor: User | None, action: str, source: str, target: str, comment: str, at: dt.datetime
 ) -> None:
-    TransitionLog.objects.create(
+    row = TransitionLog.objects.create(
         ticket=ticket,
         actor=actor,
         action=action,
@@ -127,6 +128,7 @@ def _log(
         comment=comment,
         created_at=at,
     )
+    transition_hooks_run(ticket, row)  # the vendor clocks (ola) open or close an episode
 
 
 def application_error(*, collectivity: Organisation, application: Application | ApplicationRef | None) -> str | None:
