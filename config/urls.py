@@ -13,10 +13,13 @@ urlpatterns = [
     path("gouvernance/", include("mutualis.governance.urls")),
     path("catalogue/", include("mutualis.catalog.urls")),
     path("marches/", include("mutualis.procurement.urls")),
+    path("marches/", include("mutualis.ola.urls")),  # a contract's maintenance commitments
     path("finances/", include("mutualis.finance.urls")),
     path("assistance/", include("mutualis.helpdesk.urls")),
     path("assistance/", include("mutualis.questionnaires.urls")),  # the request forms, same paths as before
+    path("connaissances/", include("mutualis.knowledge.urls")),
     path("qualite/", include("mutualis.quality.urls")),
+    path("avis/", include("mutualis.notices.urls")),
     path("", include("mutualis.identity.urls")),
     path("donnees-personnelles/", include("mutualis.privacy.urls")),
     path("api/v1/", api_urls(api)),  # a wrong method answers JSON too

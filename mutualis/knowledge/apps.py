@@ -8,3 +8,9 @@ class KnowledgeConfig(AppConfig):
     name = "mutualis.knowledge"
     label = "knowledge"
     verbose_name = _("Base de connaissances")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: panels reach models, loaded once apps are ready.
+        from mutualis.knowledge import panels
+
+        panels.register()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
+from mutualis.core.panels import panels_render
 from mutualis.core.tenancy import is_operator, require_operator_staff
 from mutualis.questionnaires import selectors, services
 from mutualis.questionnaires.forms import AnswerForm, MoveForm, QuestionForm, QuestionnaireForm, SectionForm
@@ -70,7 +71,8 @@ def fill(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("Votre demande %(ref)s est enregistrée.") % {"ref": ticket.reference})
             return redirect("helpdesk:ticket", reference=ticket.reference)
     context = _fill_context(questionnaire, answer_form)
-    return render(request, "questionnaires/fill.html", {**context, "can_submit": True})
+    panels = panels_render("questionnaires.fill", request, questionnaire=questionnaire)  # suggested articles
+    return render(request, "questionnaires/fill.html", {**context, "can_submit": True, "panels": panels})
 
 
 def _fill_context(questionnaire: Questionnaire, answer_form: AnswerForm, *, preview: bool = False) -> dict[str, Any]:

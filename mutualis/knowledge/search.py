@@ -1,0 +1,137 @@
+"""The full-text engines behind `selectors.article_search`: PostgreSQL's `french` configuration
+(stemmed: « imprimantes » finds « imprimante ») over `Article.search_vector`, or SQLite's FTS5
+table `knowledge_article_fts` (accents folded; no stemming, so a word's plural `s`/`x` is dropped
+and every word is matched as a prefix). The services keep the index in step with each write."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import F, QuerySet
+
+from mutualis.knowledge.models import Article
+from mutualis.lib.markup import markdown_text
+
+FTS_TABLE = "knowledge_article_fts"
+MAX_WORDS = 12
+WORD = re.compile(r"\w+")
+
+
+def words_of(text: str) -> list[str]:
+    """The words a search is made of: two characters or more, each once, at most `MAX_WORDS`."""
+    found: list[str] = []
+    for word in WORD.findall((text or "").lower()):
+        if len(word) >= 2 and word not in found:
+            found.append(word)
+            if len(found) == MAX_WORDS:
+                break
+    return found
+
+
+def _folded(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def _stem(word: str) -> str:
+    """A plural's `s` or `x` dropped: matched as a prefix, « imprimantes » finds « imprimante »."""
+    return word[:-1] if len(word) > 3 and word[-1] in "sx" else word
+
+
+def index_articles(articles: Iterable[Article]) -> None:
+    """Write the articles' current title and text into the engine's index."""
+    items = list(articles)
+    if not items:
+        return
+    if connection.vendor == "postgresql":
+        Article.objects.filter(pk__in=[a.pk for a in items]).update(
+            search_vector=SearchVector("title", weight="A", config="french")
+            + SearchVector("body", weight="B", config="french")
+        )
+    elif connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(a.pk,) for a in items])  # noqa: S608
+            cursor.executemany(
+                f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",  # noqa: S608
+                [(a.pk, a.title, a.body) for a in items],
+            )
+
+
+def unindex_articles(ids: Sequence[int]) -> None:
+    if connection.vendor == "sqlite" and ids:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(pk,) for pk in ids])  # noqa: S608
+
+
+def _fts5_match(words: Sequence[str]) -> str:
+    """Any of the words, each a quoted prefix (the words are \\w+ only, so nothing else reaches
+    FTS5's query syntax); a trailing plural mark is dropped so the singular matches too."""
+    terms = []
+    for word in words:
+        terms.append(f'"{_stem(_folded(word))}"*')
+    return " OR ".join(terms)
+
+
+def _postgresql_query(words: Sequence[str]) -> SearchQuery:
+    # Any of the words, each stemmed by the French configuration and matched as a prefix
+    # (an agent is still typing the last one); ranking puts the articles with most words first.
+    return SearchQuery(" | ".join(f"{word}:*" for word in words), config="french", search_type="raw")
+
+
+def ranked_ids(scope: QuerySet[Article], text: str, *, limit: int) -> list[int]:
+    """The ids of the articles of `scope` matching `text`, best first, at most `limit`."""
+    words = words_of(text)
+    if not words:
+        return []
+    if connection.vendor == "postgresql":
+        query = _postgresql_query(words)
+        return list(
+            scope.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+    if connection.vendor == "sqlite":
+        visible_sql, visible_params = scope.order_by().values("pk").query.sql_with_params()
+        sql = (
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({visible_sql})"  # noqa: S608
+            f" ORDER BY bm25({FTS_TABLE}, 4.0, 1.0), rowid LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [_fts5_match(words), *visible_params, limit])
+            return [row[0] for row in cursor.fetchall()]
+    raise NotImplementedError(f"no full-text search for {connection.vendor}")
+
+
+def snippet(body: str, text: str, *, width: int = 180) -> str:
+    """An extract of the article's text around the first word searched, as HTML with the words
+    found in <mark> (each piece escaped: the text is the author's)."""
+    plain = " ".join(markdown_text(body).split())
+    stems = [_stem(_folded(word)) for word in words_of(text)]
+    folded = _folded(plain.lower())
+    if len(folded) != len(plain):  # a character whose folding changes the length: no folding
+        folded = plain.lower()
+    start = min((i for i in (folded.find(s) for s in stems) if i >= 0), default=0)
+    begin = max(0, start - width // 3)
+    if begin:
+        space = plain.find(" ", begin)
+        begin = space + 1 if 0 <= space < start else begin
+    end = min(len(plain), begin + width)
+    pieces: list[str] = []
+    last = begin
+    if stems:
+        pattern = re.compile("|".join(re.escape(s) for s in sorted(stems, key=len, reverse=True)))
+        for match in pattern.finditer(folded, begin, end):
+            pieces += [
+                html.escape(plain[last : match.start()]),
+                "<mark>",
+                html.escape(plain[match.start() : match.end()]),
+                "</mark>",
+            ]
+            last = match.end()
+    pieces.append(html.escape(plain[last:end]))
+    return ("… " if begin else "") + "".join(pieces) + (" …" if end < len(plain) else "")
