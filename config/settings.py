@@ -255,6 +255,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mutualis.members.context_processors.platform",
+                "mutualis.notices.context_processors.banner",
             ],
         },
     }
