@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict, cast
 
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from mutualis.accounts.models import User
 from mutualis.catalog.models import Application
 from mutualis.core.tenancy import is_operator, require_operator_admin
 from mutualis.helpdesk.enums import OPEN_STATUSES, Status
-from mutualis.helpdesk.models import Followup, InboundMail, InboundOutcome, Ticket
+from mutualis.helpdesk.models import Followup, InboundMail, InboundOutcome, SlaEvent, Ticket
 from mutualis.members.models import Organisation
 
 
@@ -44,6 +44,8 @@ def followups_for(*, actor: User, ticket: Ticket) -> QuerySet[Followup]:
 
 QUEUE_VIEWS = ("all", "mine", "my_group", "unassigned", "at_risk", "breached", "open")
 PERIOD_FILTERS = ("opened", "solved", "backlog")
+# A ticket due within this many hours is "threatened" (délai menacé), as is one warned at 75 %.
+AT_RISK_HOURS = 4
 
 
 def month_bounds(value: str | None) -> tuple[dt.datetime, dt.datetime] | None:
@@ -74,7 +76,7 @@ def period_filters(query: Any) -> PeriodFilters:
     return cast(PeriodFilters, {name: query[name] for name in PERIOD_FILTERS if month_bounds(query.get(name))})
 
 
-def ticket_queue(
+def queue_filter(
     *,
     actor: User,
     view: str = "open",
@@ -88,53 +90,74 @@ def ticket_queue(
     opened: str | None = None,
     solved: str | None = None,
     backlog: str | None = None,
-) -> QuerySet[Ticket]:
-    """The staff queue and saved views; members get the same filters over what they may see.
-    `opened`, `solved` ('YYYY-MM' or 'YYYY-MM..YYYY-MM'): opened or solved in those months;
-    `backlog` ('YYYY-MM'): opened before the month's end and not solved by it (the indicators'
-    definitions, docs/indicators.md)."""
-    qs = Ticket.objects.visible_to(actor).select_related(
-        "collectivity", "application", "group", "technician", "requester"
-    )
+) -> Q:
+    """The condition behind a queue view and its filters, as one Q: the queue lists the tickets
+    it matches and queue_counts counts several of them in one query."""
     now = now or timezone.now()
+    q = Q()
     if view == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        q &= Q(status__in=OPEN_STATUSES)
     elif view == "mine":
-        qs = qs.filter(status__in=OPEN_STATUSES, technician=actor)
+        q &= Q(status__in=OPEN_STATUSES, technician=actor)
     elif view == "my_group":
-        qs = qs.filter(status__in=OPEN_STATUSES, group_id=actor.service_id)
+        q &= Q(status__in=OPEN_STATUSES, group_id=actor.service_id)
     elif view == "unassigned":
-        qs = qs.filter(status__in=OPEN_STATUSES, technician__isnull=True)
+        q &= Q(status__in=OPEN_STATUSES, technician__isnull=True)
     elif view == "at_risk":
-        # Open, not yet breached, due within the next 4 hours or already warned at 75 %.
-        qs = (
-            qs.filter(status__in=OPEN_STATUSES, ttr_breached=False)
-            .filter(Q(ttr_due_at__lte=now + dt.timedelta(hours=4)) | Q(sla_events__percent__gte=75))
-            .distinct()
+        # Open, not yet breached, due within the next 4 hours or already warned at 75 % (an
+        # EXISTS rather than a join, so a ticket warned twice is one row and one count).
+        warned = SlaEvent.objects.filter(ticket=OuterRef("pk"), percent__gte=75)
+        q &= Q(status__in=OPEN_STATUSES, ttr_breached=False) & (
+            Q(ttr_due_at__lte=now + dt.timedelta(hours=AT_RISK_HOURS)) | Q(Exists(warned))
         )
     elif view == "breached":
-        qs = qs.filter(Q(tto_breached=True) | Q(ttr_breached=True), status__in=OPEN_STATUSES)
+        q &= (Q(tto_breached=True) | Q(ttr_breached=True)) & Q(status__in=OPEN_STATUSES)
     # The slug becomes the row's id through a scalar subquery (evaluated once), not a join: the
     # database then reads the (collectivity|application, queue order) indexes in order.
     if collectivity:
-        qs = qs.filter(collectivity_id=Subquery(Organisation.objects.filter(slug=collectivity).values("pk")[:1]))
+        q &= Q(collectivity_id=Subquery(Organisation.objects.filter(slug=collectivity).values("pk")[:1]))
     if application:
-        qs = qs.filter(application_id=Subquery(Application.objects.filter(slug=application).values("pk")[:1]))
+        q &= Q(application_id=Subquery(Application.objects.filter(slug=application).values("pk")[:1]))
     if priority:
-        qs = qs.filter(priority=priority)
+        q &= Q(priority=priority)
     if status and status in Status.values:
-        qs = qs.filter(status=status)
+        q &= Q(status=status)
     if ticket_type:
-        qs = qs.filter(ticket_type=ticket_type)
+        q &= Q(ticket_type=ticket_type)
     if search:
-        qs = qs.filter(Q(reference__icontains=search) | Q(title__icontains=search))
+        q &= Q(reference__icontains=search) | Q(title__icontains=search)
     if bounds := month_bounds(opened):
-        qs = qs.filter(opened_at__gte=bounds[0], opened_at__lt=bounds[1])
+        q &= Q(opened_at__gte=bounds[0], opened_at__lt=bounds[1])
     if bounds := month_bounds(solved):
-        qs = qs.filter(solved_at__gte=bounds[0], solved_at__lt=bounds[1])
+        q &= Q(solved_at__gte=bounds[0], solved_at__lt=bounds[1])
     if bounds := month_bounds(backlog):
-        qs = qs.filter(Q(solved_at__isnull=True) | Q(solved_at__gte=bounds[1]), opened_at__lt=bounds[1])
-    return qs.order_by("-priority", "ttr_due_at", "-opened_at", "-id")
+        q &= (Q(solved_at__isnull=True) | Q(solved_at__gte=bounds[1])) & Q(opened_at__lt=bounds[1])
+    return q
+
+
+def ticket_queue(*, actor: User, **filters: Any) -> QuerySet[Ticket]:
+    """The staff queue and saved views; members get the same filters over what they may see.
+    `opened`, `solved` ('YYYY-MM' or 'YYYY-MM..YYYY-MM'): opened or solved in those months;
+    `backlog` ('YYYY-MM'): opened before the month's end and not solved by it (the indicators'
+    definitions, docs/indicators.md). The filters are queue_filter's."""
+    qs = Ticket.objects.visible_to(actor).select_related(
+        "collectivity", "application", "group", "technician", "requester"
+    )
+    return qs.filter(queue_filter(actor=actor, **filters)).order_by("-priority", "ttr_due_at", "-opened_at", "-id")
+
+
+def queue_counts(*, actor: User, views: dict[str, Q]) -> dict[str, int]:
+    """How many tickets each view lists, in one grouped query whatever the number of views and
+    tickets. Only over open tickets (the partial indexes on the open statuses): every view
+    counted here lists open tickets only, so its count is exactly its number of rows."""
+    if not views:
+        return {}
+    counts = (
+        Ticket.objects.visible_to(actor)
+        .filter(status__in=OPEN_STATUSES)
+        .aggregate(**{key: Count("pk", filter=q) for key, q in views.items()})
+    )
+    return {key: int(value or 0) for key, value in counts.items()}
 
 
 def inbound_refused_list(*, user: User) -> QuerySet[Any]:

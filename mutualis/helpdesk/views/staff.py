@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.models import User
 from mutualis.accounts.requests import signed_in
 from mutualis.catalog.models import Application
 from mutualis.core import services as core_services
@@ -46,6 +47,7 @@ from mutualis.helpdesk.forms_tickets import (
     TransitionForm,
 )
 from mutualis.helpdesk.models import AnswerTemplate, SavedView, Ticket
+from mutualis.helpdesk.sla_display import SlaReader, priority_label
 from mutualis.helpdesk.views.shared import (
     errors_of,
     paginate,
@@ -71,8 +73,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
     filters = form.cleaned_data if form.is_valid() else {}
     view = filters.get("view") or "open"
+    now = timezone.now()
+    actor = signed_in(request)
     tickets = selectors.ticket_queue(
-        actor=signed_in(request),
+        actor=actor,
         view=view,
         collectivity=filters.get("collectivity") or None,
         application=filters.get("application") or None,
@@ -80,37 +84,96 @@ def queue(request: HttpRequest) -> HttpResponse:
         status=filters.get("status") or None,
         ticket_type=filters.get("ticket_type") or None,
         search=(filters.get("search") or "").strip() or None,
+        now=now,
         **selectors.period_filters(request.GET),
     )
     tickets = tickets.select_related(None).select_related(*QUEUE_RELATED).only(*QUEUE_COLUMNS)
     query = query_without_page(request)
     page = paginate(request, tickets)
-    now = timezone.now()
+    saved_views = list(SavedView.objects.filter(owner=actor))
+    views, saved = queue_views(actor, saved_views, query, now)
     context = {
         "form": form,
         "view": view,
-        "views": [(key, label, f"?view={key}") for key, label in VIEW_LABELS.items()],
+        "views": views,
         "page": page,
         "rows": queue_rows(page, now),
         "labels": {"blocking": _("bloquant")},
         "query": query,
-        "saved_views": SavedView.objects.filter(owner=signed_in(request)),
+        "saved_views": saved,
         "saved_view_form": SavedViewForm(initial={"query": query}),
         "bulk_form": BulkForm(),
-        "can_write": not signed_in(request).is_read_only,
+        "can_write": not actor.is_read_only,
         "now": now,
     }
     return render(request, "helpdesk/queue.html", context)
 
 
-STATUS_CLASSES = {Status.CLOSED: "ok", Status.SOLVED: "ok", Status.PENDING: "warn"}
+# The side list: the selector's views, and the open tickets waiting on someone else (a status
+# filter over the open view). Every one but « tous » is counted (selectors.queue_counts).
+SIDE_VIEWS = ("open", "mine", "my_group", "unassigned", "at_risk", "breached", "pending", "all")
+
+
+def _saved_filters(query: str) -> dict[str, Any]:
+    """A saved view's query string as the selector's filters, without the form (whose choices
+    would cost two queries per saved view): unknown values are dropped as the form drops them."""
+    data = QueryDict(query)
+    view = data.get("view") or "open"
+    priority = data.get("priority", "")
+    return {
+        "view": view if view in selectors.QUEUE_VIEWS else "open",
+        "collectivity": data.get("collectivity") or None,
+        "application": data.get("application") or None,
+        "priority": int(priority) if priority in {"1", "2", "3", "4", "5", "6"} else None,
+        "status": data.get("status") or None,
+        "ticket_type": data.get("ticket_type") or None,
+        "search": (data.get("search") or "").strip()[:100] or None,
+        **selectors.period_filters(data),
+    }
+
+
+def queue_views(
+    actor: User, saved_views: list[SavedView], query: str, now: dt.datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The side list's views and saved views with their counts, in one query. « tous » and a
+    saved view over every status are not counted: they reach closed tickets, and counting a
+    million of them on each page is what the capped paginator avoids."""
+    params = QueryDict(query)
+    current_view = params.get("view") or "open"
+    extra = {key for key, value in params.items() if value and key != "view"}
+    conditions: dict[str, Q] = {}
+    builtin: list[dict[str, Any]] = []
+    for key in SIDE_VIEWS:
+        if key == "pending":
+            filters: dict[str, Any] = {"view": "open", "status": Status.PENDING}
+            href, label = f"?view=open&status={Status.PENDING}", _("en attente")
+            current = current_view == "open" and extra == {"status"} and params.get("status") == Status.PENDING
+        else:
+            filters, href, label = {"view": key}, f"?view={key}", str(VIEW_LABELS[key])
+            current = current_view == key and not extra
+        if key != "all":
+            conditions[key] = selectors.queue_filter(actor=actor, now=now, **filters)
+        builtin.append({"key": key, "label": label, "href": href, "current": current})
+    saved: list[dict[str, Any]] = []
+    for view in saved_views:
+        filters = _saved_filters(view.query)
+        if filters["view"] != "all":
+            conditions[f"saved-{view.pk}"] = selectors.queue_filter(actor=actor, now=now, **filters)
+        saved.append({"view": view, "key": f"saved-{view.pk}", "current": bool(query) and query == view.query})
+    counts = selectors.queue_counts(actor=actor, views=conditions)
+    for entry in builtin + saved:
+        entry["count"] = counts.get(entry["key"])
+    return builtin, saved
+
+
 # What a queue row shows (queue_rows): reading only these columns, rather than every column of
 # the ticket (its description may be long) and of five related rows, halves the page's query.
 QUEUE_RELATED = ("collectivity", "application", "group", "technician")
 QUEUE_COLUMNS = (
     *QUEUE_RELATED,
     "reference", "title", "blocking", "priority", "status", "opened_at", "ttr_due_at", "ttr_breached",
-    "tto_breached", "collectivity__name", "collectivity__short_name", "application__name", "group__name",
+    "tto_breached", "ttr_budget_s", "pending_since", "calendar_id",
+    "collectivity__name", "collectivity__short_name", "application__name", "group__name",
     "technician__first_name", "technician__last_name", "technician__username",
 )  # fmt: skip
 
@@ -118,15 +181,11 @@ QUEUE_COLUMNS = (
 def queue_rows(page: Any, now: dt.datetime) -> list[dict[str, Any]]:
     """What each row of the queue shows, computed here rather than by template logic per row."""
     url = reverse("helpdesk:ticket", args=["REF"]).removesuffix("REF/")
-    breached, overdue = _("dépassé"), _("échu")
+    reader = SlaReader(now)
     rows = []
     for ticket in page:
         technician, group = ticket.technician, ticket.group
-        late = ""
-        if ticket.ttr_breached or ticket.tto_breached:
-            late = breached
-        elif ticket.is_open and ticket.ttr_due_at and ticket.ttr_due_at < now:
-            late = overdue
+        state = reader.state(ticket)
         rows.append(
             {
                 "ticket": ticket,
@@ -134,6 +193,7 @@ def queue_rows(page: Any, now: dt.datetime) -> list[dict[str, Any]]:
                 "select_label": _("Sélectionner %(ref)s") % {"ref": ticket.reference},
                 "collectivity": ticket.collectivity.label,
                 "application": ticket.application.name if ticket.application else "—",
+                "priority": priority_label(ticket.priority),
                 "status": ticket.get_status_display(),
                 "status_class": STATUS_CLASSES.get(ticket.status, "info"),
                 "assignee": format_html(
@@ -145,10 +205,13 @@ def queue_rows(page: Any, now: dt.datetime) -> list[dict[str, Any]]:
                 ),
                 "opened": local_datetime(ticket.opened_at),
                 "due": local_datetime(ticket.ttr_due_at, empty="—"),
-                "late": late,
+                "sla": state,
             }
         )
     return rows
+
+
+STATUS_CLASSES = {Status.CLOSED: "ok", Status.SOLVED: "ok", Status.PENDING: "warn"}
 
 
 @login_required
