@@ -298,7 +298,7 @@ def _event(notice: Notice, url: str) -> ical.Event:
         stamp=notice.updated_at,
         start=notice.starts_at,
         end=notice.ended_at if notice.ended_at and notice.ended_at > notice.starts_at else notice.planned_end_at,
-        summary=f"[{notice.get_kind_display()}] {notice.title}",
+        summary=f"[{notice.get_kind_display().capitalize()}] {notice.title}",
         description="\n".join(lines),
         status="CANCELLED" if notice.state == State.CANCELLED else "CONFIRMED",
         url=url,

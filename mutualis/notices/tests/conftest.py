@@ -29,9 +29,7 @@ def catalogue(world: World) -> Catalogue:
     finance = f.ApplicationFactory.create(slug="finances", name="Finances")
     f.SubscriptionFactory.create(collectivity=world.member_a, application=mail, status=SubscriptionStatus.PRODUCTION)
     f.SubscriptionFactory.create(collectivity=world.member_b, application=mail, status=SubscriptionStatus.WITHDRAWN)
-    f.SubscriptionFactory.create(
-        collectivity=world.member_b, application=finance, status=SubscriptionStatus.DEPLOYING
-    )
+    f.SubscriptionFactory.create(collectivity=world.member_b, application=finance, status=SubscriptionStatus.DEPLOYING)
     f.ContactFactory.create(organisation=world.member_a, full_name="Dana DSI", email="dsi@alpha.test")
     f.ContactFactory.create(organisation=world.member_a, full_name="Gus DGS", email="dgs@alpha.test")
     f.ContactFactory.create(organisation=world.member_b, full_name="Bea DSI", email="dsi@bravo.test")
