@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from mutualis.accounts.models import User
 from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
+from mutualis.core.panels import panels_render
 from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
 from mutualis.lib.periods import year_in_range
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
@@ -153,6 +154,7 @@ def contract_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_write": can_write,
             "renewal_form": RenewalForm(initial={"decided_on": timezone.localdate()}) if can_write else None,
             "lot_form": LotForm() if can_write else None,
+            "panels": panels_render("procurement.contract", request, contract=contract),
         },
     )
 
