@@ -5,12 +5,14 @@ answer) and without logging in."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
 from mutualis.core.mail import absolute_url
+from mutualis.helpdesk.enums import Status
 from mutualis.helpdesk.models import Ticket
 
 SALT = "mutualis.helpdesk.survey"
@@ -47,3 +49,16 @@ def survey_ticket(token: str) -> Ticket:
         return Ticket.objects.select_related("collectivity").get(reference=reference)
     except Ticket.DoesNotExist:
         raise SurveyLinkError("unknown") from None
+
+
+def survey_open_to(ticket: Ticket, user: Any, now: dt.datetime) -> bool:
+    """Whether `user` may answer the ticket's survey from its page: the requester, once the ticket
+    is closed, not yet answered, within the days the closure mail's link stays valid."""
+    return (
+        ticket.status == Status.CLOSED
+        and ticket.requester_id is not None
+        and ticket.requester_id == getattr(user, "pk", None)
+        and ticket.satisfaction_at is None
+        and ticket.closed_at is not None
+        and now - ticket.closed_at <= dt.timedelta(days=settings.HELPDESK_SURVEY_DAYS)
+    )

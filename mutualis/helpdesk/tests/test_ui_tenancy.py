@@ -32,6 +32,8 @@ TABLE = """
 index              GET   /assistance/                               200 200 200 200 200     ·   ·   ·   ·   ·
 ticket             GET   /assistance/tickets/{ref}/                 200 200 200 200 200   200 200 404 404 404
 followup           POST  /assistance/tickets/{ref}/suivi/           302 302 302 302 403   302 302 404 404 404
+live               GET   /assistance/tickets/{ref}/direct/          200 200 200 200 200   200 200 404 404 404
+satisfaction       POST  /assistance/tickets/{closed}/satisfaction/ 403 403 403 302 403   403 403 404 404 404
 reopen             POST  /assistance/tickets/{closed}/statut/       302 302 302 302 403   302 302 404 404 404
 attach             POST  /assistance/tickets/{ref}/pieces-jointes/  302 302 302 302 403   302 302 404 404 404
 attachment         GET   /assistance/tickets/{ref}/pieces-jointes/{att}/ 200 200 200 200 200   200 200 404 404 404
@@ -131,6 +133,7 @@ def _payload(row: Row, side: Side, world: Any) -> dict[str, Any]:
     return {
         "followup": {"body": "Un message", "attachments": [SimpleUploadedFile("a.txt", b"x")]},
         "reopen": {"action": "reopen"},
+        "satisfaction": {"rating": 4, "comment": "Rapide"},
         "attach": {"attachments": [SimpleUploadedFile("b.txt", b"y")]},
         "linked request": {"title": "Ça recommence", "description": "Encore"},
         "assign": {"technician": world.staff.pk},

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,7 +23,7 @@ from mutualis.catalog.models import Application
 from mutualis.core.forms import add_service_errors
 from mutualis.core.panels import panels_render
 from mutualis.core.tenancy import is_operator, may_write, require_writer
-from mutualis.helpdesk import selectors, services
+from mutualis.helpdesk import selectors, services, timeline
 from mutualis.helpdesk.enums import Action, Actor, Status, allowed_actions
 from mutualis.helpdesk.forms_tickets import (
     AttachmentForm,
@@ -32,9 +32,12 @@ from mutualis.helpdesk.forms_tickets import (
     MemberFilterForm,
     RefuseForm,
 )
+from mutualis.helpdesk.member_list import member_rows, member_status_counts
 from mutualis.helpdesk.models import Attachment, Ticket
+from mutualis.helpdesk.survey import survey_open_to
 from mutualis.helpdesk.views import staff
 from mutualis.helpdesk.views.shared import paginate, query_without_page, report, ticket_url
+from mutualis.helpdesk.views.survey import SurveyForm
 
 
 # -- "Mes demandes" and the queue ---------------------------------------------------------------
@@ -55,9 +58,13 @@ def ticket_index(request: HttpRequest) -> HttpResponse:
         ticket_type=filters.get("ticket_type") or None,
         **selectors.period_filters(request.GET),
     ).order_by("-opened_at", "-id")
+    page = paginate(request, tickets)
     context = {
         "form": form,
-        "page": paginate(request, tickets),
+        "page": page,
+        "rows": member_rows(page, timezone.now()),
+        "counts": member_status_counts(actor=user),
+        "current_status": filters.get("status") or "",
         "query": query_without_page(request),
         "whole_collectivity": user.role in {"member_manager", "elected"},
         "can_write": may_write(request.user),
@@ -66,18 +73,6 @@ def ticket_index(request: HttpRequest) -> HttpResponse:
 
 
 # -- one ticket ---------------------------------------------------------------------------------
-def member_timeline(ticket: Ticket, followups: Any) -> list[dict[str, Any]]:
-    """Public followups (with their attachments), loose attachments and status changes, by date."""
-    entries: list[dict[str, Any]] = [{"kind": "followup", "at": f.created_at, "item": f} for f in followups]
-    entries += [
-        {"kind": "transition", "at": t.created_at, "item": t} for t in ticket.transitions.select_related("actor")
-    ]
-    entries += [
-        {"kind": "attachment", "at": a.created_at, "item": a} for a in ticket.attachments.filter(followup__isnull=True)
-    ]
-    return sorted(entries, key=lambda e: (e["at"], e["kind"]))
-
-
 def _requester_actions(request: HttpRequest, ticket: Ticket) -> list[str]:
     if not may_write(request.user):
         return []
@@ -97,10 +92,13 @@ def member_ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> Ht
     now = timezone.now()
     actions = _requester_actions(request, ticket)
     can_write = may_write(request.user)
-    followups = list(selectors.followups_for(actor=signed_in(request), ticket=ticket))
+    user = signed_in(request)
+    survey_form = forms.get("survey_form")
     context = {
         "ticket": ticket,
-        "timeline": member_timeline(ticket, followups),
+        "timeline": timeline.ticket_timeline(actor=user, ticket=ticket),
+        "activity": timeline.latest_activity(actor=user, ticket=ticket),
+        "survey_form": survey_form or (SurveyForm() if survey_open_to(ticket, user, now) else None),
         "can_write": can_write,
         "can_accept": Action.ACCEPT in actions,
         "can_refuse": Action.REFUSE in actions,
@@ -122,6 +120,51 @@ def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     if is_operator(request.user):
         return staff.ticket_page(request, ticket)
     return member_ticket_page(request, ticket)
+
+
+@login_required
+def ticket_live(request: HttpRequest, reference: str) -> HttpResponse:
+    """What the ticket page polls every 10 s: whether someone else acted since the page's stamp
+    (`since`), and for operator staff who else has the ticket open (the poll marks the reader
+    present)."""
+    user = signed_in(request)
+    ticket = selectors.ticket_get(actor=user, reference=reference)
+    activity = timeline.latest_activity(actor=user, ticket=ticket)
+    others = timeline.presence_touch(actor=user, ticket=ticket)
+    context = {
+        "ticket": ticket,
+        "activity": activity,
+        "changed": activity.stamp != request.GET.get("since", activity.stamp) and activity.actor_id != user.pk,
+        "others": others if user.is_operator else [],
+    }
+    return render(request, "helpdesk/includes/_ticket_live.html", context)
+
+
+@login_required
+@require_POST
+def satisfaction_create(request: HttpRequest, reference: str) -> HttpResponse:
+    """The requester answers the satisfaction survey from the closed ticket's page: the mail
+    link's form and service (services.satisfaction_record), answered once."""
+    user = signed_in(request)
+    ticket = selectors.ticket_get(actor=user, reference=reference)
+    require_writer(request.user)
+    if ticket.requester_id != user.pk:  # the requester's opinion, nobody else's
+        raise PermissionDenied
+    if not survey_open_to(ticket, user, timezone.now()):
+        messages.error(request, _("L'enquête de satisfaction n'est pas ouverte pour cette demande."))
+        return redirect(ticket_url(ticket))
+    form = SurveyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.satisfaction_record(
+                ticket=ticket, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as error:
+            report(request, error)
+            return redirect(ticket_url(ticket))
+        messages.success(request, _("Merci pour votre avis."))
+        return redirect(ticket_url(ticket))
+    return member_ticket_page(request, ticket, survey_form=form)
 
 
 def _page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:

@@ -31,7 +31,7 @@ from mutualis.core.panels import panels_render
 from mutualis.core.redirects import safe_next
 from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.core.timefmt import local_datetime
-from mutualis.helpdesk import selectors, services, sla
+from mutualis.helpdesk import selectors, services, sla, timeline
 from mutualis.helpdesk.enums import Actor, Clock, Status, allowed_actions
 from mutualis.helpdesk.forms_tickets import (
     VIEW_LABELS,
@@ -334,56 +334,80 @@ def clock_elapsed(ticket: Ticket, table: OffsetTable, clock: str, now: dt.dateti
     return max(0, end - opened - waiting)
 
 
-def clocks(ticket: Ticket, table: OffsetTable, now: dt.datetime) -> list[dict[str, Any]]:
-    """The two service-level clocks as the page shows them."""
+def hours(seconds: int) -> str:
+    """Business time as the bars say it: "3 h 20", "8 h", "45 min"."""
+    hours_, rest = divmod(max(0, int(seconds)), 3600)
+    minutes = rest // 60
+    if not hours_:
+        return f"{minutes} min"
+    return f"{hours_} h {minutes:02d}" if minutes else f"{hours_} h"
+
+
+DEFAULT_LEVELS = (50, 75, 100)
+
+
+def clock_state(percent: int, levels: Any) -> tuple[str, int]:
+    """The bar's colour and the escalation threshold reached: the same percentages at which
+    services.sla_escalate tells the group (the policy's escalation_percents, 50/75/100 by default).
+    The first threshold reached shows as "notice", the later ones below 100 as "warn"."""
+    reached = [level for level in sorted(levels) if percent >= level]
+    if not reached:
+        return "ok", 0
+    if reached[-1] >= 100:
+        return "breached", reached[-1]
+    return ("notice" if len(reached) == 1 else "warn"), reached[-1]
+
+
+def clocks(ticket: Ticket, table: OffsetTable, now: dt.datetime, levels: Any = DEFAULT_LEVELS) -> list[dict[str, Any]]:
+    """The two service-level clocks as the page shows them: business time elapsed and left from the
+    ticket's stored offsets, the threshold reached, and the sentence saying it."""
     result: list[dict[str, Any]] = []
     for clock, budget, due, breached, stopped_at in (
         (Clock.TTO, ticket.tto_budget_s, ticket.tto_due_at, ticket.tto_breached, ticket.taken_at),
         (Clock.TTR, ticket.ttr_budget_s, ticket.ttr_due_at, ticket.ttr_breached, ticket.solved_at),
     ):
         if not budget:
-            result.append({"label": Clock(clock).label, "budget": None})
+            result.append({"key": clock, "label": Clock(clock).label, "budget": None})
             continue
         elapsed = clock_elapsed(ticket, table, clock, now)
         percent = round(100 * elapsed / budget)
         paused = clock == Clock.TTR and ticket.pending_since is not None and stopped_at is None
+        over = breached or percent >= 100
+        state, reached = clock_state(percent, levels)
+        if over:
+            state = "breached"
+        words = {"e": hours(elapsed), "b": hours(budget), "l": hours(budget - elapsed), "o": hours(elapsed - budget)}
+        if elapsed > budget:
+            text = _("%(e)s ouvrées écoulées sur %(b)s — dépassé de %(o)s") % words
+        elif stopped_at is not None:
+            text = _("%(e)s ouvrées écoulées sur %(b)s") % words
+        else:
+            text = _("%(e)s ouvrées écoulées sur %(b)s — reste %(l)s") % words
         result.append(
             {
+                "key": clock,
                 "label": Clock(clock).label,
                 "budget": duration(budget),
                 "elapsed": duration(elapsed),
+                "elapsed_s": elapsed,
+                "left_s": max(0, budget - elapsed),
+                "text": text,
                 "percent": percent,
                 "bar": min(percent, 100),
+                "reached": reached,
                 "due": due,
                 "breached": breached or (stopped_at is None and percent >= 100),
                 "stopped": stopped_at,
                 "paused": paused,
-                "state": "breached" if breached or percent >= 100 else "warn" if percent >= 75 else "ok",
+                "state": state,
             }
         )
     return result
 
 
-def staff_timeline(ticket: Ticket, followups: Any, merged: Any = None) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = [{"kind": "followup", "at": f.created_at, "item": f} for f in followups]
-    entries += [
-        {"kind": "transition", "at": t.created_at, "item": t} for t in ticket.transitions.select_related("actor")
-    ]
-    entries += [{"kind": "task", "at": t.created_at, "item": t} for t in ticket.tasks.select_related("author")]
-    entries += [
-        {"kind": "attachment", "at": a.created_at, "item": a}
-        for a in ticket.attachments.filter(followup__isnull=True).select_related("uploaded_by")
-    ]
-    if merged is None:
-        merged = ticket.merged.only("reference", "title", "closed_at", "updated_at", "merged_into_id")
-    entries += [{"kind": "merged", "at": t.closed_at or t.updated_at, "item": t} for t in merged]
-    return sorted(entries, key=lambda e: (e["at"], e["kind"]))
-
-
 def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpResponse:
     _staff(request)
     now = timezone.now()
-    followups = list(selectors.followups_for(actor=signed_in(request), ticket=ticket))
     # The duplicates merged into this ticket and the requests following it up, in one query.
     related = list(
         Ticket.objects.visible_to(request.user)
@@ -391,17 +415,24 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
         .only("reference", "title", "status", "closed_at", "updated_at", "merged_into_id", "linked_to_id")
         .order_by("-opened_at", "-id")
     )
-    timeline = staff_timeline(ticket, followups, [t for t in related if t.merged_into_id == ticket.pk])
+    user = signed_in(request)
+    entries = timeline.ticket_timeline(
+        actor=user, ticket=ticket, merged=[t for t in related if t.merged_into_id == ticket.pk]
+    )
     actions = allowed_actions(ticket.status, Actor.STAFF)
-    tasks = [e["item"] for e in timeline if e["kind"] == "task"]
+    tasks = [e.item for e in entries if e.kind == "task"]
     # The policy and calendar from the cached configuration (a policy no longer active is read).
     calendar = sla.sla_calendar(ticket.calendar_id)
+    # The thresholds the escalation job uses (services.sla_escalate reads the same policy row).
+    levels = ticket.policy.levels() if ticket.policy is not None else DEFAULT_LEVELS
     context = {
         "ticket": ticket,
         "sla_policy": sla.sla_policy(ticket.policy_id) or (ticket.policy if ticket.policy_id else None),
         "sla_calendar": calendar,
-        "timeline": timeline,
-        "clocks": clocks(ticket, calendar.offsets(), now),
+        "timeline": entries,
+        "activity": timeline.latest_activity(actor=user, ticket=ticket),
+        "others": timeline.presence_touch(actor=user, ticket=ticket),
+        "clocks": clocks(ticket, calendar.offsets(), now, levels),
         "time_spent": duration(sum(t.duration_seconds for t in tasks)),
         "can_write": not signed_in(request).is_read_only,
         "actions": actions,
