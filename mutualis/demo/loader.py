@@ -32,6 +32,7 @@ from mutualis.core.models import AuditAction
 from mutualis.demo import finance as finance_demo
 from mutualis.demo import helpdesk as helpdesk_demo
 from mutualis.demo import identity as identity_demo
+from mutualis.demo import notices as notices_demo
 from mutualis.demo import procurement as procurement_demo
 from mutualis.demo import questionnaires as questionnaires_demo
 from mutualis.demo.errors import DemoFileError
@@ -177,6 +178,7 @@ class _Loader:
         self.load_identity()
         self.load_helpdesk()
         self.load_questionnaires()
+        self.load_notices()
 
     # -- members -------------------------------------------------------------------------
     def load_organisations(self) -> None:
@@ -429,6 +431,10 @@ class _Loader:
     # -- questionnaires (the request forms; after the helpdesk's categories) ---------------
     def load_questionnaires(self) -> None:
         questionnaires_demo.load_questionnaires(self.data)
+
+    # -- notices (after the accounts and the helpdesk: they link demo tickets) -------------
+    def load_notices(self) -> None:
+        notices_demo.load_notices()
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:
