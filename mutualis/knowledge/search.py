@@ -19,14 +19,28 @@ from mutualis.lib.markup import markdown_text
 
 FTS_TABLE = "knowledge_article_fts"
 MAX_WORDS = 12
+# A word is matched as a prefix (the agent may still be typing it) from this length: « pa »
+# would match half the base.
+PREFIX_FROM = 3
 WORD = re.compile(r"\w+")
+# Words too common to tell articles apart. PostgreSQL's french configuration drops its own list;
+# FTS5 has none, and a suggestion query joins the words with OR, so « de » would match them all.
+STOP_WORDS = frozenset({
+    "au", "aux", "avec", "ce", "ces", "cette", "dans", "de", "des", "du", "elle", "en", "est", "et",
+    "il", "ils", "je", "la", "le", "les", "leur", "lui", "ma", "mais", "me", "mes", "moi", "mon",
+    "ne", "nos", "notre", "nous", "on", "ou", "par", "pas", "plus", "pour", "qu", "que", "qui", "sa",
+    "se", "ses", "son", "sur", "ta", "te", "tes", "toi", "ton", "tu", "un", "une", "vos", "votre",
+    "vous", "été", "être", "avoir", "ai", "as", "avons", "avez", "ont", "suis", "es", "sommes",
+    "êtes", "sont", "bonjour", "merci", "cordialement",
+})  # fmt: skip
 
 
 def words_of(text: str) -> list[str]:
-    """The words a search is made of: two characters or more, each once, at most `MAX_WORDS`."""
+    """The words a search is made of: two characters or more, not a stop word, each once, at most
+    `MAX_WORDS`."""
     found: list[str] = []
     for word in WORD.findall((text or "").lower()):
-        if len(word) >= 2 and word not in found:
+        if len(word) >= 2 and word not in STOP_WORDS and word not in found:
             found.append(word)
             if len(found) == MAX_WORDS:
                 break
@@ -68,18 +82,19 @@ def unindex_articles(ids: Sequence[int]) -> None:
 
 
 def _fts5_match(words: Sequence[str]) -> str:
-    """Any of the words, each a quoted prefix (the words are \\w+ only, so nothing else reaches
-    FTS5's query syntax); a trailing plural mark is dropped so the singular matches too."""
+    """Any of the words, each quoted and a prefix from `PREFIX_FROM` letters (the words are \\w+
+    only, so nothing reaches FTS5's query syntax); a plural mark is dropped so the singular matches."""
     terms = []
     for word in words:
-        terms.append(f'"{_stem(_folded(word))}"*')
+        terms.append(f'"{_stem(_folded(word))}"' + ("*" if len(word) >= PREFIX_FROM else ""))
     return " OR ".join(terms)
 
 
 def _postgresql_query(words: Sequence[str]) -> SearchQuery:
     # Any of the words, each stemmed by the French configuration and matched as a prefix
     # (an agent is still typing the last one); ranking puts the articles with most words first.
-    return SearchQuery(" | ".join(f"{word}:*" for word in words), config="french", search_type="raw")
+    terms = (f"{word}:*" if len(word) >= PREFIX_FROM else word for word in words)
+    return SearchQuery(" | ".join(terms), config="french", search_type="raw")
 
 
 def ranked_ids(scope: QuerySet[Article], text: str, *, limit: int) -> list[int]:

@@ -63,9 +63,9 @@ def article_get(*, actor: Visitor | None, slug: str) -> Article:
 
 def article_votes(*, article: Article) -> dict[str, int]:
     counts = ArticleVote.objects.filter(article=article).aggregate(
-        useful=Count("pk", filter=Q(useful=True)), useless=Count("pk", filter=Q(useful=False))
+        yes=Count("pk", filter=Q(useful=True)), no=Count("pk", filter=Q(useful=False))
     )
-    return {"useful": counts["useful"], "useless": counts["useless"]}
+    return {"useful": counts["yes"], "useless": counts["no"]}
 
 
 def vote_of(*, actor: User, article: Article) -> bool | None:
