@@ -1,5 +1,8 @@
-"""Home page and the audit log. The home page's cards and sections come from the apps above
-(core.panels): members shows its count, catalog its applications, subscriptions and commitments."""
+"""Home page and the audit log. The home page's parts come from the apps above (core.panels):
+first what the account's role needs today (`core.home.role`: the helpdesk's requests and queue,
+quality's indicators and reports, each panel with its role predicate), then the cards (members
+shows its count, catalog its applications and subscriptions) and the sections (notices, the
+service commitments)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from mutualis.core.widgets import DateInput
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     context = {
+        "role_panels": panels_render("core.home.role", request),
         "cards": panels_render("core.home.cards", request),
         "sections": panels_render("core.home.sections", request),
     }

@@ -31,3 +31,8 @@ class HelpdeskConfig(AppConfig):
         from mutualis.helpdesk.metrics import mail_metrics
 
         collector_register("helpdesk.mail", mail_metrics)
+
+        # Its part of the home page for members and technicians (core.panels).
+        from mutualis.helpdesk import panels
+
+        panels.register()

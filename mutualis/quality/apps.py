@@ -9,8 +9,10 @@ class QualityConfig(AppConfig):
     verbose_name = _("Qualité de service")
 
     def ready(self) -> None:
-        from mutualis.quality import schedule
+        from mutualis.quality import panels, schedule
         from mutualis.quality.sqlite_functions import register
 
         connection_created.connect(register, dispatch_uid="quality-sqlite-percentile")
         schedule.register()
+        # Its part of the home page for operator admins, member IT directors and elected officials.
+        panels.register()

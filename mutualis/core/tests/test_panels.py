@@ -52,3 +52,20 @@ def test_it_shows_the_members_then_the_catalogues_figures_and_commitments_on_the
     positions = [page.index(text) for text in order]
     assert positions == sorted(positions)
     assert "Rappel sous 4 heures" in page
+
+
+def test_it_renders_a_panel_only_to_the_accounts_its_predicate_accepts(rf, world, slot):
+    computed = []
+
+    def context(request):
+        computed.append(request.user.username)
+        return {"member_count": 3}
+
+    only_staff = lambda request: request.user.role == "operator_staff"  # noqa: E731
+    panel_register(slot, order=10, template="members/panels/home_card.html", context=context, visible=only_staff)
+    request = rf.get("/")
+    request.user = world.staff
+    assert len(panels_render(slot, request)) == 1
+    request.user = world.manager_a
+    assert panels_render(slot, request) == []
+    assert computed == ["staff"]  # the context is not even computed for an account that does not see it
