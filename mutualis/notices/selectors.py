@@ -103,6 +103,11 @@ def linked_tickets(*, actor: User, notice: Notice) -> QuerySet[NoticeTicket]:
     )
 
 
+def linked_ticket_get(*, actor: User, notice: Notice, pk: int) -> NoticeTicket:
+    """One link of the notice's, among the tickets `actor` may read, or 404."""
+    return NoticeTicket.objects.select_related("ticket").get_visible(actor, pk=pk, notice=notice)
+
+
 def ticket_notices(*, actor: User, ticket_id: int) -> QuerySet[Notice]:
     """The major incidents a ticket is linked to, for the staff ticket page."""
     return Notice.objects.visible_to(actor).filter(ticket_links__ticket_id=ticket_id).order_by("-starts_at")

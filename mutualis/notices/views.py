@@ -35,7 +35,7 @@ from mutualis.notices.forms import (
     NoticeForm,
     TransitionForm,
 )
-from mutualis.notices.models import Notice, NoticeTicket
+from mutualis.notices.models import Notice
 
 
 def _application_choices() -> list[tuple[str, str]]:
@@ -250,7 +250,7 @@ def ticket_unlink(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     user = signed_in(request)
     require_operator_staff(user)
     notice = selectors.notice_get(actor=user, pk=pk)
-    link = NoticeTicket.objects.get_visible(user, pk=link_pk, notice=notice)
+    link = selectors.linked_ticket_get(actor=user, notice=notice, pk=link_pk)
     services.notice_ticket_unlink(actor=user, link=link)
     messages.success(request, _("Ticket %(reference)s retiré de l'incident.") % {"reference": link.ticket.reference})
     return redirect(reverse("notices:detail", kwargs={"pk": notice.pk}) + "#tickets")

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from mutualis.core.models import AuditEntry
 from mutualis.helpdesk import services as helpdesk
 from mutualis.notices import services
 from mutualis.notices.enums import State
@@ -215,3 +216,16 @@ def test_it_filters_the_staff_list(client, catalogue):
     assert "Sauvegarde" in page and "Messagerie indisponible" not in page
     page = client.get(reverse("notices:list"), {"application": "messagerie"}).content.decode().split("<main")[1]
     assert "Sauvegarde" not in page and "Messagerie indisponible" in page
+
+
+def test_it_unlinks_a_ticket_with_an_audit_entry(client, catalogue):
+    world = catalogue.world
+    notice = publish(world, [catalogue.mail])
+    link = services.notice_ticket_link(actor=world.staff, notice=notice, reference=open_ticket(world).reference)
+    other = publish(world, [catalogue.mail], title="Autre incident")
+    client.force_login(world.staff)
+    assert client.post(reverse("notices:unlink", args=[other.pk, link.pk])).status_code == 404
+    response = client.post(reverse("notices:unlink", args=[notice.pk, link.pk]))
+    assert response.status_code == 302
+    assert not NoticeTicket.objects.filter(pk=link.pk).exists()
+    assert AuditEntry.objects.filter(content_type__model="noticeticket", action="delete").count() == 1
