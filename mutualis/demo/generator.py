@@ -34,6 +34,7 @@ from mutualis.accounts.models import OPERATOR_ROLES, Role, User
 from mutualis.catalog.models import ACTIVE_STATUSES, Application, Subscription
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
+from mutualis.demo import ola as ola_demo
 from mutualis.helpdesk import sla
 from mutualis.helpdesk.enums import OPEN_STATUSES, Action, Clock, PendingReason, Source, Status, TicketType
 from mutualis.helpdesk.models import (
@@ -51,6 +52,7 @@ from mutualis.helpdesk.models import (
 from mutualis.lib.business_offsets import OffsetTable
 from mutualis.lib.business_time import CalendarSpec, add_business_seconds
 from mutualis.members.models import Organisation
+from mutualis.ola.models import VendorEpisode
 from mutualis.quality.kpis import TZ, Month
 
 PREFIX = "demo-"
@@ -113,6 +115,7 @@ class Result:
     deleted: int = 0
     transitions: int = 0
     tasks: int = 0
+    vendor_episodes: int = 0
     months: list[tuple[str, int]] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -122,7 +125,8 @@ class Result:
         return (
             f"{self.tickets} tickets sur {len(self.months)} mois (moyenne {sum(full) / max(1, len(full)):.0f} "
             f"par mois complet, pic {peak[1]} en {peak[0]}), {self.transitions} changements de statut, "
-            f"{self.tasks} tâches ; {self.deleted} tickets de démonstration précédents remplacés"
+            f"{self.tasks} tâches, {self.vendor_episodes} attentes de l'éditeur ; "
+            f"{self.deleted} tickets de démonstration précédents remplacés"
         )
 
 
@@ -367,6 +371,7 @@ def _forget(now: dt.datetime) -> int:
     count = generated.count()
     ids = generated.values("pk")
     # Straight DELETEs: the collector would load every row of every related table first.
+    VendorEpisode.objects.filter(ticket__in=ids)._raw_delete(VendorEpisode.objects.db)  # they point at the log
     for model in (TransitionLog, TicketTask, Followup, SlaEvent, Ticket.watchers.through):
         model.objects.filter(ticket__in=ids)._raw_delete(model.objects.db)
     Attachment.objects.filter(ticket__in=ids).delete()  # a demo user may have attached a file
@@ -505,6 +510,7 @@ def generate(*, months: int, seed: int, now: dt.datetime | None = None, actor: U
             for row in _sla_events(ticket, ctx.clock(ticket.calendar).spec, now)
         ]
         _insert(SlaEvent, ("ticket_id", "clock", "percent", "created_at"), event_rows)
+        result.vendor_episodes = ola_demo.record_generated_episodes(PREFIX)
         logs_count = len(log_rows)
         result.tickets, result.transitions, result.tasks = len(tickets), logs_count, len(task_rows)
         audit_record(

@@ -33,6 +33,7 @@ from mutualis.demo import finance as finance_demo
 from mutualis.demo import helpdesk as helpdesk_demo
 from mutualis.demo import identity as identity_demo
 from mutualis.demo import notices as notices_demo
+from mutualis.demo import ola as ola_demo
 from mutualis.demo import procurement as procurement_demo
 from mutualis.demo import questionnaires as questionnaires_demo
 from mutualis.demo.errors import DemoFileError
@@ -179,6 +180,7 @@ class _Loader:
         self.load_helpdesk()
         self.load_questionnaires()
         self.load_notices()
+        self.load_ola()
 
     # -- members -------------------------------------------------------------------------
     def load_organisations(self) -> None:
@@ -435,6 +437,9 @@ class _Loader:
     # -- notices (after the accounts and the helpdesk: they link demo tickets) -------------
     def load_notices(self) -> None:
         notices_demo.load_notices()
+
+    def load_ola(self) -> None:
+        ola_demo.load_ola()  # the maintenance contracts' commitments
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:

@@ -70,7 +70,7 @@ def episode_open(*, ticket: Ticket, row: TransitionLog) -> VendorEpisode:
         due = add_business_seconds(calendar.spec, start, budget) if budget is not None else None
         respond = sla.budget_seconds(calendar.spec, start, commitment.respond_value, commitment.respond_unit)
         respond_due = add_business_seconds(calendar.spec, start, respond) if respond is not None else None
-    vendor_id = _vendor_id(ticket, contract)
+    vendor_id = vendor_for(ticket, contract)
     return VendorEpisode.objects.create(
         ticket=ticket,
         started_log=row,
@@ -86,7 +86,7 @@ def episode_open(*, ticket: Ticket, row: TransitionLog) -> VendorEpisode:
     )
 
 
-def _vendor_id(ticket: Ticket, contract: Contract | None) -> int | None:
+def vendor_for(ticket: Ticket, contract: Contract | None) -> int | None:
     """The vendor whose clock runs: the application's vendor when the contract names it as a
     holder (or there is no contract), else the contract's first holder by name."""
     application_vendor = (
