@@ -94,6 +94,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     views, saved = queue_views(actor, saved_views, query, now)
     context = {
         "form": form,
+        "filtered": any(value for key, value in request.GET.items() if key not in {"view", "page"}),
         "view": view,
         "views": views,
         "page": page,
@@ -441,7 +442,7 @@ def ticket_page(request: HttpRequest, ticket: Ticket, **forms: Any) -> HttpRespo
         "transition_form": forms.get("transition_form") or TransitionForm(actions=actions),
         "followup_form": forms.get("followup_form") or FollowupForm(staff=True),
         "task_form": forms.get("task_form") or TaskForm(initial={"done_on": timezone.localdate()}),
-        "attachment_form": AttachmentForm(),
+        "attachment_form": AttachmentForm(auto_id="attach_%s"),  # the reply form has its own id_attachments
         "requalify_form": forms.get("requalify_form") or RequalifyForm(initial=_ticket_initial(ticket), ticket=ticket),
         "merge_form": forms.get("merge_form") or MergeForm(),
         "answer_templates": AnswerTemplate.objects.only("pk", "name"),
