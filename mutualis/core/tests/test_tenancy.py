@@ -419,6 +419,7 @@ NOT_YET_TABLED_APPS = {
     "privacy",
     "knowledge",
     "notices",
+    "ola",  # staff-only pages, their access tested in ola/tests/test_commitments.py
 }
 
 

@@ -15,12 +15,13 @@ from django.core.management import call_command
 from openpyxl import load_workbook
 
 from mutualis.accounts.models import User
-from mutualis.catalog.models import Application, Subscription
+from mutualis.catalog.models import Application, Subscription, Vendor
 from mutualis.demo.loader import load_demo
 from mutualis.finance.models import ApplicationPrice, Chapter, ContributionCall
 from mutualis.helpdesk import services as helpdesk
 from mutualis.lib.tabular import FORMULA_TRIGGERS
 from mutualis.members.models import Organisation, OrganisationKind
+from mutualis.ola.models import VendorEpisode
 from mutualis.procurement.models import Contract
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,8 @@ PAGES = [
     ("marchés: registre xlsx", "/marches/registre.xlsx", "xlsx"),
     ("qualité: temps passé csv", "/qualite/temps-passe/?year=2026&format=csv", "csv"),
     ("qualité: temps passé xlsx", "/qualite/temps-passe/?year=2026&format=xlsx", "xlsx"),
+    ("qualité: délais des éditeurs csv", "/qualite/editeurs/?month=2026-01&format=csv", "csv"),
+    ("qualité: délais des éditeurs xlsx", "/qualite/editeurs/?month=2026-01&format=xlsx", "xlsx"),
     ("finances: relevé de contribution csv", "/finances/contributions/2022/{member}/releve.csv", "csv"),
     ("finances: budget SCDL csv", "/finances/budgets/principal/2022/scdl.csv", "open_data"),
 ]
@@ -65,6 +68,7 @@ EXPORTER_CALLS = {
     "catalog/management/commands/catalog_matrix.py": 1,
     "procurement/views.py": 2,
     "quality/views.py": 2,
+    "quality/views_vendors.py": 2,
     "quality/management/commands/helpdesk_kpis.py": 1,
     "finance/exports.py": 2,  # statement (people) and SCDL (open data); both views and the command use them
 }
@@ -116,6 +120,21 @@ def hostile(db) -> dict[str, str]:
     helpdesk.task_add(
         actor=admin, ticket=ticket, description=HOSTILE, duration_seconds=600, done_on=dt.date(2026, 1, 6)
     )
+    # A wait for the vendor, whose name the vendors' compliance export shows.
+    helpdesk.ticket_transition(
+        actor=admin,
+        ticket=ticket,
+        action="wait",
+        pending_reason="vendor",
+        now=dt.datetime(2026, 1, 5, 10, tzinfo=dt.UTC),
+    )
+    helpdesk.ticket_transition(
+        actor=admin, ticket=ticket, action="resume", now=dt.datetime(2026, 1, 6, 10, tzinfo=dt.UTC)
+    )
+    vendor = Vendor.objects.order_by("pk").first()
+    assert vendor is not None
+    VendorEpisode.objects.filter(ticket=ticket).update(vendor=vendor)
+    Vendor.objects.filter(pk=vendor.pk).update(name=HOSTILE)
     return {"member": member.slug}
 
 
