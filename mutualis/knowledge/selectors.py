@@ -12,7 +12,7 @@ from mutualis.core.actors import Visitor
 from mutualis.knowledge import search
 from mutualis.knowledge.models import Article, ArticleVersion, ArticleVote
 
-SEARCH_LIMIT = 50
+SEARCH_LIMIT = 20
 SUGGESTION_LIMIT = 5
 
 
