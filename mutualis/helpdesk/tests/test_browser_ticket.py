@@ -162,3 +162,21 @@ def test_the_ticket_pages_are_accessible_and_fit_the_screen(browser, live_server
             assert overflow(page) <= 0, too_wide(page)
         context.close()
     assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)
+
+
+def test_the_page_tells_staff_someone_else_acted_and_shows_it_without_losing_the_draft(browser, live_server, world):
+    ticket = busy(world)
+    context = signed_in(browser, live_server.url, world.staff)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/assistance/tickets/{ticket.reference}/")
+    page.locator("#id_body").fill("Brouillon en cours")
+
+    services.followup_add(actor=world.agent_a, ticket=ticket, body="Ça remarche, merci !")
+    notice = page.get_by_role("status").filter(has_text="Mis à jour par")
+    expect(notice).to_contain_text("Mis à jour par Léa Martin", timeout=15_000)  # the next 10 s poll
+    notice.get_by_role("link", name="afficher").click()
+
+    expect(page.locator(".hd-timeline")).to_contain_text("Ça remarche, merci !")
+    expect(page.locator("#id_body")).to_have_value("Brouillon en cours")
+    expect(page.get_by_text("Mis à jour par")).to_have_count(0, timeout=15_000)  # the stamp moved with it
+    context.close()
