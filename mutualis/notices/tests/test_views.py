@@ -229,3 +229,25 @@ def test_it_unlinks_a_ticket_with_an_audit_entry(client, catalogue):
     assert response.status_code == 302
     assert not NoticeTicket.objects.filter(pk=link.pk).exists()
     assert AuditEntry.objects.filter(content_type__model="noticeticket", action="delete").count() == 1
+
+
+def queries(client, url: str) -> int:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("route", ["notices:list", "core:home"])
+def test_it_keeps_the_query_count_flat_as_notices_grow(client, catalogue, route):
+    world = catalogue.world
+    client.force_login(world.staff)
+    publish(world, [catalogue.mail])
+    url = reverse(route)
+    queries(client, url)  # the first request fills the caches (operator, reference data)
+    few = queries(client, url)
+    for n in range(4):
+        publish(world, [catalogue.mail, catalogue.finance], title=f"Incident {n}")
+    assert queries(client, url) == few
