@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from mutualis.quality import views, views_vendors
+from mutualis.quality import views, views_knowledge, views_vendors
 
 app_name = "quality"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("temps-passe/", views.time_spent, name="time_spent"),
     path("engagements/", views.commitments, name="commitments"),
     path("editeurs/", views_vendors.vendor_compliance_page, name="vendors"),
+    path("connaissances/", views_knowledge.knowledge_page, name="knowledge"),
     path("adherents/<slug:slug>/", views.member, name="member"),
     path("adherents/<slug:slug>/rapports/", views.report_list, name="reports"),
     path("adherents/<slug:slug>/rapports/produire/", views.report_produce, name="report_produce"),
