@@ -22,4 +22,12 @@
     update();
   }
   document.addEventListener("DOMContentLoaded", function () { setUp(document); });
+  // The live region (« Mis à jour par… », « Aussi sur cette demande… ») is polled every 10 s:
+  // swapping in the same words again would make screen readers repeat them, so it is left alone.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "hd-live" && event.detail.serverResponse.trim() === target.innerHTML.trim()) {
+      event.detail.shouldSwap = false;
+    }
+  });
 })();
