@@ -50,7 +50,7 @@ def business_duration(seconds: int, day_s: int = DEFAULT_DAY_S) -> str:
 class SlaState:
     key: str  # ok, at_risk, breached, paused, none, done: the CSS class
     label: str  # the state in words, never the colour alone
-    left: str  # « reste 3 h », « dépassé de 2 j », « suspendu » or ""
+    left: str  # « reste 3 h », « dépassé de 2 j », « échéance passée » or ""
 
 
 class SlaReader:
@@ -81,7 +81,7 @@ class SlaReader:
         due, now = table.offset(ticket.ttr_due_at), table.offset(self.now)
         if ticket.pending_since is not None:
             # The resolution clock stops while the ticket waits; the due date moves on resume.
-            return SlaState("paused", _("suspendu"), _("en attente, délai suspendu"))
+            return SlaState("paused", _("suspendu"), "")
         if ticket.ttr_breached or ticket.ttr_due_at <= self.now:
             # Past due outside opening hours (a Friday evening's due date on Saturday) is not yet
             # late in business time: said so, rather than « dépassé de 0 min ».

@@ -65,6 +65,7 @@ def ticket_index(request: HttpRequest) -> HttpResponse:
         "rows": member_rows(page, timezone.now()),
         "counts": member_status_counts(actor=user),
         "current_status": filters.get("status") or "",
+        "filtered": any(value for key, value in request.GET.items() if key not in {"status", "page"}),
         "query": query_without_page(request),
         "whole_collectivity": user.role in {"member_manager", "elected"},
         "can_write": may_write(request.user),
