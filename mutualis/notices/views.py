@@ -147,7 +147,9 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["affected"] = selectors.affected_members(notice=notice)
         context["links"] = selectors.linked_tickets(actor=user, notice=notice)
         context["message_form"] = MessageForm()
-        context["transition_form"] = TransitionForm()
+        # One form per action, each with its prefix: the page shows both, so ids stay unique.
+        context["start_form"] = TransitionForm(prefix=Action.START)
+        context["cancel_form"] = TransitionForm(prefix=Action.CANCEL)
         context["link_form"] = LinkForm()
     elif user.organisation_id:
         own = selectors.affected_applications(notice=notice, organisation_id=user.organisation_id)
@@ -188,7 +190,7 @@ def notice_transition(request: HttpRequest, pk: int, action: str) -> HttpRespons
     if action not in {Action.START, Action.CANCEL}:
         raise Http404("action inconnue")
     notice = selectors.notice_get(actor=user, pk=pk)
-    form = TransitionForm(request.POST)
+    form = TransitionForm(request.POST, prefix=action)
     message = form.cleaned_data["message"] if form.is_valid() else ""
     try:
         services.notice_transition(actor=user, notice=notice, action=action, message=message)

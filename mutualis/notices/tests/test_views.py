@@ -251,3 +251,29 @@ def test_it_keeps_the_query_count_flat_as_notices_grow(client, catalogue, route)
     for n in range(4):
         publish(world, [catalogue.mail, catalogue.finance], title=f"Incident {n}")
     assert queries(client, url) == few
+
+
+def test_it_starts_and_cancels_from_the_notice_page(client, catalogue):
+    world = catalogue.world
+    first = publish(world, [catalogue.mail], kind="maintenance", starts_in=dt.timedelta(hours=1), in_progress=False)
+    second = publish(world, [catalogue.mail], kind="maintenance", title="Reportée", in_progress=False)
+    client.force_login(world.staff)
+    page = client.get(reverse("notices:detail", args=[first.pk])).content.decode()
+    assert 'id="id_start-message"' in page and 'id="id_cancel-message"' in page
+    client.post(reverse("notices:start", args=[first.pk]), {"start-message": "On commence."})
+    client.post(reverse("notices:cancel", args=[second.pk]), {"cancel-message": "Reportée à janvier."})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == (State.IN_PROGRESS, State.CANCELLED)
+    assert first.updates.get(kind="started").body == "On commence."
+    assert second.updates.get(kind="cancelled").body == "Reportée à janvier."
+
+
+def test_it_lists_a_members_current_notices_on_its_page(client, catalogue):
+    world = catalogue.world
+    publish(world, [catalogue.mail])
+    publish(world, [catalogue.finance], title="Chez B")
+    client.force_login(world.staff)
+    page = client.get(reverse("members:detail", args=[world.member_a.slug])).content.decode().split("<main")[1]
+    assert "Messagerie indisponible" in page and "Chez B" not in page  # staff's banner, above <main>, has both
+    assert reverse("notices:member", args=[world.member_a.slug]) in page
