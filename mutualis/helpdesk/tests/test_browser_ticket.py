@@ -156,6 +156,7 @@ def test_the_ticket_pages_are_accessible_and_fit_the_screen(browser, live_server
         problems += axe_blocking(page)
         assert overflow(page) <= 0, f"{who} page scrolls sideways at {viewport['width']} px: {too_wide(page)}"
         page.screenshot(path=SHOTS / f"ticket-{who}-{viewport['width']}.png", full_page=True)
+        page.screenshot(path=SHOTS / f"ticket-{who}-{viewport['width']}-top.png")
         if who == "staff":
             page.get_by_text("Requalifier", exact=True).first.click()
             problems += axe_blocking(page)
