@@ -32,6 +32,7 @@ from mutualis.core.models import AuditAction
 from mutualis.demo import finance as finance_demo
 from mutualis.demo import helpdesk as helpdesk_demo
 from mutualis.demo import identity as identity_demo
+from mutualis.demo import knowledge as knowledge_demo
 from mutualis.demo import notices as notices_demo
 from mutualis.demo import ola as ola_demo
 from mutualis.demo import procurement as procurement_demo
@@ -181,6 +182,7 @@ class _Loader:
         self.load_questionnaires()
         self.load_notices()
         self.load_ola()
+        self.load_knowledge()
 
     # -- members -------------------------------------------------------------------------
     def load_organisations(self) -> None:
@@ -440,6 +442,9 @@ class _Loader:
 
     def load_ola(self) -> None:
         ola_demo.load_ola()  # the maintenance contracts' commitments
+
+    def load_knowledge(self) -> None:
+        knowledge_demo.load_knowledge()  # after the catalogue, the categories and the accounts
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:

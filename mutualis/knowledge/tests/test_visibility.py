@@ -59,6 +59,7 @@ def test_it_hides_an_application_article_once_the_subscription_is_withdrawn(libr
 
 def test_it_shows_nothing_to_an_anonymous_visitor(articles):
     assert _visible(AnonymousUser()) == set()
+    assert selectors.article_search(actor=AnonymousUser(), text="naissance") == []
 
 
 def test_it_answers_404_for_an_article_a_member_may_not_read(client, library, articles):
