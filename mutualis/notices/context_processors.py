@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DatabaseError
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
@@ -22,7 +23,11 @@ def banner(request: HttpRequest) -> dict[str, Any]:
         if not isinstance(user, User):
             return mark_safe("")
         dismissed = request.session.get(DISMISSED, []) if hasattr(request, "session") else []
-        notices = selectors.banner_notices(actor=user, dismissed=[int(n) for n in dismissed if str(n).isdigit()])
+        try:
+            notices = selectors.banner_notices(actor=user, dismissed=[int(n) for n in dismissed if str(n).isdigit()])
+        except DatabaseError:
+            # An error page rendered because the database failed must still render.
+            return mark_safe("")
         if not notices:
             return mark_safe("")
         return render_to_string("notices/includes/banner.html", {"banner_notices": notices}, request=request)

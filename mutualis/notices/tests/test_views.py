@@ -277,3 +277,20 @@ def test_it_lists_a_members_current_notices_on_its_page(client, catalogue):
     page = client.get(reverse("members:detail", args=[world.member_a.slug])).content.decode().split("<main")[1]
     assert "Messagerie indisponible" in page and "Chez B" not in page  # staff's banner, above <main>, has both
     assert reverse("notices:member", args=[world.member_a.slug]) in page
+
+
+def test_it_renders_the_page_without_the_banner_when_the_database_fails(client, catalogue, monkeypatch):
+    from django.db import DatabaseError
+
+    from mutualis.notices import selectors
+
+    world = catalogue.world
+    publish(world, [catalogue.mail])
+    client.force_login(world.agent_a)
+
+    def broken(**kwargs: object) -> list[Notice]:
+        raise DatabaseError("connexion perdue")
+
+    monkeypatch.setattr(selectors, "banner_notices", broken)
+    page = client.get(reverse("notices:calendar"))
+    assert page.status_code == 200 and BANNER not in page.content.decode()
