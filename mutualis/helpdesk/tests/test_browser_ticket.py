@@ -108,8 +108,10 @@ def busy(world) -> Ticket:
 def test_staff_answer_and_solve_then_the_requester_answers_the_survey_inline(browser, live_server, world):
     ticket = busy(world)
     url = f"{live_server.url}/assistance/tickets/{ticket.reference}/"
+    refused: list[str] = []  # the browser's Content-Security-Policy refusals (no inline script)
     staff = signed_in(browser, live_server.url, world.staff)
     page = staff.new_page()
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(url)
     expect(page.get_by_role("heading", level=1)).to_contain_text(ticket.reference)
     expect(page.locator(".hd-item.followup.private")).to_contain_text("privé — invisible pour la collectivité")
@@ -129,6 +131,7 @@ def test_staff_answer_and_solve_then_the_requester_answers_the_survey_inline(bro
 
     member = signed_in(browser, live_server.url, world.agent_a)
     page = member.new_page()
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(url)
     expect(page.locator(".hd-timeline")).not_to_contain_text("Relais saturé")
     page.get_by_role("button", name="Accepter la solution").click()
@@ -141,6 +144,7 @@ def test_staff_answer_and_solve_then_the_requester_answers_the_survey_inline(bro
     member.close()
     ticket.refresh_from_db()
     assert (ticket.status, ticket.satisfaction) == ("closed", 4)
+    assert not refused, refused
 
 
 @pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"])
