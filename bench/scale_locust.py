@@ -38,6 +38,8 @@ QUEUE = "staff: queue"
 TICKET = "staff: ticket page"
 DASHBOARD = "quality: indicators of the month"
 COMMITMENTS = "quality: commitments"
+CHART = "quality: chart (image of the indicators page)"
+CHART_IMG = re.compile(r'<img class="q-chart" src="([^"]+)"')
 PORTAL_LIST = "portal: my requests"
 PORTAL_TICKET = "portal: request page"
 PORTAL_NEW = "portal: new request"
@@ -77,15 +79,17 @@ class Browser(Client):
     abstract = True
     stylesheet = ""
 
-    def get_page(self, url: str, name: str, *, marker: str = "") -> None:
+    def get_page(self, url: str, name: str, *, marker: str = "") -> str:
         with self.client.get(url, name=name, allow_redirects=False, catch_response=True) as response:
             if response.status_code != 200:
                 where = response.headers.get("Location", "")
                 response.failure(f"HTTP {response.status_code} {where}".strip())
+                return ""
             elif marker and marker not in response.text:
                 response.failure(f"the page lacks {marker!r}")
             else:
                 response.success()
+            return str(response.text)
 
     def sign_in(self, account: dict[str, Any], *, second_factor: bool) -> None:
         """The login page, the password, then (staff) the second factor, as a browser does."""
@@ -165,7 +169,10 @@ class OperatorStaff(Browser):
 
     @task(1)
     def dashboard(self) -> None:
-        self.get_page(f"/qualite/?month={random.choice(DATA['months'])}", DASHBOARD)
+        page = self.get_page(f"/qualite/?month={random.choice(DATA['months'])}", DASHBOARD)
+        # A browser then fetches the page's charts (drawn on their first request), each counted.
+        for source in CHART_IMG.findall(page):
+            self.get_page(source, CHART)
 
     @task(1)
     def commitments(self) -> None:

@@ -55,22 +55,28 @@ def chart_img(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def dashboard_charts(data: dict[str, Any], *, member: bool) -> dict[str, str]:
-    """The dashboard's two trend charts (SVG), shared by the pages and the reports."""
+def dashboard_charts(data: dict[str, Any], *, member: bool, scope: str | None = None) -> dict[str, str]:
+    """The dashboard's three charts, shared by the pages and the reports: the SVGs themselves, or,
+    with the `scope` of who asks (the pages), the URLs their <img> fetch them from (charts.py)."""
     series = data["series"]
     labels = [row["label"] for row in series]
-    volume = charts.volume_chart(
-        labels=labels,
-        opened=[row["opened"] for row in series],
-        solved=[row["solved"] for row in series],
-        peak=data["peak"],
-        reference=[row["average_opened"] for row in series] if member else None,
-        reference_label=_("moyenne par adhérent (ouvertes)"),
-        label=_("Demandes ouvertes et résolues par mois"),
-        opened_label=_("ouvertes"),
-        solved_label=_("résolues"),
-        peak_label=_("pic"),
-    )
+    drawings: dict[str, tuple[str, dict[str, Any]]] = {
+        "volume": (
+            "volume_chart",
+            {
+                "labels": labels,
+                "opened": [row["opened"] for row in series],
+                "solved": [row["solved"] for row in series],
+                "peak": data["peak"],
+                "reference": [row["average_opened"] for row in series] if member else None,
+                "reference_label": _("moyenne par adhérent (ouvertes)"),
+                "label": _("Demandes ouvertes et résolues par mois"),
+                "opened_label": _("ouvertes"),
+                "solved_label": _("résolues"),
+                "peak_label": _("pic"),
+            },
+        ),
+    }
     rates = {
         _("prise en compte dans les délais"): [row.get("sla_tto_pct") for row in series],
         _("résolution dans les délais"): [row.get("sla_ttr_pct") for row in series],
@@ -78,18 +84,28 @@ def dashboard_charts(data: dict[str, Any], *, member: bool) -> dict[str, str]:
     }
     if member:
         rates[_("résolution dans les délais (opérateur)")] = [row.get("operator_sla_ttr_pct") for row in series]
-    compliance = charts.rate_chart(labels=labels, series=rates, label=_("Respect des niveaux de service par mois (%)"))
-    applications = data["applications"]
-    top = (
-        charts.bar_chart(
-            labels=[row["name"] or _("sans application") for row in applications],
-            values=[row["opened"] for row in applications],
-            label=_("Applications les plus sollicitées (demandes ouvertes)"),
-        )
-        if applications
-        else ""
+    drawings["compliance"] = (
+        "rate_chart",
+        {"labels": labels, "series": rates, "label": _("Respect des niveaux de service par mois (%)")},
     )
-    return {"volume": volume, "compliance": compliance, "applications": top}
+    applications = data["applications"]
+    if applications:
+        drawings["applications"] = (
+            "bar_chart",
+            {
+                "labels": [row["name"] or _("sans application") for row in applications],
+                "values": [row["opened"] for row in applications],
+                "label": _("Applications les plus sollicitées (demandes ouvertes)"),
+            },
+        )
+    result = {"applications": ""}
+    for slot, (name, arguments) in drawings.items():
+        if scope is None:
+            result[slot] = getattr(charts, name)(**arguments)
+        else:
+            digest = charts.chart_deferred(name, scope=scope, **arguments)
+            result[slot] = reverse("quality:chart", args=[name, digest])
+    return result
 
 
 def report_context(collectivity: Organisation, month: Month) -> dict[str, Any]:

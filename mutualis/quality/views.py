@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_tasks.base import TaskResultStatus
 
+from mutualis.accounts.models import User
 from mutualis.accounts.requests import signed_in
 from mutualis.core.tenancy import is_operator
 from mutualis.lib.periods import parse_year
 from mutualis.lib.tabular import CSV_CONTENT_TYPE, PEOPLE, XLSX_CONTENT_TYPE, to_csv, to_xlsx
 from mutualis.members.models import Organisation
-from mutualis.quality import selectors
+from mutualis.quality import charts, selectors
 from mutualis.quality.kpis import Month
 from mutualis.quality.models import MonthlyReport
 from mutualis.quality.reports import (
@@ -45,11 +46,16 @@ def _month(request: HttpRequest) -> Month:
         raise Http404("mois inconnu") from None
 
 
-def _context(data: dict[str, Any], *, member: bool) -> dict[str, Any]:
+def chart_scope(user: User) -> str:
+    """Who may fetch a chart a page deferred: the operator's staff, or one member's accounts."""
+    return "operator" if is_operator(user) else f"member:{user.organisation_id}"
+
+
+def _context(data: dict[str, Any], *, member: bool, user: User) -> dict[str, Any]:
     peak = data["peak"]
     return {
         "data": data,
-        "charts": dashboard_charts(data, member=member),
+        "charts": dashboard_charts(data, member=member, scope=chart_scope(user)),
         "peak_row": data["series"][peak] if peak is not None else None,
         "first_label": month_label(data["first"]),
         "last_label": month_label(data["last"]),
@@ -67,14 +73,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             raise Http404("page réservée")
         return redirect("quality:member", slug=organisation.slug)
     data = selectors.operator_dashboard(last=_month(request))
-    return render(request, "quality/dashboard.html", _context(data, member=False))
+    return render(request, "quality/dashboard.html", _context(data, member=False, user=user))
 
 
 @login_required
 def member(request: HttpRequest, slug: str) -> HttpResponse:
-    collectivity = selectors.member_get(actor=signed_in(request), slug=slug)
+    user = signed_in(request)
+    collectivity = selectors.member_get(actor=user, slug=slug)
     data = selectors.member_dashboard(collectivity=collectivity, last=_month(request))
-    return render(request, "quality/member.html", _context(data, member=True))
+    return render(request, "quality/member.html", _context(data, member=True, user=user))
+
+
+@login_required
+def chart(request: HttpRequest, name: str, digest: str) -> HttpResponse:
+    """A chart a quality page of the same scope deferred (charts.chart_deferred): drawn on its
+    first request, then served from the cache; 404 for another scope or an unknown digest."""
+    svg = charts.chart_fetch(name, digest, scope=chart_scope(signed_in(request)))
+    if svg is None:
+        raise Http404("graphique inconnu")
+    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
 
 # -- compliance with the service commitments ----------------------------------------------------

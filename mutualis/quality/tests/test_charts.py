@@ -1,6 +1,7 @@
 """The charts are drawn once per set of figures and kept in the cache: the same bytes as a fresh
 drawing, drawn again when a figure changes, and the dashboard draws nothing on its second view."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -53,16 +54,33 @@ def test_it_draws_again_when_a_figure_or_a_label_changes(drawings):
     assert drawings.call_count == 5
 
 
-def test_the_dashboard_draws_its_charts_on_its_first_view_only(fixture, world, client, drawings):  # noqa: F811
+def _chart_urls(response):
+    return re.findall(r'<img class="q-chart" src="([^"]+)"', response.content.decode())
+
+
+def test_the_dashboard_answers_without_drawing_and_its_charts_are_drawn_once(fixture, world, client, drawings):  # noqa: F811
     assert client.login(username=world.staff.username, password=PASSWORD)
     first = client.get("/qualite/", {"month": "2026-11"})
-    drawn = drawings.call_count
-    assert first.status_code == 200 and drawn == 3  # volume, service levels, top applications
+    assert first.status_code == 200 and drawings.call_count == 0  # the page waits for no chart
+    urls = _chart_urls(first)
+    assert len(urls) == 3  # volume, service levels, top applications
+    assert all(client.get(url).status_code == 200 for url in urls) and drawings.call_count == 3
     again = client.get("/qualite/", {"month": "2026-11"})
-    assert drawings.call_count == drawn
-    assert again.context["charts"] == first.context["charts"]
-    # A ticket solved in November moves the volume and the service levels: drawn again.
+    assert _chart_urls(again) == urls
+    assert all(client.get(url).status_code == 200 for url in urls) and drawings.call_count == 3
+    # A ticket solved in November moves the volume and the service levels: new charts, drawn once.
     solved_ticket(world, opened=at(11, 24, 9), taken=at(11, 24, 9, 10), solved=at(11, 24, 11))
-    moved = client.get("/qualite/", {"month": "2026-11"})
-    assert drawings.call_count > drawn
-    assert moved.context["charts"]["volume"] != first.context["charts"]["volume"]
+    moved = _chart_urls(client.get("/qualite/", {"month": "2026-11"}))
+    assert moved[0] != urls[0]
+    assert client.get(moved[0]).status_code == 200 and drawings.call_count == 4
+
+
+def test_a_chart_is_served_only_to_the_scope_of_the_page_that_asked(fixture, world, client, drawings):  # noqa: F811
+    assert client.login(username=world.staff.username, password=PASSWORD)
+    urls = _chart_urls(client.get("/qualite/", {"month": "2026-11"}))
+    client.logout()
+    assert client.login(username=world.manager_a.username, password=PASSWORD)
+    assert client.get(urls[0]).status_code == 404  # the operator's figures, asked by a member
+    assert client.get(urls[0].replace(urls[0].rsplit("/", 1)[1], "0" * 64 + ".svg")).status_code == 404
+    assert client.get("/qualite/graphiques/inconnu/" + "0" * 64 + ".svg").status_code == 404
+    assert drawings.call_count == 0
