@@ -47,6 +47,13 @@ def register_jobs() -> None:
         period=Daily(3, 15),
         description=_("suppression des sessions expirées"),
     )
+    # The API's idempotency keys are kept 24 hours (core.idempotency).
+    job_register(
+        "idempotency_keys_purge",
+        command="idempotency_keys_purge",
+        period=Daily(3, 50),
+        description=_("oubli des clés d'idempotence de l'API de plus de 24 heures"),
+    )
     # Finished task results pile up (docs/helpdesk.md); failed ones stay three months on the failed jobs page.
     job_register(
         "prune_db_task_results",

@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.timefmt import local_datetime
@@ -173,3 +174,28 @@ class ScheduledJobState(models.Model):
 
     def __str__(self) -> str:
         return self.job
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` on a creating API call, with what the call created.
+
+    A client whose connection was cut after the server committed cannot tell whether its
+    ticket was written; sent again with the same key, the call answers with the ticket of the
+    first one instead of creating a second (core.idempotency). Kept KEEP_HOURS hours."""
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("compte"), on_delete=models.CASCADE, related_name="+"
+    )
+    scope = models.CharField(_("opération"), max_length=50)
+    key = models.CharField(_("clé"), max_length=200)
+    request_sha256 = models.CharField(_("empreinte de la requête"), max_length=64)
+    result = models.CharField(_("objet créé"), max_length=100)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("clé d'idempotence")
+        verbose_name_plural = _("clés d'idempotence")
+        constraints = [models.UniqueConstraint(fields=["account", "scope", "key"], name="core_idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} → {self.result}"

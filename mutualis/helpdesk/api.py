@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Header, Router, Schema, Status
 from ninja.pagination import paginate
 
 from mutualis.accounts.models import User
@@ -21,6 +21,7 @@ from mutualis.catalog.cache import application_by_slug
 from mutualis.catalog.models import Application
 from mutualis.core.api_errors import ERRORS
 from mutualis.core.api_pagination import PagePagination
+from mutualis.core.idempotency import HEADER, idempotent
 from mutualis.core.tenancy import is_operator, require_writer
 from mutualis.helpdesk import services
 from mutualis.helpdesk.enums import allowed_actions
@@ -160,8 +161,20 @@ def list_tickets(
 
 
 @router.post("/", response={201: TicketDetailOut, **ERRORS})
-def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
-    """A member files for its own collectivity; operator staff for any, naming the requester."""
+def create_ticket(
+    request: HttpRequest,
+    payload: TicketIn,
+    idempotency_key: str | None = Header(
+        None,
+        alias=HEADER,
+        description=(
+            "clé choisie par le client (1 à 200 caractères ASCII visibles) : la même requête renvoyée avec la même "
+            "clé dans les 24 heures répond le ticket créé la première fois au lieu d'en créer un second"
+        ),
+    ),
+) -> Any:
+    """A member files for its own collectivity; operator staff for any, naming the requester.
+    With an `Idempotency-Key`, sending the same call again never creates a second ticket."""
     user = signed_in(request)
     staff = is_operator(user)
     if staff:
@@ -193,22 +206,38 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Any:
         if payload.category
         else None
     )
-    ticket = services.ticket_create(
-        actor=user,
-        collectivity=collectivity,
-        requester=requester,
-        ticket_type=payload.ticket_type,
-        title=payload.title,
-        description=payload.description,
-        application=application,
-        category=category,
-        urgency=payload.urgency,
-        impact=payload.impact,
-        blocking=payload.blocking,
-        group=group,
-        source="api",
-        via="api",
-    )
+    created: list[Ticket] = []
+
+    def create() -> str:
+        created.append(
+            services.ticket_create(
+                actor=user,
+                collectivity=collectivity,
+                requester=requester,
+                ticket_type=payload.ticket_type,
+                title=payload.title,
+                description=payload.description,
+                application=application,
+                category=category,
+                urgency=payload.urgency,
+                impact=payload.impact,
+                blocking=payload.blocking,
+                group=group,
+                source="api",
+                via="api",
+            )
+        )
+        return created[0].reference
+
+    if idempotency_key is None:
+        create()
+    else:
+        reference, replayed = idempotent(
+            actor=user, scope="helpdesk.ticket_create", key=idempotency_key, body=request.body, create=create
+        )
+        if replayed:
+            return Status(201, _detail(request, ticket_get(actor=user, reference=reference)))
+    ticket = created[0]
     # The answer names the application and the group by slug; the service wrote their ids (the
     # cached reference data holds values, not rows). The application's slug is in hand, and a
     # group chosen by the application or category costs one query by primary key. Reading the
