@@ -188,3 +188,17 @@ def test_it_walks_the_elected_officials_day(page: Page, live_server) -> None:
     check(page, problems, "report", fits=False)
 
     assert not problems, "\n".join(problems)
+
+
+def test_it_shows_the_operator_admin_the_indicators_of_the_month(page: Page, live_server) -> None:
+    _tickets()
+    base, problems = live_server.url, []
+    log_in(page, base, "admin")
+    panel = page.locator("section", has=page.get_by_role("heading", name=re.compile("^Indicateurs de ")))
+    expect(panel).to_contain_text("Demandes ouvertes")
+    expect(page.get_by_role("heading", name="Ma file")).to_have_count(0)
+    check(page, problems, "home-admin")
+    panel.get_by_role("link", name="Tableau de bord de la qualité de service").click()
+    expect(page).to_have_url(re.compile(r"/qualite/$"))
+
+    assert not problems, "\n".join(problems)
