@@ -6,8 +6,9 @@ tenancy gate (a member's managers see their collectivity's figures)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
 from mutualis.accounts.models import User
@@ -53,9 +54,9 @@ def deflection_by_month(*, actor: User, first: Month, last: Month) -> list[Defle
     for row in deflected:
         key = (Month(row["month"].year, row["month"].month), row["organisation_id"])
         counts.setdefault(key, [0, 0])[0] = row["n"]
-    for row in filed:
-        key = (Month(row["month"].year, row["month"].month), row["collectivity_id"])
-        counts.setdefault(key, [0, 0])[1] = row["n"]
+    for filed_row in filed:
+        key = (Month(filed_row["month"].year, filed_row["month"].month), filed_row["collectivity_id"])
+        counts.setdefault(key, [0, 0])[1] = filed_row["n"]
     names = dict(
         Organisation.objects.visible_to(actor).filter(pk__in={pk for _, pk in counts}).values_list("pk", "name")
     )
@@ -77,7 +78,7 @@ def deflection_totals(rows: list[DeflectionRow]) -> DeflectionRow | None:
     )
 
 
-def _count(queryset: object) -> Coalesce:
+def _count(queryset: QuerySet[Any]) -> Coalesce:
     return Coalesce(Subquery(queryset, output_field=IntegerField()), Value(0))
 
 
