@@ -187,3 +187,26 @@ def test_it_keeps_the_search_page_query_count_flat(client, library):
     for n in range(2, 12):
         library.article(f"Imprimante {n}", application=library.subscribed, category=library.category)
     assert count() == small
+
+
+def test_it_offers_citing_an_article_on_the_staff_ticket_page(client, library):
+    from mutualis.helpdesk import services as helpdesk
+
+    ticket = helpdesk.ticket_create(
+        actor=library.world.staff,
+        collectivity=library.world.member_a,
+        requester=None,
+        ticket_type="request",
+        title="Imprimante",
+        description="Elle ne répond plus.",
+        application=library.subscribed,
+    )
+    client.force_login(library.world.staff)
+
+    page = client.get(reverse("helpdesk:ticket", args=[ticket.reference])).content.decode()
+
+    assert "Citer un article" in page
+    assert 'hx-get="/connaissances/citer/"' in page
+    assert 'id="id_body"' in page  # the followup the link is inserted into
+    client.force_login(library.world.manager_a)
+    assert "Citer un article" not in client.get(reverse("helpdesk:ticket", args=[ticket.reference])).content.decode()
