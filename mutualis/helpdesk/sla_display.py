@@ -60,6 +60,19 @@ class SlaReader:
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
         self._tables: dict[int, tuple[OffsetTable, int]] = {}
+        # The states in words, translated once per page rather than once per row.
+        self.done = SlaState("done", _("terminé"), "")
+        self.none = SlaState("none", _("sans délai"), "")
+        self.paused = SlaState("paused", _("suspendu"), "")
+        self.words = {
+            "breached": _("dépassé"),
+            "late_by": _("dépassé de %(d)s"),
+            "passed": _("échéance passée"),
+            "left": _("reste %(d)s"),
+            "tto": _("prise en compte dépassée"),
+            "at_risk": _("menacé"),
+            "ok": _("dans les délais"),
+        }
 
     def _calendar(self, calendar_id: int) -> tuple[OffsetTable, int]:
         found = self._tables.get(calendar_id)
@@ -72,28 +85,28 @@ class SlaReader:
 
     def state(self, ticket: Ticket) -> SlaState:
         """Reads status, calendar_id, pending_since, ttr_due_at, ttr_budget_s and the breach flags."""
+        words = self.words
         if ticket.status not in OPEN_STATUSES:
-            return SlaState("done", _("terminé"), "")
+            return self.done
         if ticket.ttr_due_at is None:
-            breached = ticket.tto_breached
-            return SlaState("breached", _("dépassé"), "") if breached else SlaState("none", _("sans délai"), "")
-        table, day_s = self._calendar(ticket.calendar_id)
-        due, now = table.offset(ticket.ttr_due_at), table.offset(self.now)
+            return SlaState("breached", words["breached"], "") if ticket.tto_breached else self.none
         if ticket.pending_since is not None:
             # The resolution clock stops while the ticket waits; the due date moves on resume.
-            return SlaState("paused", _("suspendu"), "")
+            return self.paused
+        table, day_s = self._calendar(ticket.calendar_id)
+        due, now = table.offset(ticket.ttr_due_at), table.offset(self.now)
         if ticket.ttr_breached or ticket.ttr_due_at <= self.now:
             # Past due outside opening hours (a Friday evening's due date on Saturday) is not yet
             # late in business time: said so, rather than « dépassé de 0 min ».
             late = now - due
-            left = _("dépassé de %(d)s") % {"d": business_duration(late, day_s)} if late >= 60 else _("échéance passée")
-            return SlaState("breached", _("dépassé"), left)
-        left = _("reste %(d)s") % {"d": business_duration(due - now, day_s)}
+            left = words["late_by"] % {"d": business_duration(late, day_s)} if late >= 60 else words["passed"]
+            return SlaState("breached", words["breached"], left)
+        left = words["left"] % {"d": business_duration(due - now, day_s)}
         if ticket.tto_breached:
-            return SlaState("breached", _("prise en compte dépassée"), left)
+            return SlaState("breached", words["tto"], left)
         budget = ticket.ttr_budget_s or 0
         used = 100 * (budget - (due - now)) / budget if budget else 0
         soon = ticket.ttr_due_at <= self.now + dt.timedelta(hours=AT_RISK_HOURS)
         if soon or used >= AT_RISK_PERCENT:
-            return SlaState("at_risk", _("menacé"), left)
-        return SlaState("ok", _("dans les délais"), left)
+            return SlaState("at_risk", words["at_risk"], left)
+        return SlaState("ok", words["ok"], left)
