@@ -49,7 +49,7 @@ def test_it_shows_each_role_its_panels_and_not_the_others(client, world, who):
     body = client.get(HOME).content.decode()
 
     assert _headings(body) == sorted(HEADINGS[WHO[who]])
-    assert 'class="cards"' in body  # the cards of members and catalog are still there
+    assert 'class="cards home-cards"' in body and 'class="card"' in body  # members' and catalog's cards
 
 
 def test_it_shows_a_member_manager_its_collectivitys_requests_only(client, world):
