@@ -27,15 +27,16 @@ HEADER = [
 ]
 
 
-def vendor_compliance(*, first: Month, last: Month) -> list[dict[str, Any]]:
-    """One row per (month, vendor, contract) with episodes ended in that local month: how many,
+def vendor_compliance(*, first: Month, last: Month, by_month: bool = True) -> list[dict[str, Any]]:
+    """One row per (month, vendor, contract) with episodes ended in that local month (with
+    `by_month=False`, per (vendor, contract) over the whole period, month ""): how many,
     how many had a commitment (measured), in time (business time ≤ the commitment's budget) and
     late, the compliance % of the measured, and the median and 90th percentile of the vendor's
     business time (seconds) over all of them. A row without contract is « aucun contrat de
     maintenance »; its episodes are counted, not measured."""
     months = months_between(first, last)
     params: list[Any] = []
-    month_sql = _month_case("ended_at", months, params)
+    month_sql = _month_case("ended_at", months, params) if by_month else "0"
     params += [_db(months[0].start()), _db(months[-1].next().start())]
     if connection.vendor == "postgresql":
         p50, p90 = (f"percentile_cont({f}) WITHIN GROUP (ORDER BY secs)" for f in (0.5, 0.9))
@@ -64,7 +65,7 @@ def vendor_compliance(*, first: Month, last: Month) -> list[dict[str, Any]]:
     contracts = dict(
         Contract.objects.filter(pk__in={r["contract_id"] for r in found if r["contract_id"]}).values_list("pk", "code")
     )
-    month_names = {position: str(month) for position, month in enumerate(months, start=1)}
+    month_names = {position: str(month) for position, month in enumerate(months, start=1)} | {0: ""}
     rows = []
     for r in found:
         measured = int(r["measured"] or 0)

@@ -40,6 +40,8 @@ def vendor_compliance_page(request: HttpRequest) -> HttpResponse:
         return response
     context = {
         "rows": rows,
+        # Medians and percentiles do not add up month to month: the period's own grouped query.
+        "totals": vendor_compliance(first=first, last=last, by_month=False),
         "first_label": month_label(first),
         "last_label": month_label(last),
         "month_value": str(last),

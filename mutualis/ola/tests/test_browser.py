@@ -69,7 +69,8 @@ def test_staff_pages_of_the_vendor_clocks_are_accessible(page, live_server, view
     expect(page.get_by_role("heading", name="Engagements de maintenance (délais de l'éditeur)")).to_be_visible()
     problems += axe_blocking(page)
     page.get_by_role("link", name="Ajouter un engagement").click()
-    expect(page.get_by_label("Délai de correction")).to_be_visible()
+    expect(page.get_by_role("spinbutton", name="Délai de correction")).to_be_visible()
+    expect(page.get_by_label("unité du délai de correction")).to_be_visible()
     problems += axe_blocking(page)
 
     page.goto(f"{live_server.url}/assistance/tickets/{reference}/")
@@ -85,7 +86,9 @@ def test_staff_pages_of_the_vendor_clocks_are_accessible(page, live_server, view
             wide.append(path)
     expect(page.get_by_role("link", name="Délais des éditeurs")).to_be_visible()
     page.get_by_role("link", name="Délais des éditeurs").click()
-    expect(page.get_by_role("table")).to_contain_text(CONTRACT)
-    expect(page.get_by_role("table")).to_contain_text("100,0 %")  # 16 business hours of 3 days
+    monthly = page.get_by_role("table", name="Respect des délais de correction par éditeur, marché et mois")
+    expect(monthly).to_contain_text(CONTRACT)
+    expect(monthly).to_contain_text("100,0 %")  # 16 business hours of 3 days
+    expect(page.get_by_role("table", name="Sur la période")).to_contain_text(CONTRACT)
     assert not problems, "axe-core found serious or critical violations:\n" + "\n".join(problems)
     assert not wide, f"pages wider than the window: {wide}"

@@ -73,6 +73,12 @@ def test_it_computes_the_figures_per_vendor_contract_and_month(world, episodes):
     ]
     assert vendor_compliance(first=Month(2026, 12), last=Month(2026, 12)) == []
 
+    totals = vendor_compliance(first=Month(2026, 10), last=Month(2026, 11), by_month=False)
+    contract = next(r for r in totals if r["contract"] == "M-ARPEGE")
+    assert (contract["month"], contract["episodes"], contract["in_time"], contract["late"]) == ("", 3, 2, 1)
+    assert contract["compliance_pct"] == 66.7
+    assert (contract["median_s"], contract["p90_s"]) == (3 * HOUR, 7 * HOUR)  # of 1 h, 3 h, 8 h: 3 h + 0.8 × 5 h
+
 
 def test_the_page_shows_the_figures_and_exports_them(client, world, episodes):
     client.force_login(world.staff)
