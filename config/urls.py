@@ -14,7 +14,6 @@ urlpatterns = [
     path("catalogue/", include("mutualis.catalog.urls")),
     path("marches/", include("mutualis.procurement.urls")),
     path("marches/", include("mutualis.ola.urls")),  # a contract's maintenance commitments
-    path("marches/", include("mutualis.ola.urls")),  # a contract's maintenance commitments
     path("finances/", include("mutualis.finance.urls")),
     path("assistance/", include("mutualis.helpdesk.urls")),
     path("assistance/", include("mutualis.questionnaires.urls")),  # the request forms, same paths as before

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib
+from django.core import signing
 
 matplotlib.use("Agg")
 matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, scalable, light
@@ -67,44 +68,33 @@ def _cached(draw: Callable[..., str]) -> Callable[..., str]:
 # The pages show their charts as <img> fetched on their own (quality:chart), so a page answers
 # with its figures and tables without waiting for matplotlib: a chart costs about 80 ms of CPU
 # to draw, and bench.scale's 50 users asking for 24 different months made the dashboard miss its
-# 300 ms p95 (420 ms on a quiet machine) while its figures took 130 ms. The page leaves the
-# arguments in the cache under their digest and the scope of who asked (operator, or one member);
-# the chart's request draws them once, then serves the kept drawing.
-def chart_deferred(name: str, *, scope: str, **arguments: Any) -> str:
-    """The digest under which `name`'s chart of these arguments can be fetched by `scope`."""
-    from django.core.cache import cache
+# 300 ms p95 (420 ms on a quiet machine) while its figures took 130 ms. The chart's URL carries
+# its arguments, signed with the scope of who asked (the operator, or one member), so any app
+# server can draw it whatever cache it has, and nobody else can have it drawn; the drawing is
+# kept in the cache under the arguments' digest like the inline ones.
+SALT = "mutualis.quality.chart"
 
+
+def chart_deferred(name: str, *, scope: str, **arguments: Any) -> str:
+    """A signed token naming `name`'s chart of these arguments, for `scope` only."""
     if name not in _DRAWINGS:
         raise KeyError(name)
-    digest = _digest(arguments)
-    if cache.get(_key(name, digest)) is None:
-        # Plain JSON values: lazy labels become text now, in the language of the page.
-        plain = json.loads(json.dumps(arguments, default=str, ensure_ascii=False))
-        cache.set(f"{_key(name, digest)}:arguments:{scope}", plain, CACHE_SECONDS)
-    else:
-        cache.set(f"{_key(name, digest)}:scope:{scope}", True, CACHE_SECONDS)
-    return digest
+    # Plain JSON values: lazy labels become text now, in the language of the page.
+    plain = json.loads(json.dumps(arguments, default=str, ensure_ascii=False))
+    return signing.Signer(salt=SALT).sign_object({"n": name, "s": scope, "a": plain}, compress=True)
 
 
-def chart_fetch(name: str, digest: str, *, scope: str) -> str | None:
-    """The chart a page of `scope` deferred under `digest`, drawn now if it was not yet; None
-    when this scope never asked for it (or the cache forgot it)."""
-    from django.core.cache import cache
-
+def chart_fetch(name: str, token: str, *, scope: str) -> str | None:
+    """The chart a page of `scope` deferred as `token`, from the cache or drawn now; None for a
+    token that is forged, altered or another scope's."""
+    try:
+        signed = signing.Signer(salt=SALT).unsign_object(token)
+    except signing.BadSignature:
+        return None
     draw = _DRAWINGS.get(name)
-    if draw is None:
+    if draw is None or signed.get("n") != name or signed.get("s") != scope:
         return None
-    key = _key(name, digest)
-    arguments = cache.get(f"{key}:arguments:{scope}")
-    if arguments is None and not cache.get(f"{key}:scope:{scope}"):
-        return None
-    svg: str | None = cache.get(key)
-    if svg is None:
-        if arguments is None:
-            return None
-        svg = draw(**arguments)
-        cache.set(key, svg, CACHE_SECONDS)
-    return svg
+    return _cached(draw)(**signed["a"])
 
 
 def _svg(figure: Figure, label: str) -> str:

@@ -103,8 +103,8 @@ def dashboard_charts(data: dict[str, Any], *, member: bool, scope: str | None = 
         if scope is None:
             result[slot] = getattr(charts, name)(**arguments)
         else:
-            digest = charts.chart_deferred(name, scope=scope, **arguments)
-            result[slot] = reverse("quality:chart", args=[name, digest])
+            token = charts.chart_deferred(name, scope=scope, **arguments)
+            result[slot] = reverse("quality:chart", args=[name, token])
     return result
 
 

@@ -7,7 +7,7 @@ from mutualis.quality import views, views_knowledge, views_vendors
 app_name = "quality"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("graphiques/<str:name>/<str:digest>.svg", views.chart, name="chart"),
+    path("graphiques/<str:name>/<str:token>.svg", views.chart, name="chart"),
     path("temps-passe/", views.time_spent, name="time_spent"),
     path("engagements/", views.commitments, name="commitments"),
     path("editeurs/", views_vendors.vendor_compliance_page, name="vendors"),

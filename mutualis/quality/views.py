@@ -85,10 +85,10 @@ def member(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def chart(request: HttpRequest, name: str, digest: str) -> HttpResponse:
+def chart(request: HttpRequest, name: str, token: str) -> HttpResponse:
     """A chart a quality page of the same scope deferred (charts.chart_deferred): drawn on its
-    first request, then served from the cache; 404 for another scope or an unknown digest."""
-    svg = charts.chart_fetch(name, digest, scope=chart_scope(signed_in(request)))
+    first request, then served from the cache; 404 for another scope or a forged token."""
+    svg = charts.chart_fetch(name, token, scope=chart_scope(signed_in(request)))
     if svg is None:
         raise Http404("graphique inconnu")
     return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

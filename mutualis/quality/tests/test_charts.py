@@ -82,5 +82,20 @@ def test_a_chart_is_served_only_to_the_scope_of_the_page_that_asked(fixture, wor
     assert client.login(username=world.manager_a.username, password=PASSWORD)
     assert client.get(urls[0]).status_code == 404  # the operator's figures, asked by a member
     assert client.get(urls[0].replace(urls[0].rsplit("/", 1)[1], "0" * 64 + ".svg")).status_code == 404
+    client.logout()
+    assert client.login(username=world.staff.username, password=PASSWORD)
+    # The arguments travel signed in the URL: altering a figure breaks the signature.
+    altered = urls[0].replace("%5B", "%5C", 1) if "%5B" in urls[0] else urls[0][:-10] + "A" + urls[0][-9:]
+    assert client.get(altered).status_code == 404
     assert client.get("/qualite/graphiques/inconnu/" + "0" * 64 + ".svg").status_code == 404
     assert drawings.call_count == 0
+
+
+def test_a_chart_needs_nothing_but_its_url(fixture, world, client, drawings):  # noqa: F811
+    # Another app server, with a cache of its own, draws the chart from the URL alone.
+    assert client.login(username=world.staff.username, password=PASSWORD)
+    urls = _chart_urls(client.get("/qualite/", {"month": "2026-11"}))
+    cache.clear()
+    answer = client.get(urls[0])
+    assert answer.status_code == 200 and drawings.call_count == 1
+    assert answer.content.decode().startswith('<svg role="img" aria-label="Demandes ouvertes et résolues par mois"')

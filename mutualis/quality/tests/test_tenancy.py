@@ -21,6 +21,8 @@ TABLE = """
 /qualite/adherents/{org}/rapports/2026-11/v1.pdf               200 200 200 404 200   200 200 404 404 404
 /qualite/adherents/{org}/rapports/2026-11/v1.html              200 200 200 404 200   200 200 404 404 404
 /qualite/adherents/{org}/rapports/produire/                    405 405 405 405 405   405 405 405 405 405
+/qualite/editeurs/                                             200 200 404 404 404     ·   ·   ·   ·   ·
+/qualite/connaissances/                                        200 200 200 404 200     ·   ·   ·   ·   ·
 /qualite/graphiques/volume_chart/0000.svg                      404 404 404 404 404     ·   ·   ·   ·   ·
 """
 ROWS = []
@@ -65,7 +67,7 @@ def test_it_has_a_line_for_every_quality_route():
         .replace("<str:month>", "2026-11")
         .replace("v<int:version>", "v1")
         .replace("<str:name>", "volume_chart")
-        .replace("<str:digest>", "0000")
+        .replace("<str:token>", "0000")
         for r in routes
     }
     assert normalised <= tabled, normalised - tabled
