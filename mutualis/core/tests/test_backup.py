@@ -80,7 +80,8 @@ def drop_every_table() -> None:
         tables = connection.introspection.table_names(cursor)
         cursor.execute("PRAGMA foreign_keys = OFF")
         for table in tables:
-            cursor.execute(f'DROP TABLE "{table}"')
+            # IF EXISTS: dropping an FTS5 table (the knowledge base's index) drops its shadow tables.
+            cursor.execute(f'DROP TABLE IF EXISTS "{table}"')
         cursor.execute("PRAGMA foreign_keys = ON")
 
 
