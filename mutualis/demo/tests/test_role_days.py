@@ -24,6 +24,7 @@ from mutualis.helpdesk.models import Ticket
 from mutualis.members.models import Organisation
 from mutualis.quality.reports import monthly_report_create
 from mutualis.quality.selectors import last_complete_month
+from mutualis.testing.service_levels import default_service_levels  # noqa: E402
 
 # test_browser's fixtures (Chromium once per module, a page on the loaded demo), and its skip
 # when Chromium is absent, which importing it applies here too.
@@ -40,6 +41,7 @@ MEMBER = "venissieux"
 def _tickets() -> dict[str, Ticket]:
     """Three requests of Vénissieux filed by its IT director: one assigned to the support agent,
     one waiting for the director's answer, one nobody has taken yet."""
+    default_service_levels()  # emptied by the flush after an earlier live-server test
     org = Organisation.objects.get(slug=MEMBER)
     dsi, support = User.objects.get(username=f"dsi-{MEMBER}"), User.objects.get(username="support")
     application = Subscription.objects.filter(collectivity=org).select_related("application").first().application

@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from mutualis.helpdesk import services  # noqa: E402
 from mutualis.helpdesk.models import Ticket  # noqa: E402
 from mutualis.helpdesk.tests.ui_helpers import make_ticket  # noqa: E402
+from mutualis.testing.service_levels import default_service_levels  # noqa: E402
 
 ARGS = [
     "--no-sandbox",
@@ -93,6 +94,7 @@ def too_wide(page: Page) -> list[str]:
 
 
 def busy(world) -> Ticket:
+    default_service_levels()  # emptied by the flush after an earlier live-server test
     for user, first, last in ((world.staff, "Camille", "Durand"), (world.agent_a, "Léa", "Martin")):
         user.first_name, user.last_name = first, last
         user.save(update_fields=["first_name", "last_name"])

@@ -32,9 +32,10 @@ def page(ticket):
 
 @pytest.fixture
 def ticket_slots():
+    """The test's own panel goes; the panels the apps registered stay for the tests that follow."""
+    kept = {slot: list(panels._slots.get(slot, [])) for slot in ("helpdesk.ticket.staff", "helpdesk.ticket.member")}
     yield
-    for slot in ("helpdesk.ticket.staff", "helpdesk.ticket.member"):
-        panels._slots.pop(slot, None)
+    panels._slots.update(kept)
 
 
 # -- panels -----------------------------------------------------------------------------------------
