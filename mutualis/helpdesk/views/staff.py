@@ -216,9 +216,11 @@ def queue_rows(page: Any, now: dt.datetime) -> list[dict[str, Any]]:
                     group.name if group else "",
                     "" if technician or group else "—",
                 ),
-                "when": due_text % {"d": local_datetime(ticket.ttr_due_at)}
-                if ticket.ttr_due_at
-                else opened_text % {"d": local_datetime(ticket.opened_at)},
+                # When it was opened, as GLPI's list shows it, and the due date next to the time left.
+                "when": " · ".join(
+                    [opened_text % {"d": local_datetime(ticket.opened_at)}]
+                    + ([due_text % {"d": local_datetime(ticket.ttr_due_at)}] if ticket.ttr_due_at else [])
+                ),
                 "sla": reader.state(ticket),
             }
         )
