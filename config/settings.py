@@ -202,6 +202,7 @@ INSTALLED_APPS = [
     "mutualis.knowledge",
     "mutualis.notices",
     "mutualis.ola",
+    "mutualis.glpi",
     "mutualis.quality",
     "mutualis.identity",
     "mutualis.privacy",
