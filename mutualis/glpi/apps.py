@@ -8,3 +8,9 @@ class GlpiConfig(AppConfig):
     name = "mutualis.glpi"
     label = "glpi"
     verbose_name = _("Reprise de GLPI")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: the panel reaches models, loaded once apps are ready.
+        from mutualis.glpi import panels
+
+        panels.register()
