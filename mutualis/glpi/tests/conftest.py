@@ -9,6 +9,9 @@ import itertools
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pymysql
 import pytest
@@ -36,15 +39,50 @@ def glpi_server() -> str:
     return url
 
 
-@pytest.fixture
-def glpi_db(glpi_server: str) -> Iterator[str]:
-    """A database of its own for the test, GLPI's tables loaded and empty; dropped afterwards.
-    Named per process, xdist worker and test, so parallel runs never share one."""
+@contextmanager
+def _database(server: str) -> Iterator[str]:
+    """A database of its own, GLPI's tables loaded and empty; dropped afterwards. Named per
+    process, xdist worker and use, so parallel runs never share one."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"glpi_t{os.getpid()}_{worker}_{next(_counter)}"
-    url = history.create_database(glpi_server, name, replace=True)
+    url = history.create_database(server, name, replace=True)
     try:
         history.load_schema(url)
         yield url
     finally:
-        history.drop_database(glpi_server, name)
+        history.drop_database(server, name)
+
+
+@pytest.fixture
+def glpi_db(glpi_server: str) -> Iterator[str]:
+    """The URL of a fresh database for the test, GLPI's tables loaded and empty."""
+    with _database(glpi_server) as url:
+        yield url
+
+
+@dataclass
+class GlpiSample:
+    """A GLPI database holding the sample history (200 tickets, every trap) and its files."""
+
+    url: str
+    facts: history.SampleFacts
+    documents_dir: Path
+    mapping_path: Path = history.MAPPING_FILE
+
+
+@pytest.fixture
+def glpi_sample(glpi_db: str, tmp_path: Path) -> GlpiSample:
+    """glpi_db with the sample history written, time zones off (dates in Europe/Paris local time)."""
+    files = tmp_path / "files"
+    facts = history.generate(glpi_db, tickets=200, documents_dir=files)
+    return GlpiSample(url=glpi_db, facts=facts, documents_dir=files)
+
+
+@pytest.fixture
+def glpi_sample_tz(glpi_server: str, tmp_path: Path) -> Iterator[GlpiSample]:
+    """The same history with GLPI's time zones on (`timestamp` columns holding UTC instants), in a
+    database of its own: a test may ask for both samples."""
+    files = tmp_path / "files-tz"
+    with _database(glpi_server) as url:
+        facts = history.generate(url, tickets=200, documents_dir=files, timezones=True)
+        yield GlpiSample(url=url, facts=facts, documents_dir=files)
