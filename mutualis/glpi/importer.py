@@ -50,6 +50,7 @@ FOLLOWUPS, TASKS, SOLUTIONS, DOCUMENTS = (
     "glpi_itilsolutions",
     "glpi_documents_items",
 )
+APPROVALS = "glpi_itilsolutions.approval"  # the followup saying who accepted or refused a solution
 OVERLAP = dt.timedelta(hours=1)  # re-read before the checkpoint: rows GLPI wrote in the same second
 STATUSES = {
     1: Status.NEW,
@@ -453,7 +454,7 @@ class Importer:
             TicketTask.objects.filter(ticket_id__in=ids).delete()
             Ticket.watchers.through.objects.filter(ticket_id__in=ids).delete()
             ImportRecord.objects.filter(
-                table__in=[FOLLOWUPS, TASKS, SOLUTIONS, DOCUMENTS],
+                table__in=[FOLLOWUPS, TASKS, SOLUTIONS, APPROVALS, DOCUMENTS],
                 ticket_glpi_id__in=[bundle.row["id"] for bundle, _f, _r in changed],
             ).delete()
         report.count("tickets created", len(new_tickets))
@@ -843,7 +844,7 @@ class _Children:
                         approval or at,
                     ]
                 )
-                self.followup_keys.append(("glpi_itilsolutions.approval", s["id"], glpi_ticket, _rows_fingerprint(s)))
+                self.followup_keys.append((APPROVALS, s["id"], glpi_ticket, _rows_fingerprint(s)))
                 report.count("solutions refused" if s["status"] == 4 else "solutions accepted")
         for t in bundle.tasks:
             author = importer.directory.account_id(t["users_id_tech"]) or importer.directory.account_id(t["users_id"])
