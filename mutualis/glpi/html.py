@@ -15,17 +15,26 @@ from html.parser import HTMLParser
 DOCID = re.compile(r"docid=(\d+)")
 # Markdown's own characters in text that was not Markdown: escaped so "*" or "#" show as typed.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#<>|])")
-_LOOKS_ENCODED = re.compile(r"&(?:lt|gt|amp|quot|#0*60|#0*62|#0*38|#x0*3c|#x0*3e);", re.IGNORECASE)
+_RAW_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!]")
+_ENCODED_TAG = re.compile(r"&(?:amp;|#0*38;)*(?:lt|#0*60|#x0*3c);\s*/?\s*[a-zA-Z!]", re.IGNORECASE)
 MAX_ROUNDS = 5
 
 
 def decode(text: str) -> str:
-    """The HTML GLPI meant: entities decoded while the text still holds encoded markup (a text
-    encoded twice needs two rounds); a literal "&lt;" a user typed ends as "<" text, which the
-    HTML reader below treats as text, not as a tag."""
+    """The HTML GLPI meant. GLPI encodes the whole HTML once (by name before 10.0, by number
+    since; a migrated text may be encoded twice): entities are decoded while the text shows
+    encoded tags and no real one. Once it is HTML, its own entities stay for the HTML reader —
+    so "&lt;b&gt;" a user typed as text stays text and never becomes a tag."""
     for _round in range(MAX_ROUNDS):
-        if not _LOOKS_ENCODED.search(text):
+        if _RAW_TAG.search(text) or not _ENCODED_TAG.search(text):
             break
+        text = html.unescape(text)
+    return text
+
+
+def decode_plain(text: str) -> str:
+    """A text that is not HTML (a title, a comment): entities decoded until none is left."""
+    for _round in range(MAX_ROUNDS):
         decoded = html.unescape(text)
         if decoded == text:
             break
@@ -107,11 +116,11 @@ class _Reader(HTMLParser):
             self.out.append("*")
         elif tag == "a" and self.href:
             href = self.href.pop()
-            self.link_start.pop()
+            start = self.link_start.pop()
             if href.startswith(("http://", "https://", "mailto:")):
                 self.out.append(f"]({href.replace(')', '%29').replace(' ', '%20')})")
-            else:
-                self.out.append("]")
+            else:  # a javascript: or relative link: its text only
+                self.out[start] = ""
 
     def handle_data(self, data: str) -> None:
         if self.skip:
@@ -126,8 +135,8 @@ def _escape(text: str) -> str:
 def to_markdown(content: str | None, *, image: Callable[[int], str] = lambda _docid: "") -> str:
     """GLPI's stored content as Markdown; `image(docid)` names an inline image's attachment."""
     text = decode(content or "")
-    if "<" not in text:
-        return _escape(text.strip())
+    if not _RAW_TAG.search(text):
+        return _escape(decode_plain(text).strip())
     reader = _Reader(image)
     reader.feed(text)
     reader.close()

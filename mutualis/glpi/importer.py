@@ -492,7 +492,7 @@ class Importer:
         extra: dict[str, Any] = {}
         organisation = directory.organisations[row["entities_id"]]
         ticket.collectivity = organisation
-        ticket.title = (html.decode(row["name"] or "").strip() or _("(sans titre)"))[:250]
+        ticket.title = (html.decode_plain(row["name"] or "").strip() or _("(sans titre)"))[:250]
         ticket.description = html.to_markdown(row["content"], image=self._image_label) or _("(sans description)")
         ticket.ticket_type = TYPES.get(row["type"], TicketType.INCIDENT)
         ticket.status = STATUSES.get(row["status"], Status.NEW)
@@ -576,7 +576,7 @@ class Importer:
             if stars == 0:
                 report.count("satisfaction 0 → 1")
             ticket.satisfaction = min(5, max(1, stars))
-            ticket.satisfaction_comment = html.decode(answer["comment"] or "").strip()
+            ticket.satisfaction_comment = html.decode_plain(answer["comment"] or "").strip()
             ticket.satisfaction_at = src.aware(answer["date_answered"])
         ticket.reopen_count = sum(1 for s in bundle.solutions if s["status"] == 4)
         # Mutualis's budgets and offsets on its calendars; GLPI's due dates, as GLPI committed them.
