@@ -49,6 +49,13 @@ def test_it_marks_links_noopener_noreferrer():
     assert 'rel="noopener noreferrer"' in html
 
 
+def test_it_lets_a_written_table_scroll_in_its_own_box():
+    html = render("| Serveur | Version |\n|---|---|\n| srv-01 | 2025.1 |\n\n`<table>` tapé")
+    assert html.count('<div class="table-wrap" tabindex="0" role="region"') == 1
+    assert html.index('<div class="table-wrap"') < html.index("<table>") < html.index("</table></div>")
+    assert "<code>&lt;table&gt;</code>" in html  # a typed tag is text, never wrapped
+
+
 def test_it_keeps_code_spans_readable():
     assert render_markdown("`a < b && c`") == "<p><code>a &lt; b &amp;&amp; c</code></p>"
 
