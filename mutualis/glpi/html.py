@@ -132,11 +132,21 @@ def _escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+# Most of GLPI's texts are a few plain paragraphs: read without the HTML parser (a third of
+# the import's time on 300,000 followups otherwise).
+_SIMPLE = re.compile(r"\s*(?:<p>[^<]*</p>\s*)+")
+_PARAGRAPH = re.compile(r"<p>([^<]*)</p>")
+_SPACES = re.compile(r"\s+")
+
+
 def to_markdown(content: str | None, *, image: Callable[[int], str] = lambda _docid: "") -> str:
     """GLPI's stored content as Markdown; `image(docid)` names an inline image's attachment."""
     text = decode(content or "")
     if not _RAW_TAG.search(text):
         return _escape(decode_plain(text).strip())
+    if _SIMPLE.fullmatch(text):
+        paragraphs = (_SPACES.sub(" ", html.unescape(p)).strip() for p in _PARAGRAPH.findall(text))
+        return "\n\n".join(_escape(p) for p in paragraphs if p)
     reader = _Reader(image)
     reader.feed(text)
     reader.close()
