@@ -33,6 +33,8 @@ class GlpiUser:
     emails: tuple[str, ...]
     account: Account | None
     how: str  # "mapping", "login", "agent login", "mail", "agent mail", "" (unmatched)
+    # Unmatched but known to the directory: an agent with no account (the ticket cannot name it).
+    agent_without_account: str = ""
 
 
 @dataclass
@@ -129,9 +131,14 @@ def _match_users(source: Source, mapping: Mapping, directory: Directory) -> None
     by_username, by_mail, by_agent = _accounts()
     agent_login: dict[str, list[Account]] = defaultdict(list)
     agent_mail: dict[str, list[Account]] = defaultdict(list)
-    for agent_id, login, mail in Agent.objects.filter(account__isnull=False).values_list("id", "login", "mail"):
+    lone_agents: dict[str, str] = {}  # login or mail → "Prénom Nom (collectivité)" of agents without account
+    rows = Agent.objects.values_list("id", "login", "mail", "first_name", "last_name", "collectivity__slug")
+    for agent_id, login, mail, first_name, last_name, collectivity in rows:
         account = by_agent.get(agent_id)
         if account is None:
+            for key in (login, mail):
+                if key:
+                    lone_agents[key.strip().casefold()] = f"{first_name} {last_name} ({collectivity})"
             continue
         if login:
             agent_login[login.casefold()].append(account)
@@ -163,7 +170,12 @@ def _match_users(source: Source, mapping: Mapping, directory: Directory) -> None
                 if len(found) == 1:
                     account, how = found[0], "agent mail"
                     break
-        directory.users[row["id"]] = GlpiUser(row["id"], login, name, tuple(emails.get(row["id"], [])), account, how)
+        lone = ""
+        if account is None:
+            keys = [key, *(mail.casefold() for mail in emails.get(row["id"], []))]
+            lone = next((lone_agents[k] for k in keys if k and k in lone_agents), "")
+        mails = tuple(emails.get(row["id"], []))
+        directory.users[row["id"]] = GlpiUser(row["id"], login, name, mails, account, how, lone)
 
 
 def match_counts(directory: Directory) -> Counter[str]:

@@ -82,10 +82,6 @@ REWRITTEN = (
 )  # fmt: skip
 
 
-class Interrupted(Exception):
-    """Raised by a test's hook between pages: what was committed stays, the rest is for the next run."""
-
-
 @dataclass
 class Options:
     batch_size: int = 1000
@@ -135,13 +131,11 @@ class Importer:
         options: Options,
         *,
         progress: Callable[[str, int, int], None] | None = None,
-        after_page: Callable[[int], None] | None = None,
     ) -> None:
         self.source = source
         self.mapping = mapping
         self.options = options
         self.progress = progress or (lambda _table, _done, _total: None)
-        self.after_page = after_page or (lambda _page: None)
         self.directory: Directory = load_directory(source, mapping)
         self.report = Report(directory=self.directory, timezones=source.timezones, version=source.version)
         self.sla_config = sla.sla_config()
@@ -316,14 +310,11 @@ class Importer:
         done = 0
         seen: set[int] = set()
         self.progress(TICKETS, 0, total)
-        for number, page in enumerate(
-            self.source.pages(TICKETS, self.ticket_columns, after=after, size=self.options.batch_size)
-        ):
+        for page in self.source.pages(TICKETS, self.ticket_columns, after=after, size=self.options.batch_size):
             self.write_page(page, checkpoint=(page[-1]["date_mod"], page[-1]["id"]))
             seen.update(row["id"] for row in page)
             done += len(page)
             self.progress(TICKETS, done, total)
-            self.after_page(number)
         if checkpoint is not None and checkpoint.date_mod:
             # Rows of a ticket GLPI changed without moving the ticket's date_mod.
             since = dt.datetime.fromisoformat(checkpoint.date_mod) - OVERLAP

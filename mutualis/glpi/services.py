@@ -56,7 +56,12 @@ def mapping_text(directory: Directory, source: Source) -> str:
     counts = match_counts(directory)
     out.append("Utilisateurs GLPI → comptes : " + ", ".join(f"{how} {n}" for how, n in sorted(counts.items())))
     for user in sorted(directory.users.values(), key=lambda u: u.login):
-        account = f"{user.account.username} (par {user.how})" if user.account else "SANS COMPTE (jamais créé)"
+        if user.account:
+            account = f"{user.account.username} (par {user.how})"
+        elif user.agent_without_account:
+            account = f"SANS COMPTE (agent de l'annuaire {user.agent_without_account}, sans compte ; jamais créé)"
+        else:
+            account = "SANS COMPTE (jamais créé)"
         out.append(f"  {user.name} → {account}")
     if directory.broken:
         out.append("Correspondances du fichier sans objet dans Mutualis :")
@@ -70,14 +75,13 @@ def glpi_import(
     mapping: Mapping,
     options: Options,
     progress: Callable[[str, int, int], None] | None = None,
-    after_page: Callable[[int], None] | None = None,
 ) -> Outcome:
     """Import (or, with options.dry_run, only read and report) GLPI's helpdesk history. A run that
     fails keeps its committed pages, is recorded as interrupted with its counts and audited; the
     next run resumes from the checkpoint."""
     source = Source(url, php_timezone=mapping.timezone)
     try:
-        importer = Importer(source, mapping, options, progress=progress, after_page=after_page)
+        importer = Importer(source, mapping, options, progress=progress)
         if options.dry_run:
             report = importer.run()
             return Outcome(report=report, run=None, mapping_text=mapping_text(importer.directory, source))

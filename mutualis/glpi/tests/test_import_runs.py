@@ -16,7 +16,6 @@ from django.urls import reverse
 
 from mutualis.core.models import AuditEntry
 from mutualis.glpi import importer as importer_module
-from mutualis.glpi.importer import Interrupted
 from mutualis.glpi.models import Checkpoint, ImportRecord, ImportRun
 from mutualis.glpi.source import Source
 from mutualis.glpi.tests.world import (
@@ -30,10 +29,16 @@ from mutualis.glpi.tests.world import (
     sample_database,
 )
 from mutualis.helpdesk.enums import OPEN_STATUSES
+from mutualis.identity.models import Agent
+from mutualis.members.models import Organisation
 from mutualis.helpdesk.models import Followup, Ticket
 from mutualis.helpdesk.services import followup_add
 
 pytestmark = pytest.mark.django_db
+
+
+class Interrupted(Exception):
+    """A failure in the middle of a page (the process killed, the database gone)."""
 
 
 @pytest.fixture
@@ -147,12 +152,18 @@ def test_an_interrupted_run_keeps_its_whole_pages_and_the_next_one_resumes(sampl
 
 
 def test_a_dry_run_writes_nothing_and_shows_the_mapping(sample, world):
+    vaulx = Organisation.objects.get(slug="vaulx-en-velin")
+    Agent.objects.create(collectivity=vaulx, hr_id="A42", last_name="Martin", first_name="Julien", login="jmartin")
     outcome = run_import(sample, world, dry_run=True)
     assert not Ticket.objects.exists()
     assert not ImportRun.objects.exists() and not Checkpoint.objects.exists() and not ImportRecord.objects.exists()
     assert not AuditEntry.objects.filter(action="import").exists()
     assert "4 « Entité racine > Mornant » → SANS CORRESPONDANCE" in outcome.mapping_text
-    assert "Julien Martin (jmartin) → SANS COMPTE (jamais créé)" in outcome.mapping_text
+    assert (
+        "Julien Martin (jmartin) → SANS COMPTE (agent de l'annuaire Julien Martin (vaulx-en-velin), sans compte ;"
+        " jamais créé)" in outcome.mapping_text
+    )
+    assert "Agent Support (support) → support (par login)" in outcome.mapping_text
     assert "Marie Durand (m.durand) → dsi-givors (par mail)" in outcome.mapping_text
     assert outcome.report.counts["tickets created"] == sample.facts.tickets_expected
 
