@@ -22,7 +22,8 @@ def hours(seconds: Any) -> str:
 
 @register.filter
 def pct(value: Any) -> str:
-    if value is None:
+    # A month without tickets has no rate: its row lacks the key, which a template passes as "".
+    if value is None or value == "":
         return DASH
     return f"{number_format(value, 1)} %"
 
