@@ -18,6 +18,7 @@ import hashlib
 import mimetypes
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -310,11 +311,23 @@ class Importer:
         done = 0
         seen: set[int] = set()
         self.progress(TICKETS, 0, total)
-        for page in self.source.pages(TICKETS, self.ticket_columns, after=after, size=self.options.batch_size):
-            self.write_page(page, checkpoint=(page[-1]["date_mod"], page[-1]["id"]))
-            seen.update(row["id"] for row in page)
-            done += len(page)
-            self.progress(TICKETS, done, total)
+        pages = self.source.pages(TICKETS, self.ticket_columns, after=after, size=self.options.batch_size)
+
+        def read_next() -> tuple[list[Row], list[Bundle]] | None:
+            page = next(pages, None)
+            return None if page is None else (page, self.bundles(self.mapped(page)))
+
+        # GLPI is read one page ahead, in a thread of its own (the only one using the GLPI
+        # connection), while this one writes: the reads' waits on MariaDB overlap the writes.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="glpi-read") as reader:
+            upcoming = reader.submit(read_next)
+            while (current := upcoming.result()) is not None:
+                upcoming = reader.submit(read_next)
+                page, bundles = current
+                self.write_page(page, bundles, checkpoint=(page[-1]["date_mod"], page[-1]["id"]))
+                seen.update(row["id"] for row in page)
+                done += len(page)
+                self.progress(TICKETS, done, total)
         if checkpoint is not None and checkpoint.date_mod:
             # Rows of a ticket GLPI changed without moving the ticket's date_mod.
             since = dt.datetime.fromisoformat(checkpoint.date_mod) - OVERLAP
@@ -322,7 +335,7 @@ class Importer:
             for start in range(0, len(extra), self.options.batch_size):
                 chunk = extra[start : start + self.options.batch_size]
                 page = self.source.rows_in(f"SELECT {self.ticket_columns} FROM glpi_tickets WHERE id IN %s", chunk)  # noqa: S608
-                self.write_page(page, checkpoint=None)
+                self.write_page(page, self.bundles(self.mapped(page)), checkpoint=None)
         self.link_tickets()
         return self.report
 
@@ -341,27 +354,24 @@ class Importer:
 
     # -- one page -----------------------------------------------------------------------------
 
-    def write_page(self, page: list[Row], *, checkpoint: tuple[dt.datetime | None, int] | None) -> None:
+    def mapped(self, page: list[Row]) -> list[Row]:
+        """The page's tickets to import: out of GLPI's trash, of a mapped entity."""
+        return [row for row in page if not row["is_deleted"] and row["entities_id"] in self.directory.organisations]
+
+    def write_page(
+        self, page: list[Row], bundles: list[Bundle], *, checkpoint: tuple[dt.datetime | None, int] | None
+    ) -> None:
+        """Write a page's `bundles` (its mapped tickets, read by `bundles`) and move the checkpoint
+        to its last row, in one transaction; the rest of the page is counted and listed."""
         report = self.report
-        live: list[Row] = []
-        trashed: list[int] = []
-        for row in page:
-            if row["is_deleted"]:
-                trashed.append(row["id"])
-            else:
-                live.append(row)
         records = {
             r.glpi_id: r for r in ImportRecord.objects.filter(table=TICKETS, glpi_id__in=[row["id"] for row in page])
         }
-        for glpi_id in trashed:
-            report.trashed(glpi_id, imported=glpi_id in records)
-        mapped: list[Row] = []
-        for row in live:
-            if row["entities_id"] in self.directory.organisations:
-                mapped.append(row)
-            else:
+        for row in page:
+            if row["is_deleted"]:
+                report.trashed(row["id"], imported=row["id"] in records)
+            elif row["entities_id"] not in self.directory.organisations:
                 report.unmapped_entity(row["entities_id"], row["id"])
-        bundles = self.bundles(mapped)
         fresh: list[tuple[Bundle, str]] = []
         changed: list[tuple[Bundle, str, ImportRecord]] = []
         for bundle in bundles:
