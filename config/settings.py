@@ -203,6 +203,7 @@ INSTALLED_APPS = [
     "mutualis.notices",
     "mutualis.ola",
     "mutualis.glpi",
+    "mutualis.flows",
     "mutualis.quality",
     "mutualis.identity",
     "mutualis.privacy",
