@@ -22,9 +22,11 @@ def _hours(seconds: int | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _ids(ids: list[int]) -> str:
-    shown = ", ".join(str(i) for i in sorted(ids)[:SHOWN])
-    return shown + (f" … (+{len(ids) - SHOWN})" if len(ids) > SHOWN else "")
+def _ids(ids: list[int], limit: int | None = SHOWN) -> str:
+    ordered = sorted(ids)
+    if limit is None or len(ordered) <= limit:
+        return ", ".join(str(i) for i in ordered)
+    return ", ".join(str(i) for i in ordered[:limit]) + f" … (+{len(ordered) - limit})"
 
 
 @dataclass
@@ -89,7 +91,8 @@ class Report:
         counts["unmatched GLPI users"] = len(self.users)
         return counts
 
-    def text(self) -> str:
+    def text(self, limit: int | None = SHOWN) -> str:
+        """The report; `limit` tickets shown per list (None: all of them, as the run keeps it)."""
         d = self.directory
         out: list[str] = []
         mode = "fuseaux horaires activés (UTC)" if self.timezones else f"heure de PHP ({d.mapping.timezone})"
@@ -108,12 +111,14 @@ class Report:
             if found:
                 out.append(f"{title} :")
                 out += [
-                    f"  {key} « {names.get(key, '?')} » : {len(tickets)} ticket(s) — {_ids(tickets)}"
+                    f"  {key} « {names.get(key, '?')} » : {len(tickets)} ticket(s) — {_ids(tickets, limit)}"
                     for key, tickets in sorted(found.items())
                 ]
         if self.users:
             out.append("Utilisateurs GLPI sans compte Mutualis (jamais créés ; nom gardé sur le ticket) :")
-            out += [f"  {login} : {len(t)} ticket(s) — {_ids(list(t))}" for login, t in sorted(self.users.items())]
+            out += [
+                f"  {login} : {len(t)} ticket(s) — {_ids(list(t), limit)}" for login, t in sorted(self.users.items())
+            ]
         if self.files:
             out.append("Documents non repris :")
             out += [f"  ticket {t}, document {doc} ({path}) : {problem}" for t, doc, path, problem in self.files]
@@ -124,7 +129,7 @@ class Report:
             out.append("Tickets déjà repris en main dans Mutualis (non écrasés) :")
             out += [f"  {glpi_id} : {why}" for glpi_id, why in sorted(self.taken.items())]
         if self.trashed_imported:
-            out.append(f"Mis à la corbeille de GLPI après leur import (laissés) : {_ids(self.trashed_imported)}")
+            out.append(f"Mis à la corbeille de GLPI après leur import (laissés) : {_ids(self.trashed_imported, limit)}")
         if self.notes:
             out.append("Remarques :")
             out += [f"  ticket {t} : {text}" for t, text in self.notes]
@@ -136,12 +141,13 @@ class Report:
                 by_reason[figure.reason].append(figure)
             for reason, figures in sorted(by_reason.items()):
                 out.append(f"  {reason} : {len(figures)} ticket(s)")
-                for f in figures[:SHOWN]:
+                figures.sort(key=lambda f: f.glpi_id)
+                for f in figures[:limit]:
                     out.append(
                         f"    GLPI {f.glpi_id} ({f.reference}) : {_hours(f.tto_glpi)} → {_hours(f.tto_mutualis)} ; "
                         f"{_hours(f.ttr_glpi)} → {_hours(f.ttr_mutualis)} ; "
                         f"{_hours(f.waiting_glpi)} → {_hours(f.waiting_mutualis)}"
                     )
-                if len(figures) > SHOWN:
-                    out.append(f"    … et {len(figures) - SHOWN} autre(s)")
+                if limit is not None and len(figures) > limit:
+                    out.append(f"    … et {len(figures) - limit} autre(s) (tous dans le rapport gardé avec la reprise)")
         return "\n".join(out)

@@ -95,7 +95,7 @@ def glpi_import(
             run.finished_at = timezone.now()
             run.status = status
             run.counts = report.as_counts()
-            run.report = report.text()
+            run.report = report.text(limit=None)
             run.save(update_fields=["finished_at", "status", "counts", "report"])
             audit_record(
                 actor=None,

@@ -273,5 +273,6 @@ def test_an_unmapped_category_comes_without_application_and_is_listed(imported):
 def test_the_report_is_kept_with_the_run(imported):
     run = imported.outcome.run
     assert run is not None and run.status == "done"
-    assert run.report == imported.outcome.report.text()
+    assert run.report == imported.outcome.report.text(limit=None)
+    assert run.report.count(str(figures.CALENDAR)) == 1 and len(run.report) > len(imported.outcome.report.text())
     assert run.counts["tickets created"] == imported.facts.tickets_expected
