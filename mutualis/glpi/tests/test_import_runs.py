@@ -29,10 +29,10 @@ from mutualis.glpi.tests.world import (
     sample_database,
 )
 from mutualis.helpdesk.enums import OPEN_STATUSES
-from mutualis.identity.models import Agent
-from mutualis.members.models import Organisation
 from mutualis.helpdesk.models import Followup, Ticket
 from mutualis.helpdesk.services import followup_add
+from mutualis.identity.models import Agent
+from mutualis.members.models import Organisation
 
 pytestmark = pytest.mark.django_db
 
