@@ -39,10 +39,10 @@ from mutualis.glpi.models import Checkpoint, ImportRecord
 from mutualis.glpi.report import Report
 from mutualis.glpi.source import Row, Source
 from mutualis.helpdesk import sla
-from mutualis.helpdesk.enums import DurationUnit, PendingReason, Status, TicketType
+from mutualis.helpdesk.enums import OPEN_STATUSES, Clock, DurationUnit, PendingReason, Status, TicketType
 from mutualis.helpdesk.enums import Source as TicketSource
 from mutualis.helpdesk.importer import _number, _update
-from mutualis.helpdesk.models import Attachment, Followup, Ticket, TicketTask, TransitionLog
+from mutualis.helpdesk.models import Attachment, Followup, SlaEvent, SlaPolicy, Ticket, TicketTask, TransitionLog
 from mutualis.lib.business_offsets import OffsetTable
 from mutualis.lib.business_time import CalendarSpec, add_business_days, add_business_seconds
 
@@ -141,6 +141,7 @@ class Importer:
         self.report = Report(directory=self.directory, timezones=source.timezones, version=source.version)
         self.sla_config = sla.sla_config()
         self.policies: dict[tuple[str, int], sla.PolicyRef | None] = {}
+        self.escalation: dict[int, list[int]] | None = None  # policy id → its alert levels (%)
         self.ticket_columns = self._ticket_columns()
         self.stored_files: dict[str, str | None] = {}  # GLPI filepath → storage name (None: unusable)
         self.document_names: dict[int, str] = {}
@@ -471,6 +472,7 @@ class Importer:
         for bundle, ticket in pairs:
             children.add(bundle, ticket)
         children.flush()
+        self._levels_already_crossed([ticket for _b, ticket in pairs], now)
         records: list[tuple[Any, ...]] = children.records
         at = datetime_adapter()
         adapt_json = connection.ops.adapt_json_value
@@ -625,6 +627,30 @@ class Importer:
                 ticket.ttr_due_at = add_business_seconds(spec, ticket.opened_at, budget)
         ticket.tto_breached = bool(ticket.tto_due_at and ticket.taken_at and ticket.taken_at > ticket.tto_due_at)
         ticket.ttr_breached = bool(ticket.ttr_due_at and ticket.solved_at and ticket.solved_at > ticket.ttr_due_at)
+
+    def _levels_already_crossed(self, tickets: list[Ticket], now: dt.datetime) -> None:
+        """An open ticket's service-level thresholds already crossed when it comes in are recorded
+        as told, so the escalation sweep tells its group only about what happens after the import
+        (history is not news)."""
+        if self.escalation is None:
+            self.escalation = {
+                pk: [int(part) for part in percents.split(",") if part.strip()]
+                for pk, percents in SlaPolicy.objects.values_list("pk", "escalation_percents")
+            }
+        events = []
+        for ticket in tickets:
+            if ticket.status not in OPEN_STATUSES or ticket.policy_id is None:
+                continue
+            calendar = self.sla_config.calendar(ticket.calendar_id)
+            assert calendar is not None
+            for clock, budget in ((Clock.TTO, ticket.tto_budget_s), (Clock.TTR, ticket.ttr_budget_s)):
+                if not budget or (clock == Clock.TTO and ticket.taken_at is not None):
+                    continue
+                percent = 100 * sla.clock_elapsed(ticket, calendar.spec, clock, now) / budget
+                levels = self.escalation.get(ticket.policy_id, [])
+                events += [SlaEvent(ticket=ticket, clock=clock, percent=level) for level in levels if percent >= level]
+        SlaEvent.objects.filter(ticket__in=[t.pk for t in tickets]).delete()
+        SlaEvent.objects.bulk_create(events)
 
     def _image_label(self, docid: int) -> str:
         name = self.document_names.get(docid, "")

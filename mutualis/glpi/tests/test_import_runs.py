@@ -13,6 +13,7 @@ import pymysql
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from mutualis.core.models import AuditEntry
 from mutualis.glpi import importer as importer_module
@@ -28,9 +29,9 @@ from mutualis.glpi.tests.world import (
     run_import,
     sample_database,
 )
-from mutualis.helpdesk.enums import OPEN_STATUSES
-from mutualis.helpdesk.models import Followup, Ticket
-from mutualis.helpdesk.services import followup_add
+from mutualis.helpdesk.enums import OPEN_STATUSES, Status
+from mutualis.helpdesk.models import Followup, SlaEvent, Ticket
+from mutualis.helpdesk.services import followup_add, sla_escalate
 from mutualis.identity.models import Agent
 from mutualis.members.models import Organisation
 
@@ -220,3 +221,18 @@ def test_the_staff_ticket_page_says_where_the_ticket_comes_from(sample, world, c
     body = client.get(reverse("helpdesk:ticket", args=[ticket.reference])).content.decode()
     assert f"Repris de GLPI, n° {glpi_id}" in body
     assert "Demandeur sans compte" in body
+
+
+def test_thresholds_crossed_before_the_import_are_not_news_for_the_escalation_sweep(sample, world):
+    glpi_id = sample.facts.solution_accepted
+    glpi_write(
+        sample.url,
+        "UPDATE glpi_tickets SET status = 2, solvedate = NULL, closedate = NULL WHERE id = %s",
+        (glpi_id,),
+    )
+    run_import(sample, world)
+    ticket = Ticket.objects.get(external_id=f"glpi:{glpi_id}")
+    assert ticket.status == Status.ASSIGNED
+    # Open since 2024: every level of its resolution clock was crossed long ago, recorded as told.
+    assert set(SlaEvent.objects.filter(ticket=ticket, clock="ttr").values_list("percent", flat=True)) == {50, 75, 100}
+    assert sla_escalate(now=timezone.now()) == 0
