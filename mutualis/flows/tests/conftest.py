@@ -38,3 +38,6 @@ def s2low_server(s2low_certificates: Certificates) -> Iterator[S2lowServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+from mutualis.flows.tests.conftest_servers_p import *  # noqa: E402, F403 - P's local servers (i-Parapheur, As@lae, Pastell)

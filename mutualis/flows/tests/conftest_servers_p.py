@@ -1,0 +1,28 @@
+"""P's local servers (i-Parapheur, As@lae, Pastell) as pytest fixtures, imported by conftest.py.
+
+Each fixture starts a fresh server on a free loopback port for one test, its remote side acting only
+when the test tells it to (`auto_after=None`), and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from mutualis.flows.localservers.iparapheur import IparapheurServer
+
+
+@pytest.fixture
+def iparapheur_server() -> Iterator[IparapheurServer]:
+    """A local i-Parapheur 5: user mutualis / secret, client ipcore-web, tenant-1 with desk-1."""
+    from mutualis.flows.localservers.iparapheur import serve
+    from mutualis.flows.localservers.loopback import stop
+
+    server, thread, _url = serve()
+    try:
+        yield server
+    finally:
+        stop(server, thread)
