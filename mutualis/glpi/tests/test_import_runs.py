@@ -236,3 +236,28 @@ def test_thresholds_crossed_before_the_import_are_not_news_for_the_escalation_sw
     # Open since 2024: every level of its resolution clock was crossed long ago, recorded as told.
     assert set(SlaEvent.objects.filter(ticket=ticket, clock="ttr").values_list("percent", flat=True)) == {50, 75, 100}
     assert sla_escalate(now=timezone.now()) == 0
+
+
+def test_glpi_9_5_without_takeintoaccountdate_takes_the_delay_statistic(sample, world):
+    glpi_write(sample.url, "ALTER TABLE glpi_tickets DROP COLUMN takeintoaccountdate")
+    run_import(sample, world)
+    glpi_id = sample.facts.solution_accepted
+    ((stat,),) = glpi_rows(sample.url, "SELECT takeintoaccount_delay_stat FROM glpi_tickets WHERE id = %s", (glpi_id,))
+    ticket = Ticket.objects.get(external_id=f"glpi:{glpi_id}")
+    assert stat > 0
+    assert ticket.taken_at == ticket.opened_at + dt.timedelta(seconds=stat)
+
+
+def test_observers_of_the_tickets_member_watch_it_and_no_one_else(sample, world):
+    ((glpi_id,),) = glpi_rows(
+        sample.url, "SELECT MIN(id) FROM glpi_tickets WHERE entities_id = 1 AND is_deleted = 0"
+    )  # a Vénissieux ticket
+    for user in (4, 6):  # dsi-venissieux (Vénissieux), dsi-vaulx-en-velin (another member)
+        glpi_write(
+            sample.url,
+            "INSERT INTO glpi_tickets_users (tickets_id, users_id, type, use_notification) VALUES (%s, %s, 3, 1)",
+            (glpi_id, user),
+        )
+    run_import(sample, world)
+    ticket = Ticket.objects.get(external_id=f"glpi:{glpi_id}")
+    assert list(ticket.watchers.values_list("username", flat=True)) == ["dsi-venissieux"]
