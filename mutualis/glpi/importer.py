@@ -416,10 +416,12 @@ class Importer:
             return {}
         at = {r.object_id: r.imported_at for r in records if r.object_id}
         ids = list(at)
-        found: dict[int, str] = {}
+        # A ticket gone from Mutualis (deleted there) is not brought back either.
+        found: dict[int, str] = dict.fromkeys(ids, _("supprimé dans Mutualis"))
         for pk, updated, answered in Ticket.objects.filter(pk__in=ids).values_list(
             "pk", "updated_at", "satisfaction_at"
         ):
+            del found[pk]
             if updated > at[pk]:
                 found[pk] = _("modifié dans Mutualis")
             elif answered and answered > at[pk]:

@@ -261,3 +261,13 @@ def test_observers_of_the_tickets_member_watch_it_and_no_one_else(sample, world)
     run_import(sample, world)
     ticket = Ticket.objects.get(external_id=f"glpi:{glpi_id}")
     assert list(ticket.watchers.values_list("username", flat=True)) == ["dsi-venissieux"]
+
+
+def test_a_ticket_deleted_in_mutualis_is_not_brought_back(sample, world):
+    run_import(sample, world)
+    glpi_id = sample.facts.solution_accepted
+    Ticket.objects.filter(external_id=f"glpi:{glpi_id}").delete()
+    glpi_write(sample.url, "UPDATE glpi_tickets SET name = 'Changé', date_mod = NOW() WHERE id = %s", (glpi_id,))
+    outcome = run_import(sample, world)
+    assert not Ticket.objects.filter(external_id=f"glpi:{glpi_id}").exists()
+    assert outcome.report.taken[glpi_id] == "supprimé dans Mutualis"
