@@ -537,9 +537,11 @@ class Importer:
         unmatched: list[str] = []
         for actor in bundle.actors:
             if not actor["users_id"]:
-                if actor["alternative_email"]:
+                if actor["alternative_email"] and actor["type"] == 1:
                     anonymous.append(str(actor["alternative_email"]))
-                    report.count("anonymous requesters" if actor["type"] == 1 else "anonymous actors")
+                    report.count("anonymous requesters")
+                elif actor["alternative_email"]:
+                    report.count("anonymous observers or technicians (not kept)")
                 continue
             person = directory.user(actor["users_id"])
             if person is None or person.account is None:
