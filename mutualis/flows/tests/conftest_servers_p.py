@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from mutualis.flows.localservers.asalae import AsalaeServer
     from mutualis.flows.localservers.iparapheur import IparapheurServer
 
 
@@ -19,6 +20,19 @@ if TYPE_CHECKING:
 def iparapheur_server() -> Iterator[IparapheurServer]:
     """A local i-Parapheur 5: user mutualis / secret, client ipcore-web, tenant-1 with desk-1."""
     from mutualis.flows.localservers.iparapheur import serve
+    from mutualis.flows.localservers.loopback import stop
+
+    server, thread, _url = serve()
+    try:
+        yield server
+    finally:
+        stop(server, thread)
+
+
+@pytest.fixture
+def asalae_server() -> Iterator[AsalaeServer]:
+    """A local As@lae: account mutualis / secret (sent as its SHA-256)."""
+    from mutualis.flows.localservers.asalae import serve
     from mutualis.flows.localservers.loopback import stop
 
     server, thread, _url = serve()
