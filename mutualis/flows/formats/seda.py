@@ -113,15 +113,15 @@ def pronom_id(file: FileToSend) -> str:
 
 
 def _check(transfer: ArchiveTransfer) -> None:
-    for value, name in (
-        (transfer.message_id, "MessageIdentifier"),
-        (transfer.title, _("le titre du versement")),
-        (transfer.archival_agency, _("le service d'archives")),
-        (transfer.transferring_agency, _("le service versant")),
-        (transfer.originating_agency, _("le service producteur")),
+    for value, message in (
+        (transfer.message_id, _("Le versement SEDA n'a pas d'identifiant de message (MessageIdentifier).")),
+        (transfer.title, _("Le versement SEDA n'a pas de titre.")),
+        (transfer.archival_agency, _("Le versement SEDA ne nomme pas le service d'archives (ArchivalAgency).")),
+        (transfer.transferring_agency, _("Le versement SEDA ne nomme pas le service versant (TransferringAgency).")),
+        (transfer.originating_agency, _("Le versement SEDA ne nomme pas le service producteur.")),
     ):
         if not value.strip():
-            raise FormatError(_("Le versement SEDA n'a pas de %(name)s.") % {"name": name})
+            raise FormatError(message)
     if not transfer.documents:
         raise FormatError(_("Le versement SEDA ne contient aucun document."))
     if transfer.date.tzinfo is None:
