@@ -735,7 +735,7 @@ class Importer:
                     name = f"helpdesk/glpi/{digest[:2]}/{digest}{suffix}"
                     if not default_storage.exists(name):
                         name = default_storage.save(name, ContentFile(data))
-                    self.report.count("files stored")
+                        self.report.count("files stored")
                 else:
                     name = filepath
         if problem:
