@@ -14,6 +14,7 @@ import pytest
 if TYPE_CHECKING:
     from mutualis.flows.localservers.asalae import AsalaeServer
     from mutualis.flows.localservers.iparapheur import IparapheurServer
+    from mutualis.flows.localservers.pastell import PastellServer
 
 
 @pytest.fixture
@@ -34,6 +35,19 @@ def asalae_server() -> Iterator[AsalaeServer]:
     """A local As@lae: account mutualis / secret (sent as its SHA-256)."""
     from mutualis.flows.localservers.asalae import serve
     from mutualis.flows.localservers.loopback import stop
+
+    server, thread, _url = serve()
+    try:
+        yield server
+    finally:
+        stop(server, thread)
+
+
+@pytest.fixture
+def pastell_server() -> Iterator[PastellServer]:
+    """A local Pastell with its seeded entities and documents: account admin / secret."""
+    from mutualis.flows.localservers.loopback import stop
+    from mutualis.flows.localservers.pastell import serve
 
     server, thread, _url = serve()
     try:
