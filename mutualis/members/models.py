@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -66,6 +67,17 @@ class Organisation(BaseModel):
     insee_code = models.CharField(_("code INSEE"), max_length=5, blank=True)
     siren = models.CharField(_("SIREN"), max_length=9, blank=True)
     siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    # What the State's transmission of acts (@CTES, IDCL) names an authority by, beside its SIREN.
+    department = models.CharField(
+        _("département"), max_length=3, blank=True, help_text=_("Sur trois caractères : 069, 02A, 974.")
+    )
+    arrondissement = models.CharField(_("arrondissement"), max_length=1, blank=True, help_text=_("Un chiffre."))
+    authority_nature = models.CharField(
+        _("nature de la collectivité (@CTES)"),
+        max_length=2,
+        blank=True,
+        help_text=_("Code à deux chiffres de la nomenclature de la préfecture."),
+    )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     population_year = models.PositiveSmallIntegerField(_("année de la population"), null=True, blank=True)
     agents_count = models.PositiveIntegerField(_("nombre d'agents"), null=True, blank=True)
@@ -106,6 +118,12 @@ class Organisation(BaseModel):
                 errors["siret"] = message
             elif self.siren and not self.siret.startswith(self.siren):
                 errors["siret"] = gettext("le SIRET doit commencer par le SIREN de l'organisation")
+        if self.department and not re.fullmatch(r"[0-9]{3}|02[AB]", self.department):
+            errors["department"] = gettext("le département s'écrit sur trois caractères : 069, 02A, 974")
+        if self.arrondissement and not self.arrondissement.isdigit():
+            errors["arrondissement"] = gettext("l'arrondissement est un chiffre")
+        if self.authority_nature and not re.fullmatch(r"[0-9]{2}", self.authority_nature):
+            errors["authority_nature"] = gettext("la nature de la collectivité est un code à deux chiffres")
         if self.joined_on and self.left_on and self.left_on < self.joined_on:
             errors["left_on"] = gettext("la date de retrait précède la date d'adhésion")
         if self.population_year and not 1800 <= self.population_year <= 2200:

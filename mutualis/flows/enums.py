@@ -1,0 +1,176 @@
+"""The flows' vocabulary and THE transition table of each document type (the only way a state changes).
+
+A document's state is its last action, as in Pastell (`document_entite.last_action`), and the action
+names are Pastell's (actes-generique, document-a-signer), so an operator who ran Pastell reads the
+same words. Each flow is an ordered list of steps; a document chooses which optional steps it goes
+through, and the table is generated from the steps: a step starts from the creation or from the end
+of any earlier step (the steps between were not chosen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FlowType(models.TextChoices):
+    ACTE = "actes-generique", _("actes (délibérations, arrêtés)")
+    DOCUMENT_A_SIGNER = "document-a-signer", _("document à signer")
+
+
+class Port(models.TextChoices):
+    SIGNATURE = "signature", _("signature")
+    TRANSMISSION = "transmission", _("transmission à la préfecture")
+    ARCHIVE = "archive", _("archivage")
+
+
+class StepName(models.TextChoices):
+    SIGNATURE = "signature", _("signature")
+    TRANSMISSION = "transmission", _("transmission à la préfecture")
+    PUBLICATION = "publication", _("publication")
+    ARCHIVE = "archive", _("archivage électronique")
+
+
+class State(models.TextChoices):
+    CREATION = "creation", _("créé")
+    SEND_IPARAPHEUR = "send-iparapheur", _("envoyé à la signature")
+    RECU_IPARAPHEUR = "recu-iparapheur", _("signé")
+    REJET_IPARAPHEUR = "rejet-iparapheur", _("signature refusée")
+    ERREUR_IPARAPHEUR = "erreur-verif-iparapheur", _("erreur de signature")
+    SEND_TDT = "send-tdt", _("transmis à la préfecture")
+    ACQUITER_TDT = "acquiter-tdt", _("acquitté par la préfecture")
+    REJET_TDT = "rejet-tdt", _("refusé par la préfecture")
+    ERREUR_TDT = "tdt-error", _("erreur de transmission")
+    SEND_ARCHIVE = "send-archive", _("versé à l'archive")
+    ACCEPTER_SAE = "accepter-sae", _("archivé")
+    REJET_SAE = "rejet-sae", _("refusé par l'archive")
+    ERREUR_SAE = "erreur-envoie-sae", _("erreur d'archivage")
+    TERMINE = "termine", _("terminé")
+    ANNULATION = "annulation", _("annulé")
+
+
+class Action(models.TextChoices):
+    """What the log records; a state-changing action has the name of the state it leads to."""
+
+    CREATION = "creation", _("création")
+    SEND_IPARAPHEUR = "send-iparapheur", _("envoi à la signature")
+    RECU_IPARAPHEUR = "recu-iparapheur", _("dossier signé")
+    REJET_IPARAPHEUR = "rejet-iparapheur", _("signature refusée")
+    ERREUR_IPARAPHEUR = "erreur-verif-iparapheur", _("erreur de signature")
+    SEND_TDT = "send-tdt", _("transmission à la préfecture")
+    ACQUITER_TDT = "acquiter-tdt", _("accusé de réception de la préfecture")
+    REJET_TDT = "rejet-tdt", _("refus de la préfecture")
+    ERREUR_TDT = "tdt-error", _("erreur de transmission")
+    SEND_ARCHIVE = "send-archive", _("versement à l'archive")
+    ACCEPTER_SAE = "accepter-sae", _("versement accepté")
+    REJET_SAE = "rejet-sae", _("versement refusé")
+    ERREUR_SAE = "erreur-envoie-sae", _("erreur d'archivage")
+    TERMINE = "termine", _("fin du flux")
+    ANNULATION = "annulation", _("annulation")
+    # These two keep the state: a failed call that will be tried again, and a retry asked by a person.
+    NOUVEL_ESSAI = "nouvel-essai", _("échec, nouvel essai prévu")
+    REPRISE = "reprise", _("reprise après erreur")
+    SKIPPED = "etape-non-disponible", _("étape non disponible")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a flow: the port it calls and the states it leads to."""
+
+    name: str
+    port: str | None  # None: the step exists in the flow but has no engine yet (publication)
+    sent: str
+    done: str
+    rejected: str
+    error: str
+    # Whether the protocol lets a pending remote object be withdrawn (As@lae has no withdrawal).
+    cancellable: bool = True
+
+
+SIGNATURE = Step(
+    StepName.SIGNATURE,
+    Port.SIGNATURE,
+    State.SEND_IPARAPHEUR,
+    State.RECU_IPARAPHEUR,
+    State.REJET_IPARAPHEUR,
+    State.ERREUR_IPARAPHEUR,
+)
+TRANSMISSION = Step(
+    StepName.TRANSMISSION, Port.TRANSMISSION, State.SEND_TDT, State.ACQUITER_TDT, State.REJET_TDT, State.ERREUR_TDT
+)
+# Publication of acts (décret 2021-1311) is the next issue: the step is named so a document and the
+# pages know of it, but it has no port and no states yet; a document cannot choose it.
+PUBLICATION = Step(StepName.PUBLICATION, None, "", "", "", "")
+ARCHIVE = Step(
+    StepName.ARCHIVE,
+    Port.ARCHIVE,
+    State.SEND_ARCHIVE,
+    State.ACCEPTER_SAE,
+    State.REJET_SAE,
+    State.ERREUR_SAE,
+    cancellable=False,
+)
+
+FLOW_STEPS: dict[str, tuple[Step, ...]] = {
+    FlowType.ACTE: (SIGNATURE, TRANSMISSION, PUBLICATION, ARCHIVE),
+    FlowType.DOCUMENT_A_SIGNER: (SIGNATURE, ARCHIVE),
+}
+AVAILABLE_STEPS = frozenset(s.name for steps in FLOW_STEPS.values() for s in steps if s.port is not None)
+
+FINAL_STATES = frozenset({State.TERMINE, State.ANNULATION, State.REJET_IPARAPHEUR, State.REJET_TDT, State.REJET_SAE})
+ERROR_STATES = frozenset({State.ERREUR_IPARAPHEUR, State.ERREUR_TDT, State.ERREUR_SAE})
+WAITING_STATES = frozenset({State.SEND_IPARAPHEUR, State.SEND_TDT, State.SEND_ARCHIVE})
+
+
+class By(models.TextChoices):
+    PERSON = "person", _("personne")
+    SYSTEM = "system", _("moteur")
+
+
+@dataclass(frozen=True)
+class Transition:
+    flow: str
+    action: str
+    source: str
+    target: str
+    by: str
+
+
+def _flow_transitions(flow: str, steps: tuple[Step, ...]) -> list[Transition]:
+    rows: list[Transition] = []
+    starts: list[str] = [State.CREATION]
+    for step in steps:
+        if step.port is None:
+            continue
+        for source in starts:
+            rows.append(Transition(flow, step.sent, source, step.sent, By.SYSTEM))
+            # A submission refused for good (a missing setting, a malformed act) fails the step.
+            rows.append(Transition(flow, step.error, source, step.error, By.SYSTEM))
+        for outcome in (step.done, step.rejected, step.error):
+            rows.append(Transition(flow, outcome, step.sent, outcome, By.SYSTEM))
+        if step.cancellable:
+            rows.append(Transition(flow, State.ANNULATION, step.sent, State.ANNULATION, By.PERSON))
+        starts.append(step.done)
+    for source in starts:
+        rows.append(Transition(flow, State.TERMINE, source, State.TERMINE, By.SYSTEM))
+        rows.append(Transition(flow, State.ANNULATION, source, State.ANNULATION, By.PERSON))
+    for step in steps:
+        if step.port is not None:
+            rows.append(Transition(flow, State.ANNULATION, step.error, State.ANNULATION, By.PERSON))
+    return rows
+
+
+TRANSITIONS: tuple[Transition, ...] = tuple(
+    t for flow, steps in FLOW_STEPS.items() for t in _flow_transitions(flow, steps)
+)
+TRANSITION_TABLE: dict[tuple[str, str, str], Transition] = {(t.flow, t.action, t.source): t for t in TRANSITIONS}
+
+
+def step_of_state(flow: str, state: str) -> Step | None:
+    """The step a waiting, rejected or failed state belongs to."""
+    for step in FLOW_STEPS[flow]:
+        if step.port is not None and state in {step.sent, step.done, step.rejected, step.error}:
+            return step
+    return None
