@@ -417,6 +417,32 @@ class Classification:
     natures: tuple[ActNatureEntry, ...]
     subjects: tuple[Subject, ...]
 
+    def piece_types(self, nature: int) -> tuple[PieceType, ...]:
+        """The piece typology codes (99_DE…) the prefecture accepts for acts of `nature`."""
+        for entry in self.natures:
+            if entry.code == nature:
+                return entry.piece_types
+        return ()
+
+    def check(self, act: ActToTransmit) -> None:
+        """Raise FormatError if `act`'s subject or its pieces' typology are not in this classification."""
+        level = self.subjects
+        for depth, code in enumerate(act.classification, start=1):
+            found = next((subject for subject in level if subject.code == code), None)
+            if found is None:
+                raise FormatError(
+                    _("La classification %(codes)s n'existe pas dans celle de la préfecture du %(version)s.")
+                    % {"codes": ".".join(act.classification[:depth]), "version": self.version.isoformat()}
+                )
+            level = found.children
+        allowed = {piece.code for piece in self.piece_types(act.nature)}
+        for file in (act.main, *act.attachments):
+            if file.typology and file.typology not in allowed:
+                raise FormatError(
+                    _("Le type de pièce « %(typology)s » de « %(name)s » n'est pas accepté pour la nature %(nature)s.")
+                    % {"typology": file.typology, "name": file.name, "nature": NATURES.get(act.nature, act.nature)}
+                )
+
     def flat(self) -> tuple[tuple[tuple[str, ...], str], ...]:
         """Every subject as (codes, "label / sub-label"), parents before children: ((("1",), "…"), …)."""
         out: list[tuple[tuple[str, ...], str]] = []

@@ -292,6 +292,19 @@ def test_it_reads_the_prefectures_classification() -> None:
     assert all(len(codes) <= 5 for codes in flat)
 
 
+def test_it_checks_an_act_against_the_prefectures_classification() -> None:
+    classification = actes.parse_classification((DATA / "example-classification.xml").read_bytes())
+    classification.check(make_act(classification=("1", "1", "2"), attachments=()))
+    with pytest.raises(FormatError, match="La classification 1.1.9 n'existe pas dans celle de la préfecture"):
+        classification.check(make_act(classification=("1", "1", "9")))
+    with pytest.raises(FormatError, match="La classification 42 n'existe pas"):
+        classification.check(make_act(classification=("42", "1")))
+    with pytest.raises(FormatError, match="« 99_AI » de « deliberation.pdf » n'est pas accepté pour la nature DE"):
+        classification.check(make_act(main=FileToSend("deliberation.pdf", b"%PDF", typology="99_AI")))
+    assert actes.PieceType("99_AI", "Acte individuel") in classification.piece_types(3)
+    assert classification.piece_types(9) == ()
+
+
 def test_it_refuses_a_classification_without_subjects() -> None:
     xml = (
         b'<a:RetourClassification xmlns:a="http://www.interieur.gouv.fr/ACTES#v1.1-20040216">'
