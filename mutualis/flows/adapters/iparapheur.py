@@ -3,9 +3,10 @@
 A bearer token comes from i-Parapheur's Keycloak (password grant for a user account, or client
 credentials for a service client); the folder is created on the member's desk as PREMIS v3 metadata
 plus the files, started at once, then polled through its PREMIS summary: ARCHIVE means signed and
-finished (the ZIP gives the signed documents and the bordereau), REJECT/DELETE means refused (the
-signatory's annotation is the reason). The idempotency key travels in the folder's metadata, and the
-desk's folders are searched for it before creating, so a job run twice never creates two folders.
+finished (the ZIP gives the signed documents and the bordereau: proofs `signe_<name>` and
+`bordereau.pdf`), REJECT/DELETE means refused (the signatory's annotation is the reason). The
+idempotency key travels in the folder's metadata, and the desk's folders are searched for it before
+creating, so a job run twice never creates two folders.
 """
 
 from __future__ import annotations
@@ -258,7 +259,6 @@ class IparapheurSignature:
                 RemoteState.REJECTED,
                 message=annotation or _("Dossier refusé dans i-Parapheur."),
                 remote_status=kind,
-                proofs={"premis.xml": premis},
             )
         if kind not in DONE_EVENTS:
             return Outcome(RemoteState.PENDING, message=_("En cours dans i-Parapheur (%s).") % kind, remote_status=kind)
@@ -275,7 +275,11 @@ class IparapheurSignature:
 
 
 def signed_proofs(archive: bytes) -> dict[str, bytes]:
-    """From the folder's ZIP: `signe_<name>` per main document, `annexe_<name>`, `bordereau.pdf`, `premis.xml`."""
+    """From the folder's ZIP: `signe_<name>` per main document and `bordereau.pdf`.
+
+    The annexes come back as they were sent and the PREMIS summary repeats what the bordereau shows:
+    neither is a proof of this step.
+    """
     proofs: dict[str, bytes] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(archive)) as opened:
@@ -283,12 +287,8 @@ def signed_proofs(archive: bytes) -> dict[str, bytes]:
                 directory, _sep, base = name.rpartition("/")
                 if directory == "Documents principaux":
                     proofs[f"signe_{base}"] = opened.read(name)
-                elif directory == "Annexes":
-                    proofs[f"annexe_{base}"] = opened.read(name)
-                elif base.endswith("_bordereau.pdf"):
+                elif not directory and base.endswith("_bordereau.pdf"):
                     proofs["bordereau.pdf"] = opened.read(name)
-                elif base == "i_Parapheur_internal_premis.xml":
-                    proofs["premis.xml"] = opened.read(name)
     except zipfile.BadZipFile as exc:
         raise UnrecoverableError(_("L'archive ZIP renvoyée par i-Parapheur est illisible."), detail=str(exc)) from exc
     if not any(key.startswith("signe_") for key in proofs) or "bordereau.pdf" not in proofs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import threading
 import time
@@ -19,6 +20,8 @@ from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import django
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,9 @@ def main(
         help="the remote side acts after this many polls (0: never, only when told by a test)",
     )
     args = parser.parse_args(argv)
+    # The SEDA and PREMIS helpers speak French through Django's translations: settings must be loaded.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
     server = build(args)
     print(f"{description} : {server.url}", flush=True)  # noqa: T201 - a command-line entry point
     try:

@@ -78,7 +78,7 @@ def test_it_polls_pending_then_fetches_the_signed_pdf_and_the_bordereau(iparaphe
 
     assert done.state is RemoteState.DONE
     assert done.remote_status == "ARCHIVE"
-    assert set(done.proofs) == {"signe_deliberation.pdf", "annexe_annexe.pdf", "bordereau.pdf", "premis.xml"}
+    assert set(done.proofs) == {"signe_deliberation.pdf", "bordereau.pdf"}
     assert done.proofs["signe_deliberation.pdf"].startswith(PDF)
     assert done.proofs["signe_deliberation.pdf"] != PDF
     assert done.proofs["bordereau.pdf"].startswith(b"%PDF-1.4") and b"DEL 2026-001" in done.proofs["bordereau.pdf"]
