@@ -96,7 +96,7 @@ def act_id(act: ActToTransmit) -> str:
 
 def check_act(act: ActToTransmit) -> None:
     """Raise FormatError with a French message on the first field a prefecture would refuse."""
-    if not NUMBER_RE.match(act.number):
+    if not NUMBER_RE.fullmatch(act.number):
         raise FormatError(
             _(
                 "Le numéro de l'acte « %(number)s » est invalide : de 1 à 15 caractères parmi les "
@@ -129,7 +129,7 @@ def check_act(act: ActToTransmit) -> None:
     if len(act.classification) > 5:
         raise FormatError(_("La classification de l'acte a plus de cinq niveaux."))
     for code in act.classification:
-        if not CODE_RE.match(code):
+        if not CODE_RE.fullmatch(code):
             raise FormatError(
                 _("Le code de classification « %(code)s » est invalide : un nombre est attendu.") % {"code": code}
             )
@@ -138,14 +138,14 @@ def check_act(act: ActToTransmit) -> None:
 
 
 def _check_identity(*, siren: str, department: str, arrondissement: str) -> None:
-    if not SIREN_RE.match(siren):
+    if not SIREN_RE.fullmatch(siren):
         raise FormatError(_("Le SIREN « %(siren)s » est invalide : neuf chiffres attendus.") % {"siren": siren})
-    if not DEPARTMENT_RE.match(department):
+    if not DEPARTMENT_RE.fullmatch(department):
         raise FormatError(
             _("Le département « %(department)s » est invalide : trois caractères attendus (069, 02A, 974).")
             % {"department": department}
         )
-    if not ARRONDISSEMENT_RE.match(arrondissement):
+    if not ARRONDISSEMENT_RE.fullmatch(arrondissement):
         raise FormatError(
             _("L'arrondissement « %(arrondissement)s » est invalide : un chiffre attendu.")
             % {"arrondissement": arrondissement}
@@ -165,7 +165,7 @@ def _check_files(act: ActToTransmit) -> None:
                 _("%(what)s doit être un fichier %(allowed)s (reçu « %(name)s »).")
                 % {"what": what, "allowed": ", ".join(sorted(allowed)), "name": file.name}
             )
-        if file.typology and not TYPOLOGY_RE.match(file.typology):
+        if file.typology and not TYPOLOGY_RE.fullmatch(file.typology):
             raise FormatError(
                 _("Le type de pièce « %(typology)s » de « %(name)s » est invalide : attendu comme 99_DE.")
                 % {"typology": file.typology, "name": file.name}
@@ -230,7 +230,7 @@ def build_envelope_xml(
 ) -> bytes:
     """The `EnveloppeCLMISILL` (ISO-8859-1) listing the XML `forms` it carries, validated."""
     _check_identity(siren=siren, department=department, arrondissement=arrondissement)
-    if not AUTHORITY_NATURE_RE.match(authority_nature):
+    if not AUTHORITY_NATURE_RE.fullmatch(authority_nature):
         raise FormatError(
             _("La nature de la collectivité « %(nature)s » est invalide : deux chiffres attendus.")
             % {"nature": authority_nature}
@@ -238,7 +238,7 @@ def build_envelope_xml(
     if not return_emails:
         raise FormatError(_("L'enveloppe doit donner au moins une adresse de retour."))
     for email in (*return_emails, *([referent.email] if referent and referent.email else [])):
-        if not EMAIL_RE.match(email):
+        if not EMAIL_RE.fullmatch(email):
             raise FormatError(_("L'adresse électronique « %(email)s » est invalide.") % {"email": email})
     root = etree.Element(_q("EnveloppeCLMISILL"), nsmap=NSMAP)
     sender = etree.SubElement(root, _q("Emetteur"))

@@ -123,7 +123,7 @@ def check_pes_aller(content: bytes) -> PesAller:
         (cod_col, COD_COL_RE, _("CodCol « %(value)s » doit compter de 1 à 3 caractères.")),
         (cod_bud, COD_BUD_RE, _("CodBud « %(value)s » doit compter 1 ou 2 caractères.")),
     ):
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise FormatError(f"{what} : " + message % {"value": value})
     header_element = _child(root, "EnTetePES")
     assert header_element is not None  # read above

@@ -101,6 +101,8 @@ def test_it_reads_back_a_package_as_a_transmission_service() -> None:
         ({"number": "DEL2026_"}, "Le numéro de l'acte « DEL2026_ » est invalide"),
         ({"number": "A" * 16}, "est invalide : de 1 à 15 caractères"),
         ({"number": "DÉL1"}, "Le numéro de l'acte « DÉL1 » est invalide"),
+        ({"number": "DEL1\n"}, "Le numéro de l'acte « DEL1\n » est invalide"),
+        ({"siren": "213400000\n"}, "Le SIREN « 213400000\n » est invalide"),
         ({"subject": "x" * 500}, "L'objet de l'acte fait 500 caractères : 499 au plus."),
         ({"subject": "   "}, "L'objet de l'acte est vide."),
         ({"subject": "Objet\x07"}, "caractère de contrôle"),

@@ -66,6 +66,7 @@ def test_it_reads_the_sample_pes_aller() -> None:
         (edited("EnTetePES/IdColl", remove=True), "l'élément PES_Aller/EnTetePES/IdColl est absent."),
         (edited("EnTetePES/IdColl", value="216901234000171"), "IdColl « 216901234000171 » doit être le SIRET"),
         (edited("EnTetePES/IdPost", value="69001"), "IdPost « 69001 » doit compter six chiffres"),
+        (edited("EnTetePES/IdPost", value="069 001"), "IdPost « 069 001 » doit compter six chiffres"),
         (edited("EnTetePES/CodCol", remove=True), "l'élément PES_Aller/EnTetePES/CodCol est absent."),
         (edited("EnTetePES/CodCol", value="1234"), "CodCol « 1234 » doit compter de 1 à 3 caractères."),
         (edited("EnTetePES/CodBud", remove=True), "l'élément PES_Aller/EnTetePES/CodBud est absent."),
