@@ -111,6 +111,13 @@ class IparapheurSignature:
         ),
         Setting("tenant_id", gettext_lazy("Identifiant de l'entité (tenant)")),
         Setting("desk_id", gettext_lazy("Identifiant du bureau émetteur")),
+        Setting(
+            "type",
+            gettext_lazy("Type de dossier par défaut"),
+            required=False,
+            help=gettext_lazy("Utilisé quand le document ne précise pas le sien."),
+        ),
+        Setting("subtype", gettext_lazy("Sous-type de dossier par défaut"), required=False),
     )
 
     def __init__(self, values: Mapping[str, str], *, timeout: float) -> None:
@@ -122,6 +129,8 @@ class IparapheurSignature:
         self.password = values.get("password", "")
         self.tenant = values["tenant_id"]
         self.desk = values["desk_id"]
+        self.default_type = values.get("type", "")
+        self.default_subtype = values.get("subtype", "")
         self.timeout = timeout
         self.session = requests.Session()
         self._token = ""
@@ -226,6 +235,11 @@ class IparapheurSignature:
         subtype: str,
         idempotency_key: str,
     ) -> str:
+        type_, subtype = type_ or self.default_type, subtype or self.default_subtype
+        if not type_ or not subtype:
+            raise UnrecoverableError(
+                _("Ni le document ni le connecteur i-Parapheur n'indiquent le type et le sous-type du dossier.")
+            )
         found = self.find(idempotency_key)
         if found is not None:
             folder_id, state = found

@@ -110,6 +110,20 @@ def test_the_signatory_acts_by_itself_after_k_polls_for_the_demo(iparapheur_serv
     assert signature.poll(refused).state is RemoteState.REJECTED
 
 
+def test_the_connector_type_and_subtype_apply_when_the_document_has_none(iparapheur_server: IparapheurServer) -> None:
+    def send(signature: IparapheurSignature) -> str:
+        return signature.submit(title="Contrat", main=MAIN, attachments=(), type_="", subtype="", idempotency_key="k")
+
+    with pytest.raises(UnrecoverableError, match="type et le sous-type"):
+        send(adapter(iparapheur_server))
+    folder_id = send(adapter(iparapheur_server, type="CONTRATS", subtype="Signature"))
+
+    assert (iparapheur_server.folders[folder_id].type_, iparapheur_server.folders[folder_id].subtype) == (
+        "CONTRATS",
+        "Signature",
+    )
+
+
 def test_a_job_run_twice_creates_one_folder(iparapheur_server: IparapheurServer) -> None:
     signature = adapter(iparapheur_server)
     first = submit(signature)
