@@ -124,6 +124,14 @@ def _check(transfer: ArchiveTransfer) -> None:
             raise FormatError(message)
     if not transfer.documents:
         raise FormatError(_("Le versement SEDA ne contient aucun document."))
+    periods = [(transfer.start_date, transfer.end_date, transfer.title)]
+    periods += [(d.start_date, d.end_date, d.title) for d in transfer.documents]
+    for start, end, title in periods:
+        if start and end and end < start:
+            raise FormatError(
+                _("« %(title)s » finit le %(end)s, avant de commencer le %(start)s.")
+                % {"title": title, "start": start.isoformat(), "end": end.isoformat()}
+            )
     if transfer.date.tzinfo is None:
         raise FormatError(_("La date du versement SEDA doit porter son fuseau horaire."))
     seen: set[str] = set()

@@ -115,6 +115,7 @@ def test_it_puts_one_unit_per_document_and_one_per_file_under_it() -> None:
             "Deux fichiers du versement s'appellent « bulletin.pdf »",
         ),
         ({"title": "Titre\x01"}, "caractère de contrôle"),
+        ({"start_date": date(2026, 2, 1)}, "finit le 2026-01-13, avant de commencer le 2026-02-01."),
     ],
 )
 def test_it_refuses_an_invalid_transfer_with_a_french_message(changes: dict[str, object], message: str) -> None:
