@@ -871,7 +871,7 @@ def actes_files_list(server: S2lowServer, query: dict[str, str], form: Form) -> 
 
 
 def _stamp(server: S2lowServer, trans: Transaction, stored: StoredFile) -> bytes:
-    if trans.status != 4 or trans.stamp_date is None:
+    if trans.stamp_date is None:  # not acknowledged (yet): the file as it was posted
         return stored.content
     lines = [
         f"Envoyé en préfecture le {trans.stamp_date.isoformat()}",
@@ -897,7 +897,7 @@ def actes_download(server: S2lowServer, query: dict[str, str], form: Form) -> An
 
 def actes_tampon(server: S2lowServer, query: dict[str, str], form: Form) -> Answer:
     trans = _transaction_from(server, query.get("transaction", ""))
-    if trans.status != 4:
+    if trans.stamp_date is None:
         raise ClientError("Pas d'acquittement recu")
     main = next(f for f in trans.files if f.mimetype == "application/pdf")
     return ("application/pdf", _stamp(server, trans, main))

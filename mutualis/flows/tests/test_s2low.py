@@ -173,6 +173,29 @@ def test_it_stops_with_s2lows_message_when_it_refuses_the_act(s2low, s2low_serve
     assert s2low_server.acts() == []
 
 
+def test_it_stops_on_an_http_refusal_with_its_status(s2low, s2low_server, s2low_certificates):
+    s2low_server.fail_next(1, status=403)
+    with pytest.raises(UnrecoverableError, match="HTTP 403"):
+        s2low.check()
+
+    wrong_base = S2lowTransmission.from_config(
+        config(s2low_server, s2low_certificates, url=s2low_server.url + "/s2low"), timeout=2
+    )
+    with pytest.raises(UnrecoverableError, match="HTTP 404"):
+        wrong_base.check()
+
+
+def test_it_reads_an_act_s2low_has_since_archived_as_acknowledged(s2low, s2low_server):
+    remote_id = s2low.submit_act(make_act(), idempotency_key="k")
+    s2low_server.acknowledge(int(remote_id))
+    s2low_server.transactions[int(remote_id)].set_status(13, "Archivé par le SAE")
+
+    outcome = s2low.poll_act(remote_id)
+
+    assert (outcome.state, outcome.remote_status) == (RemoteState.DONE, "13")
+    assert list(outcome.proofs) == ["acte-tamponne.pdf"]  # the ARActe came with status 4 only
+
+
 def test_it_stops_on_missing_settings_naming_them():
     with pytest.raises(UnrecoverableError, match="Certificat client.*Clé privée"):
         S2lowTransmission.from_config({"url": "https://s2low.test"})
