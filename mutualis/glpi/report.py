@@ -15,6 +15,32 @@ if TYPE_CHECKING:
 
 SHOWN = 50  # ticket numbers listed per line of the printed report; the count says the rest
 
+# The counts keep English keys (stored with each run and in its audit entry, read by the bench);
+# the printed report names them in the operator's words, like the rest of the report.
+COUNT_LABELS = {
+    "tickets created": "tickets créés",
+    "tickets updated": "tickets mis à jour",
+    "tickets unchanged": "tickets inchangés",
+    "tickets in GLPI's trash": "tickets dans la corbeille de GLPI (non repris)",
+    "tickets of unmapped entities": "tickets d'entités sans correspondance (non repris)",
+    "tickets taken over in Mutualis": "tickets repris en main dans Mutualis (non écrasés)",
+    "anonymous requesters": "demandeurs sans compte (adresse seule)",
+    "anonymous observers or technicians (not kept)": "observateurs ou techniciens sans compte (non repris)",
+    "satisfaction 0 → 1": "satisfactions à 0 ramenées à 1",
+    "links": "liens entre tickets",
+    "files stored": "fichiers enregistrés",
+    "followups": "suivis",
+    "followups without account": "suivis d'auteurs sans compte",
+    "solutions": "solutions",
+    "solutions accepted": "solutions acceptées",
+    "solutions refused": "solutions refusées",
+    "tasks": "tâches",
+    "attachments": "pièces jointes",
+    "differences": "délais différents de GLPI",
+    "missing or mismatching files": "fichiers absents ou altérés",
+    "unmatched GLPI users": "utilisateurs GLPI sans compte",
+}
+
 
 def _hours(seconds: int | None) -> str:
     if seconds is None:
@@ -98,7 +124,7 @@ class Report:
         mode = "fuseaux horaires activés (UTC)" if self.timezones else f"heure de PHP ({d.mapping.timezone})"
         out.append(f"GLPI {self.version or '?'} — dates : {mode}")
         out.append("Décomptes :")
-        out += [f"  {key} : {value}" for key, value in sorted(self.as_counts().items())]
+        out += [f"  {COUNT_LABELS.get(key, key)} : {value}" for key, value in sorted(self.as_counts().items())]
         if d.broken:
             out.append("Correspondances du fichier sans objet dans Mutualis :")
             out += [f"  {line}" for line in d.broken]
