@@ -22,6 +22,7 @@ urlpatterns = [
     path("avis/", include("mutualis.notices.urls")),
     path("", include("mutualis.identity.urls")),
     path("donnees-personnelles/", include("mutualis.privacy.urls")),
+    path("flux/", include("mutualis.flows.urls")),
     path("api/v1/", api_urls(api)),  # a wrong method answers JSON too
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -1,0 +1,97 @@
+"""Forms of the flows' pages: the act upload, a document to sign, a connector's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mutualis.flows.enums import FLOW_STEPS, StepName
+from mutualis.flows.services import MAX_ATTACHMENTS, MAX_FILE_BYTES
+from mutualis.helpdesk.forms_tickets import MultipleFileField
+
+NATURE_CHOICES = [
+    ("", _("— choisir —")),
+    (1, _("1 · Délibération")),
+    (2, _("2 · Acte réglementaire")),
+    (3, _("3 · Acte individuel")),
+    (4, _("4 · Contrat, convention, avenant")),
+    (5, _("5 · Document budgétaire et financier")),
+    (6, _("6 · Autre")),
+]
+FILE_HELP = _("PDF de %(mb)d Mo au plus.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
+
+
+def _steps_field(flow: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=_("Étapes"),
+        choices=[(s.name, s.name.label if isinstance(s.name, StepName) else s.name) for s in FLOW_STEPS[flow]],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("La publication des actes arrive dans la prochaine version : laissez-la décochée."),
+    )
+
+
+class DocumentForm(forms.Form):
+    """A document to sign: an object, the PDF and its annexes."""
+
+    # The length is the service's to check (499, S²low's limit), with its message.
+    subject = forms.CharField(label=_("Objet"), max_length=5000, help_text=_("499 caractères au plus."))
+    main = forms.FileField(label=_("Document (PDF)"), help_text=FILE_HELP)
+    attachments = MultipleFileField(
+        label=_("Annexes (PDF)"),
+        help_text=_("%(n)d annexes au plus, en PDF.") % {"n": MAX_ATTACHMENTS},
+    )
+
+    def __init__(self, *args: Any, flow: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["steps"] = _steps_field(flow)
+        available = [s.name for s in FLOW_STEPS[flow] if s.port is not None]
+        self.initial.setdefault("steps", available)
+
+
+class ActForm(DocumentForm):
+    """An act for the prefecture: what @CTES asks, checked by services.act_check."""
+
+    number = forms.CharField(
+        label=_("Numéro de l'acte"),
+        max_length=15,
+        help_text=_("Majuscules, chiffres et « _ », 15 caractères au plus, unique : 2026_DE_042."),
+    )
+    nature = forms.TypedChoiceField(label=_("Nature de l'acte"), choices=NATURE_CHOICES, coerce=int)
+    decision_date = forms.DateField(
+        label=_("Date de la décision"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("jj/mm/aaaa")
+    )
+    classification = forms.CharField(
+        label=_("Classification (matière)"),
+        max_length=20,
+        help_text=_("Code de la classification de la préfecture, au moins deux niveaux : 1.1, 7.1.2."),
+    )
+    field_order = ["number", "nature", "subject", "decision_date", "classification", "main", "attachments", "steps"]
+
+
+class ConnectorForm(forms.Form):
+    """A connector's label and the adapter's settings; secret ones are never shown back."""
+
+    label = forms.CharField(label=_("Libellé"), max_length=120)
+
+    def __init__(self, *args: Any, adapter: Any, editing: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for setting in adapter.settings:
+            help_text = str(setting.help or "")
+            if setting.secret:
+                field: forms.Field = forms.CharField(
+                    label=setting.label,
+                    required=setting.required and not editing,
+                    widget=forms.PasswordInput(render_value=False)
+                    if "\n" not in help_text and "pem" not in setting.name.lower()
+                    else forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+                    help_text=(help_text + " " if help_text else "")
+                    + (str(_("Laissez vide pour garder la valeur enregistrée.")) if editing else ""),
+                )
+            else:
+                field = forms.CharField(label=setting.label, required=setting.required, help_text=help_text)
+            self.fields[f"s_{setting.name}"] = field
+
+    def values(self) -> dict[str, str]:
+        return {name[2:]: value for name, value in self.cleaned_data.items() if name.startswith("s_")}

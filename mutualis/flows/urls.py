@@ -1,0 +1,23 @@
+"""Routes under /flux/: the flows' overview, a member's documents per flow, a document, connectors."""
+
+from django.urls import path
+
+from mutualis.flows import views
+
+app_name = "flows"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("documents/<int:pk>/", views.document_detail, name="document"),
+    path("documents/<int:pk>/relancer/", views.document_retry, name="retry"),
+    path("documents/<int:pk>/annuler/", views.document_cancel, name="cancel"),
+    path("documents/<int:pk>/fichiers/<int:file_pk>/", views.file_download, name="file"),
+    path("connecteurs/<int:pk>/", views.connector_edit, name="connector_edit"),
+    path("connecteurs/<int:pk>/tester/", views.connector_check, name="connector_check"),
+    path("<slug:slug>/connecteurs/", views.connector_list, name="connectors"),
+    path("<slug:slug>/connecteurs/nouveau/<str:kind>/", views.connector_create, name="connector_create"),
+    path("<slug:slug>/connecteurs/associations/", views.binding_set, name="binding_set"),
+    path("<slug:slug>/classification/", views.classification_fetch, name="classification_fetch"),
+    path("<slug:slug>/<str:flow>/", views.document_list, name="documents"),
+    path("<slug:slug>/<str:flow>/nouveau/", views.document_create, name="document_create"),
+]

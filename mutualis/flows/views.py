@@ -1,0 +1,331 @@
+"""Pages of the document flows: per member and flow, documents by state, what is stuck and why,
+a document's log and proofs, the upload forms, and the member's connectors (operator staff)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mutualis.accounts.requests import signed_in
+from mutualis.core.forms import add_service_errors
+from mutualis.core.pagination import page_or_404
+from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
+from mutualis.flows import engine, selectors, services
+from mutualis.flows.enums import ERROR_STATES, FINAL_STATES, FLOW_STEPS, WAITING_STATES, FlowType, Port, State
+from mutualis.flows.forms import ActForm, ConnectorForm, DocumentForm
+from mutualis.flows.models import ConnectorInstance
+from mutualis.members.models import Organisation
+
+PAGE_SIZE = 50
+
+
+def _flow(value: str) -> str:
+    if value not in FlowType.values:
+        raise Http404(_("flux inconnu"))
+    return value
+
+
+def _member(request: HttpRequest, slug: str) -> Organisation:
+    return selectors.member_get(request.user, slug)
+
+
+def _groups(counts: dict[str, int]) -> dict[str, int]:
+    return {
+        "total": sum(counts.values()),
+        "running": sum(n for s, n in counts.items() if s not in FINAL_STATES and s not in ERROR_STATES),
+        "errors": sum(n for s, n in counts.items() if s in ERROR_STATES),
+        "done": counts.get(State.TERMINE, 0),
+        "refused": sum(
+            n for s, n in counts.items() if s in FINAL_STATES and s not in {State.TERMINE, State.ANNULATION}
+        ),
+    }
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Every member's flows (operator staff) or the account's own member's, with counts by state."""
+    counts = selectors.state_counts(request.user)
+    members = {m.pk: m for m in selectors.members_for(request.user).filter(pk__in={k[0] for k in counts})}
+    own = None if is_operator(request.user) else signed_in(request).organisation
+    rows = [
+        {"member": members[member_id], "flow": FlowType(flow), "counts": _groups(by_state)}
+        for (member_id, flow), by_state in sorted(counts.items(), key=lambda kv: (members[kv[0][0]].name, kv[0][1]))
+        if member_id in members
+    ]
+    return render(
+        request,
+        "flows/index.html",
+        {
+            "rows": rows,
+            "stuck": selectors.stuck_documents(request.user),
+            "own": own,
+            "flows": FlowType.choices,
+            "members": selectors.members_for(request.user).only("pk", "name", "slug")
+            if is_operator(request.user)
+            else [],
+        },
+    )
+
+
+@login_required
+def document_list(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
+    member = _member(request, slug)
+    flow = _flow(flow)
+    state = request.GET.get("etat", "")
+    if state and state not in State.values:
+        state = ""
+    counts = selectors.state_counts(request.user, member=member, flow=flow).get((member.pk, flow), {})
+    page = page_or_404(
+        Paginator(selectors.document_list(request.user, member=member, flow=flow, state=state), PAGE_SIZE),
+        request.GET.get("page"),
+    )
+    return render(
+        request,
+        "flows/document_list.html",
+        {
+            "member": member,
+            "flow": FlowType(flow),
+            "flow_value": flow,
+            "state": state,
+            "states": [(value, label, counts.get(value, 0)) for value, label in State.choices if counts.get(value)],
+            "total": sum(counts.values()),
+            "page": page,
+            "query": f"etat={state}" if state else "",
+            "stuck": selectors.stuck_documents(request.user, member=member, flow=flow),
+            "can_write": may_write(request.user),
+        },
+    )
+
+
+@login_required
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_get(request.user, pk)
+    step = next((s for s in FLOW_STEPS[document.flow] if s.port and document.state == s.sent), None)
+    return render(
+        request,
+        "flows/document_detail.html",
+        {
+            "document": document,
+            "flow": FlowType(document.flow),
+            "state": State(document.state),
+            "log": document.log.select_related("actor"),
+            "files": document.files.all(),
+            "steps": [s for s in FLOW_STEPS[document.flow] if s.name in document.steps],
+            "in_error": document.state in ERROR_STATES,
+            "waiting": document.state in WAITING_STATES,
+            "can_retry": may_write(request.user) and document.state in ERROR_STATES,
+            "can_cancel": may_write(request.user)
+            and document.state not in FINAL_STATES
+            and (step is None or step.cancellable),
+            "remote_ids": [(Port(p).label, document.remote_id(p)) for p in Port.values if document.remote_id(p)],
+        },
+    )
+
+
+@login_required
+@require_POST
+def document_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_get(request.user, pk)
+    try:
+        services.document_retry(actor=signed_in(request), document=document)
+        messages.success(request, _("Le document reprend là où il s'était arrêté."))
+    except engine.InvalidTransition as exc:
+        messages.error(request, exc.message)
+    return redirect("flows:document", pk=pk)
+
+
+@login_required
+@require_POST
+def document_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_get(request.user, pk)
+    try:
+        services.document_cancel(actor=signed_in(request), document=document)
+        messages.success(request, _("Le document est annulé."))
+    except engine.InvalidTransition as exc:
+        messages.error(request, exc.message)
+    return redirect("flows:document", pk=pk)
+
+
+@login_required
+def file_download(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
+    document = selectors.document_get(request.user, pk)
+    row = selectors.file_get(request.user, document, file_pk)
+    return FileResponse(row.file.open("rb"), as_attachment=True, filename=row.name)
+
+
+@login_required
+def document_create(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
+    member = _member(request, slug)
+    flow = _flow(flow)
+    if not may_write(request.user):
+        raise PermissionDenied(_("votre rôle est en lecture seule"))
+    form_class = ActForm if flow == FlowType.ACTE else DocumentForm
+    form = form_class(request.POST or None, request.FILES or None, flow=flow)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"main", "attachments", "steps"}}
+        try:
+            document = services.document_create(
+                actor=signed_in(request),
+                member=member,
+                flow=flow,
+                data=data,
+                steps=form.cleaned_data["steps"],
+                main=form.cleaned_data["main"],
+                attachments=form.cleaned_data["attachments"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Document déposé : il part dans le flux."))
+            return redirect("flows:document", pk=document.pk)
+    title = _("Déposer un acte") if flow == FlowType.ACTE else _("Déposer un document à signer")
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "flows/document_form.html",
+        {"form": form, "member": member, "flow": FlowType(flow), "title": title},
+        status=status,
+    )
+
+
+# --- connectors (operator staff) ------------------------------------------------------------------
+
+
+@login_required
+def connector_list(request: HttpRequest, slug: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    member = _member(request, slug)
+    instances, bindings = selectors.connectors(request.user, member)
+    adapters = engine.adapters()
+    ports = [(p, label) for p, label in Port.choices]
+    table = [
+        {
+            "flow": FlowType(flow),
+            "flow_value": flow,
+            "ports": [
+                {
+                    "port": p,
+                    "label": label,
+                    "bound": bindings.get((flow, p)),
+                    "choices": [i for i in instances if getattr(adapters.get(i.kind), "port", "") == p],
+                }
+                for p, label in ports
+                if any(s.port == p for s in FLOW_STEPS[flow])
+            ],
+        }
+        for flow in FlowType.values
+    ]
+    return render(
+        request,
+        "flows/connectors.html",
+        {
+            "member": member,
+            "instances": instances,
+            "bindings": table,
+            "kinds": sorted((kind, str(getattr(cls, "label", kind))) for kind, cls in adapters.items()),
+            "can_write": may_write(request.user),
+        },
+    )
+
+
+def _connector_form(
+    request: HttpRequest, member: Organisation, kind: str, instance: ConnectorInstance | None
+) -> HttpResponse:
+    adapter = engine.adapters().get(kind)
+    if adapter is None:
+        raise Http404(_("type de connecteur inconnu"))
+    initial: dict[str, Any] = {}
+    if instance is not None:
+        initial = {"label": instance.label, **{f"s_{k}": v for k, v in instance.config.items()}}
+    form = ConnectorForm(request.POST or None, initial=initial, adapter=adapter, editing=instance is not None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.connector_save(
+                actor=signed_in(request),
+                member=member,
+                kind=kind,
+                label=form.cleaned_data["label"],
+                values=form.values(),
+                instance=instance,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Connecteur « %(label)s » enregistré.") % {"label": saved.label})
+            return redirect("flows:connectors", slug=member.slug)
+    title = _("Connecteur %(kind)s") % {"kind": getattr(adapter, "label", kind)}
+    return render(
+        request,
+        "flows/connector_form.html",
+        {"form": form, "member": member, "title": title, "instance": instance},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def connector_create(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    return _connector_form(request, _member(request, slug), kind, None)
+
+
+@login_required
+def connector_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_operator_staff(request.user)
+    instance = selectors.connector_get(request.user, pk)
+    return _connector_form(request, instance.member, instance.kind, instance)
+
+
+@login_required
+@require_POST
+def connector_check(request: HttpRequest, pk: int) -> HttpResponse:
+    require_operator_staff(request.user)
+    instance = selectors.connector_get(request.user, pk)
+    ok, message = services.connector_check(actor=signed_in(request), instance=instance)
+    (messages.success if ok else messages.error)(
+        request, _("Test de « %(label)s » : %(message)s") % {"label": instance.label, "message": message}
+    )
+    return redirect("flows:connectors", slug=instance.member.slug)
+
+
+@login_required
+@require_POST
+def binding_set(request: HttpRequest, slug: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    member = _member(request, slug)
+    flow = _flow(request.POST.get("flow", ""))
+    port = request.POST.get("port", "")
+    if port not in Port.values:
+        raise Http404(_("étape inconnue"))
+    raw = request.POST.get("instance", "")
+    instance = None
+    if raw:
+        instance = ConnectorInstance.objects.visible_to(request.user).filter(member=member, pk=raw).first()
+        if instance is None:
+            raise Http404(_("connecteur introuvable"))
+    try:
+        services.binding_set(actor=signed_in(request), member=member, flow=flow, port=port, instance=instance)
+        messages.success(request, _("Association enregistrée."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("flows:connectors", slug=member.slug)
+
+
+@login_required
+@require_POST
+def classification_fetch(request: HttpRequest, slug: str) -> HttpResponse:
+    require_operator_staff(request.user)
+    member = _member(request, slug)
+    try:
+        count = services.classification_fetch(actor=signed_in(request), member=member)
+        messages.success(request, _("Classification importée : %(n)s matières.") % {"n": count})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("flows:connectors", slug=member.slug)
