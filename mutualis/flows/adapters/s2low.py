@@ -66,6 +66,10 @@ def _xml(content: bytes, what: str) -> etree._Element:
         ) from exc
 
 
+class NumberTaken(UnrecoverableError):
+    """Another act holds this number on S²low: posting would be refused, adopting it would be wrong."""
+
+
 @dataclass(frozen=True)
 class _Call:
     """What every request of one operation carries: the client certificate, the trusted authority, the login."""
@@ -190,7 +194,12 @@ class S2lowTransmission:
     def submit_act(self, act: ActToTransmit, *, idempotency_key: str) -> str:
         """Post the act; if S²low already holds it (a run that did not record the answer), its id."""
         with self._call() as call:
-            found = self._find_act(call, act, statuses=IN_FLIGHT)
+            try:
+                found = self._find_act(call, act, statuses=IN_FLIGHT)
+            except NumberTaken:
+                raise
+            except UnrecoverableError:
+                found = ""  # an S²low without the list API: its refusal of a duplicate number still guards
             if found:
                 return found
             try:
@@ -244,7 +253,7 @@ class S2lowTransmission:
                         row.get("date", "")
                     ).startswith(act.decision_date.isoformat())
                     if not same:
-                        raise UnrecoverableError(
+                        raise NumberTaken(
                             _(
                                 "Le numéro %(number)s est déjà pris sur S²low par un autre acte "
                                 "(transaction %(id)s : « %(subject)s »)."
@@ -448,9 +457,12 @@ def _transactions(content: bytes) -> list[dict[str, Any]]:
         value = json.loads(content)
     except ValueError as exc:
         raise UnrecoverableError(_("Liste des actes S²low illisible."), detail=decode(content[:500])) from exc
-    if not isinstance(value, dict) or not isinstance(value.get("transactions"), list):
+    if not isinstance(value, dict):
         raise UnrecoverableError(_("Liste des actes S²low inattendue."), detail=decode(content[:500]))
-    return [row for row in value["transactions"] if isinstance(row, dict)]
+    rows = value.get("transactions") or []  # PHP's query gives false for no row on some versions
+    if not isinstance(rows, list):
+        raise UnrecoverableError(_("Liste des actes S²low inattendue."), detail=decode(content[:500]))
+    return [row for row in rows if isinstance(row, dict)]
 
 
 def _safe_name(name: str) -> str:

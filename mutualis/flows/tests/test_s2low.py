@@ -109,6 +109,18 @@ def test_it_lets_the_prefecture_answer_by_itself_after_a_few_polls(s2low, s2low_
     assert states == [RemoteState.PENDING, RemoteState.PENDING, RemoteState.DONE]
 
 
+def test_it_lets_the_prefecture_and_the_treasury_refuse_by_themselves_for_the_demo(s2low, s2low_server):
+    s2low_server.auto_after, s2low_server.auto_refuse = 2, True
+    act_id = s2low.submit_act(make_act(), idempotency_key="k")
+    pes_id = s2low.submit_pes("PES_DEMO_0001.xml", PES, idempotency_key="p")
+
+    acts = [s2low.poll_act(act_id).state for _ in range(2)]
+    pes = [s2low.poll_pes(pes_id) for _ in range(2)]
+
+    assert acts == [RemoteState.PENDING, RemoteState.REJECTED]
+    assert [(o.state, o.remote_status) for o in pes] == [(RemoteState.PENDING, "7"), (RemoteState.REJECTED, "6")]
+
+
 def test_it_reports_a_refusal_by_the_prefecture_as_rejected_with_its_reason(s2low, s2low_server):
     remote_id = s2low.submit_act(make_act(), idempotency_key="k")
     s2low_server.refuse(int(remote_id), "Acte non soumis à l'obligation de transmission")
@@ -244,6 +256,13 @@ def test_it_never_posts_an_act_twice(s2low, s2low_server):
     assert after_ack == first  # S²low refused the duplicate number; the act was found in the lists
     assert creates(s2low_server) == 2
     assert len(s2low_server.acts()) == 1
+
+
+def test_it_still_posts_when_the_list_api_is_missing(s2low, s2low_server):
+    s2low_server.fail_next(1, status=404)  # the first lookup, before posting
+
+    assert s2low.submit_act(make_act(), idempotency_key="k") == "1"
+    assert creates(s2low_server) == 1
 
 
 def test_it_refuses_to_adopt_another_act_that_holds_the_same_number(s2low, s2low_server):
