@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from mutualis.api.api import api
 from mutualis.core.api_errors import api_urls
+from mutualis.flows.api import api as flows_api
 
 urlpatterns = [
     path("", include("mutualis.core.urls_monitoring")),  # /sante/, /metriques/: for machines, no login
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("mutualis.identity.urls")),
     path("donnees-personnelles/", include("mutualis.privacy.urls")),
     path("flux/", include("mutualis.flows.urls")),
+    path("api/v1/flux/", api_urls(flows_api)),  # its own tokens, scoped to one member and one flow
     path("api/v1/", api_urls(api)),  # a wrong method answers JSON too
     path("i18n/", include("django.conf.urls.i18n")),
 ]

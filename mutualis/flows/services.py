@@ -478,11 +478,15 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def flow_token_create(*, actor: User, user: User, member: Organisation, flow: str, name: str) -> tuple[FlowToken, str]:
+def flow_token_create(
+    *, actor: User | None, user: User, member: Organisation, flow: str, name: str
+) -> tuple[FlowToken, str]:
     """A token for a business application's service account (`user`, one of the member's
-    accounts), valid only to submit into `flow` for `member`. The secret is shown once."""
-    require_operator_staff(actor)
-    require_writer(actor)
+    accounts), valid only to submit into `flow` for `member`. The secret is shown once. `actor`
+    None: the command `mutualis flows_token`, run by the operator on the server."""
+    if actor is not None:
+        require_operator_staff(actor)
+        require_writer(actor)
     if user.organisation_id != member.pk:
         raise ValidationError(_("le compte de service doit appartenir à l'adhérent"))
     secret = FLOW_TOKEN_PREFIX + token_secrets.token_urlsafe(32)
