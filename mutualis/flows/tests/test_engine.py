@@ -317,3 +317,30 @@ def test_the_sweep_picks_due_documents_only(act, remote: Remote):
     run(act, now)
     assert act.pk not in engine.due_documents(now=now)
     assert act.pk in engine.due_documents(now=now + dt.timedelta(hours=1))
+
+
+def test_an_upload_queues_its_first_run_after_the_commit(world, remote: Remote, django_capture_on_commit_callbacks):
+    make_member(world)
+    bind_fakes(world.member_a)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        document = upload_act(world)
+    assert len(callbacks) == 1  # the immediate task backend ran the task at the commit
+    document.refresh_from_db()
+    assert document.state == State.SEND_IPARAPHEUR
+
+
+def test_the_run_command_advances_what_is_due(world, remote: Remote):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_member(world)
+    bind_fakes(world.member_a)
+    document = upload_act(world)
+    out = StringIO()
+    call_command("flows_run", stdout=out)
+    assert out.getvalue().strip() == "1 document(s) : send-iparapheur 1"
+    document.refresh_from_db()
+    assert document.state == State.SEND_IPARAPHEUR
+    call_command("flows_run", stdout=out)
+    assert "0 document(s) : rien à faire" in out.getvalue()
