@@ -8,3 +8,14 @@ class FlowsConfig(AppConfig):
     name = "mutualis.flows"
     label = "flows"
     verbose_name = _("Flux documentaires")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: the scheduler reaches core's models, loaded once apps are ready.
+        from mutualis.core.scheduler import Every, job_register
+
+        job_register(
+            "flows_run",
+            command="flows_run",
+            period=Every(minutes=1),
+            description=_("envois, relevés d'état et nouveaux essais des documents des flux"),
+        )

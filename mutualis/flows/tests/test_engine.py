@@ -344,3 +344,10 @@ def test_the_run_command_advances_what_is_due(world, remote: Remote):
     assert document.state == State.SEND_IPARAPHEUR
     call_command("flows_run", stdout=out)
     assert "0 document(s) : rien à faire" in out.getvalue()
+
+
+def test_the_sweep_is_a_scheduled_job():
+    from mutualis.core import scheduler
+
+    job = scheduler.job_get("flows_run")
+    assert job is not None and job.command == "flows_run"
