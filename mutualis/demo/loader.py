@@ -38,6 +38,7 @@ from mutualis.demo import ola as ola_demo
 from mutualis.demo import procurement as procurement_demo
 from mutualis.demo import questionnaires as questionnaires_demo
 from mutualis.demo.errors import DemoFileError
+from mutualis.demo.flows import load_flows_demo
 from mutualis.governance.models import Body, BodyKind, Mandate, MandateRole, Person
 from mutualis.members.cache import operator_changed
 from mutualis.members.models import (
@@ -517,6 +518,7 @@ def load_demo(*, path: Path = DEFAULT_FILE, actor: User | None = None) -> dict[s
     supplement = json.loads(SUPPLEMENT_FILE.read_text(encoding="utf-8"))
     with transaction.atomic():
         _Loader(data=data, supplement=supplement).run()
+        load_flows_demo()  # connectors pointing to `mutualis flows_localservers`
         # The loader writes applications and the operator around the services: it drops their
         # cached values itself (core.reference_data).
         applications_changed()

@@ -1,0 +1,91 @@
+"""The demo's document flows: a few members get connectors pointing to the local servers
+(`mutualis flows_localservers`), bound to the acts and documents-to-sign flows, so an act uploaded
+in the demo goes to signature, to the prefecture and to the archive for real (over loopback)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from mutualis.flows.enums import FlowType, Port
+from mutualis.flows.localservers import asalae, iparapheur
+from mutualis.flows.localservers.demo import demo_url
+from mutualis.flows.localservers.s2low import make_certificates
+from mutualis.flows.models import ConnectorInstance, FlowBinding
+from mutualis.flows.secrets import encrypt
+from mutualis.members.models import Organisation
+
+DEMO_MEMBERS = 3
+
+
+def _department(insee_code: str) -> str:
+    if insee_code.startswith("97"):
+        return insee_code[:3]
+    return "0" + insee_code[:2]
+
+
+def load_flows_demo(*, members: int = DEMO_MEMBERS, ports: dict[str, int] | None = None) -> int:
+    """Connectors for the first `members` communes with a SIREN and an INSEE code; idempotent.
+    Returns how many connectors exist for them afterwards. `ports`: the servers' ports when not the
+    demo's fixed ones (tests)."""
+    chosen = list(
+        Organisation.objects.members()
+        .filter(kind="commune")
+        .exclude(siren="")
+        .exclude(insee_code="")
+        .order_by("name")[:members]
+    )
+    if not chosen:
+        return 0
+    # A real client certificate for the S²low connectors (the demo's S²low is plain HTTP and does
+    # not ask for it; the connector's settings want one, as a real S²low does).
+    with tempfile.TemporaryDirectory() as directory:
+        certificates = make_certificates(Path(directory))
+    count = 0
+    for member in chosen:
+        if not member.department:
+            member.department = _department(member.insee_code)
+            member.arrondissement = member.arrondissement or "1"
+            member.save(update_fields=["department", "arrondissement", "updated_at"])
+        connectors = (
+            (
+                "iparapheur",
+                Port.SIGNATURE,
+                "i-Parapheur (démo)",
+                {
+                    "url": demo_url("iparapheur", ports),
+                    "realm": "api",
+                    "client_id": iparapheur.DEMO_CLIENT_ID,
+                    "username": iparapheur.DEMO_USERNAME,
+                    "tenant_id": "tenant-1",
+                    "desk_id": "desk-1",
+                    "type": "ACTES",
+                    "subtype": "Délibération",
+                },
+                {"password": iparapheur.DEMO_PASSWORD},
+            ),
+            (
+                "s2low",
+                Port.TRANSMISSION,
+                "S²low (démo)",
+                {"url": demo_url("s2low", ports)},
+                {"certificate": certificates.client_cert_pem, "private_key": certificates.client_key_pem},
+            ),
+            (
+                "asalae",
+                Port.ARCHIVE,
+                "As@lae (démo)",
+                {"url": demo_url("asalae", ports), "login": asalae.DEMO_LOGIN, "transferring_agency": member.siren},
+                {"password": asalae.DEMO_PASSWORD},
+            ),
+        )
+        for kind, port, label, config, secret in connectors:
+            instance, created = ConnectorInstance.objects.get_or_create(
+                member=member, label=label, defaults={"kind": kind, "config": config, "secrets": encrypt(secret)}
+            )
+            count += 1
+            for flow in (FlowType.ACTE, FlowType.DOCUMENT_A_SIGNER):
+                if flow == FlowType.DOCUMENT_A_SIGNER and port == Port.TRANSMISSION:
+                    continue
+                FlowBinding.objects.get_or_create(member=member, flow=flow, port=port, defaults={"instance": instance})
+    return count
