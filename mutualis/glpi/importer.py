@@ -950,13 +950,16 @@ class _Children:
                 self.followup_keys.append((APPROVALS, s["id"], glpi_ticket, _rows_fingerprint(s)))
                 report.count("solutions refused" if s["status"] == 4 else "solutions accepted")
         for t in bundle.tasks:
+            # The technician who did the work, else who wrote the task; with neither account the
+            # task comes in all the same, its time counted, its text naming them as GLPI did.
             author = importer.directory.account_id(t["users_id_tech"]) or importer.directory.account_id(t["users_id"])
+            prefix = ""
             if author is None:
-                report.task_skipped(glpi_ticket, t["id"], int(t["actiontime"] or 0))
-                continue
+                prefix = self._author(t["users_id_tech"])[1] or self._author(t["users_id"])[1]
+                report.count("tasks without account")
             at = src.aware(t["date"]) or ticket.opened_at
             done = src.aware(t["begin"]) or at
-            text = html.to_markdown(t["content"], image=label) or _("(vide)")
+            text = prefix + (html.to_markdown(t["content"], image=label) or _("(vide)"))
             seconds, private = int(t["actiontime"] or 0), bool(t["is_private"])
             self.tasks.append([None, ticket.pk, author, text, seconds, timezone.localdate(done), private, at, at])
             self.task_keys.append((TASKS, t["id"], glpi_ticket, _rows_fingerprint(t)))

@@ -35,6 +35,7 @@ COUNT_LABELS = {
     "solutions accepted": "solutions acceptées",
     "solutions refused": "solutions refusées",
     "tasks": "tâches",
+    "tasks without account": "tâches d'auteurs sans compte",
     "attachments": "pièces jointes",
     "differences": "délais différents de GLPI",
     "missing or mismatching files": "fichiers absents ou altérés",
@@ -68,7 +69,6 @@ class Report:
     trashed_imported: list[int] = field(default_factory=list)
     taken: dict[int, str] = field(default_factory=dict)
     files: list[tuple[int, int, str, str]] = field(default_factory=list)  # (ticket, document, path, problem)
-    tasks: list[tuple[int, int, int]] = field(default_factory=list)  # (ticket, task, seconds)
     notes: list[tuple[int, str]] = field(default_factory=list)
     figures: list[Figures] = field(default_factory=list)
 
@@ -99,9 +99,6 @@ class Report:
 
     def file_problem(self, ticket: int, document: int, path: str, problem: str) -> None:
         self.files.append((ticket, document, path, problem))
-
-    def task_skipped(self, ticket: int, task: int, seconds: int) -> None:
-        self.tasks.append((ticket, task, seconds))
 
     def note(self, ticket: int, text: str) -> None:
         self.notes.append((ticket, text))
@@ -148,9 +145,6 @@ class Report:
         if self.files:
             out.append("Documents non repris :")
             out += [f"  ticket {t}, document {doc} ({path}) : {problem}" for t, doc, path, problem in self.files]
-        if self.tasks:
-            out.append("Tâches non reprises (auteur sans compte) :")
-            out += [f"  ticket {t}, tâche {task} : {_hours(s)}" for t, task, s in self.tasks]
         if self.taken:
             out.append("Tickets déjà repris en main dans Mutualis (non écrasés) :")
             out += [f"  {glpi_id} : {why}" for glpi_id, why in sorted(self.taken.items())]

@@ -438,8 +438,15 @@ class TicketTaskQuerySet(TenantQuerySet["TicketTask"]):
 
 class TicketTask(BaseModel):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="tasks")
+    # None only for a task taken over from GLPI whose author has no account here: its text then
+    # opens with the name GLPI knew them by (mutualis/glpi), as an authorless followup does.
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("auteur"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     description = models.TextField(_("description"))
     duration_seconds = models.PositiveIntegerField(_("durée (secondes)"))

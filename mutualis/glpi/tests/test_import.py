@@ -17,7 +17,15 @@ from mutualis.accounts.models import User
 from mutualis.glpi import figures
 from mutualis.glpi.models import ImportRecord
 from mutualis.glpi.services import Outcome
-from mutualis.glpi.tests.world import Sample, World, build_world, glpi_rows, run_import, sample_database
+from mutualis.glpi.tests.world import (
+    Sample,
+    World,
+    build_world,
+    glpi_rows,
+    glpi_write,
+    run_import,
+    sample_database,
+)
 from mutualis.helpdesk.enums import Status
 from mutualis.helpdesk.models import Attachment, Followup, Ticket, TicketTask
 from mutualis.lib.markup import markdown_html
@@ -49,6 +57,9 @@ def imported(django_db_setup, django_db_blocker, glpi_server, tmp_path_factory) 
     test runs in a savepoint inside it)."""
     folder = tmp_path_factory.mktemp("glpi-files")
     with sample_database(glpi_server, folder) as sample, django_db_blocker.unblock(), transaction.atomic():
+        # A technician who left before the switch: one task in five is theirs, and « jmartin »
+        # matches no account (the sample's tasks are otherwise all by matched technicians).
+        glpi_write(sample.url, "UPDATE glpi_tickettasks SET users_id = 7, users_id_tech = 7 WHERE MOD(id, 5) = 0")
         world = build_world()
         outcome = run_import(sample, world, batch_size=40)
         yield Imported(sample=sample, world=world, outcome=outcome)
@@ -78,6 +89,29 @@ def test_every_followup_task_and_solution_is_there_with_its_author(imported):
     signed = ("*Écrit dans GLPI par ", "Solution acceptée par ", "Solution refusée par ")
     for author, body in Followup.objects.values_list("author_id", "body"):
         assert author is not None or body.startswith(signed), body
+
+
+def test_a_task_whose_author_has_no_account_is_imported_with_its_time_and_their_name(imported):
+    facts = imported.facts
+    rows = glpi_rows(
+        imported.sample.url,
+        "SELECT k.id, k.actiontime FROM glpi_tickettasks k JOIN glpi_tickets t ON t.id = k.tickets_id"
+        " WHERE k.users_id_tech = 7 AND t.is_deleted = 0",
+    )
+    records = dict(ImportRecord.objects.filter(table="glpi_tickettasks").values_list("glpi_id", "object_id"))
+    theirs = {records[glpi_id]: seconds for glpi_id, seconds in rows if glpi_id in records}
+    assert len(theirs) > 10
+    tasks = TicketTask.objects.in_bulk(list(theirs))
+    for pk, seconds in theirs.items():
+        task = tasks[pk]
+        assert task.author is None and task.duration_seconds == seconds
+        assert task.description.startswith("*Écrit dans GLPI par Julien Martin (jmartin) (sans compte dans Mutualis)*")
+    assert TicketTask.objects.filter(author=None).count() == len(theirs)
+    counts = imported.outcome.report.as_counts()
+    assert counts["tasks without account"] == len(theirs)
+    assert counts["tasks"] == facts.tasks_expected
+    text = imported.outcome.report.text()
+    assert f"tâches d'auteurs sans compte : {len(theirs)}" in text and "non reprises" not in text
 
 
 def test_every_document_is_there_but_the_missing_and_the_altered_file(imported):

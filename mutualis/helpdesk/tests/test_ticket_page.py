@@ -16,7 +16,7 @@ from mutualis.core.models import AuditEntry
 from mutualis.core.panels import panel_register
 from mutualis.helpdesk import services, timeline
 from mutualis.helpdesk.enums import Action
-from mutualis.helpdesk.models import Ticket
+from mutualis.helpdesk.models import Followup, Ticket, TicketTask
 from mutualis.helpdesk.tests.ui_helpers import make_ticket
 from mutualis.helpdesk.views import staff
 from mutualis.testing import factories as f
@@ -118,6 +118,35 @@ def test_it_shows_a_watchers_and_the_systems_entries_by_their_role(world):
     assert people.of(watcher).role == "watcher" and people.of(watcher).initials == "OB"
     assert people.of(None).role == "system"
     assert people.of(world.manager_a).role == "member"
+
+
+def test_it_shows_a_task_taken_over_from_glpi_without_author_like_an_authorless_followup(client, world):
+    """The GLPI import writes a task whose author has no account with no author, its text naming
+    them: it reads like the authorless followup beside it, and counts as the latest activity."""
+    named(world.staff, "Camille", "Durand")
+    ticket = make_ticket(world)
+    signed = "*Écrit dans GLPI par Julien Martin (jmartin) (sans compte dans Mutualis)*\n\n"
+    Followup.objects.create(ticket=ticket, author=None, body=signed + "Je regarde.", is_private=False)
+    TicketTask.objects.create(
+        ticket=ticket,
+        author=None,
+        description=signed + "Remplacement du poste",
+        duration_seconds=5400,
+        done_on=dt.date(2024, 3, 4),
+        is_private=False,
+    )
+
+    entries = timeline.ticket_timeline(actor=world.staff, ticket=ticket)
+    kinds = {e.kind: e.person for e in entries}
+    assert kinds["task"] == kinds["followup"] == timeline.People(ticket).of(None)
+    assert timeline.latest_activity(actor=world.staff, ticket=ticket).actor_name == "système"
+    for reader in (world.staff, world.agent_a):
+        client.force_login(reader)
+        response = client.get(page(ticket))
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert body.count("Écrit dans GLPI par Julien Martin (jmartin) (sans compte dans Mutualis)") == 2
+        assert "Remplacement du poste" in body and "Réalisée le 04/03/2024 · 90 min" in body
 
 
 def _timeline_queries(world, ticket, actor):

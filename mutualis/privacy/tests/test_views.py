@@ -3,11 +3,13 @@ erasure's confirmation, the rules' form, and query counts that do not grow with 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 
 from mutualis.core.models import AuditEntry
+from mutualis.helpdesk.models import TicketTask
 from mutualis.identity.models import Agent, AgentStatus
 from mutualis.privacy.models import PrivacyRequest, RequestKind, RetentionKind, RetentionRule
 from mutualis.privacy.pseudonyms import pseudonym
@@ -209,3 +211,25 @@ def test_it_counts_on_the_page_what_the_export_holds(world, people):
         person = subject_get(actor=world.admin, kind=kind, pk=pk)
         assert subject_counts(person) == data_counts(subject_data(person))
     assert subject_counts(subject_get(actor=world.admin, kind="compte", pk=world.agent_a.pk))["followups_written"] == 1
+
+
+def test_a_task_without_author_is_nobodys_data(world, people):
+    """A task taken over from GLPI whose author had no account has no author: it is in no
+    account's export, and the staff's own task still is."""
+    from mutualis.privacy.selectors import data_counts, subject_counts, subject_data, subject_get
+
+    ticket = closed_ticket(world, opened=at(2025, 3, 4))
+    TicketTask.objects.create(
+        ticket=ticket,
+        author=None,
+        description="*Écrit dans GLPI par Julien Martin (jmartin) (sans compte dans Mutualis)*\n\nPoste remplacé",
+        duration_seconds=1800,
+        done_on=dt.date(2025, 3, 4),
+    )
+    for user in (world.staff, world.agent_a, world.admin):
+        person = subject_get(actor=world.admin, kind="compte", pk=user.pk)
+        data = subject_data(person)
+        assert subject_counts(person) == data_counts(data)
+        assert all("Poste remplacé" not in t["description"] for t in data.get("tasks_recorded", []))
+    staff = subject_data(subject_get(actor=world.admin, kind="compte", pk=world.staff.pk))
+    assert [t["description"] for t in staff["tasks_recorded"]] == ["Appel à Jean Dupont"]

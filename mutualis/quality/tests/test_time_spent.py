@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from mutualis.helpdesk import services
+from mutualis.helpdesk.models import Ticket, TicketTask
 from mutualis.quality import selectors
 from mutualis.quality.tests.test_kpis import at
 from mutualis.testing.factories import PASSWORD, ApplicationFactory, SubscriptionFactory
@@ -107,3 +108,26 @@ def test_it_shows_a_member_only_its_own_time(tasks, world, client):
     assert lines and all(";bravo;" in line for line in lines)
     assert client.login(username=world.agent_a.username, password=PASSWORD)
     assert client.get("/qualite/temps-passe/").status_code == 404
+
+
+def test_it_counts_a_task_taken_over_from_glpi_without_author_like_any_other(tasks, world, client):
+    """A task imported from GLPI whose author has no account has no author: its time is the
+    member's and the application's all the same (the page groups by neither author nor account)."""
+    ticket = Ticket.objects.get(collectivity=world.member_a, application__slug="messagerie")
+    TicketTask.objects.create(
+        ticket=ticket,
+        author=None,
+        description="*Écrit dans GLPI par Julien Martin (jmartin) (sans compte dans Mutualis)*\n\nPoste remplacé",
+        duration_seconds=1800,
+        done_on=dt.date(2026, 1, 9),
+    )
+    rows = selectors.time_spent(actor=world.staff, year=2026)
+    key = ("2026-01", "alpha", "messagerie")
+    january = next(r for r in rows if (r["month"], r["collectivity_slug"], r["application_slug"]) == key)
+    assert (january["tasks"], january["seconds"]) == (3, 4500 + 1800)
+    assert client.login(username=world.staff.username, password=PASSWORD)
+    response = client.get("/qualite/temps-passe/", {"year": 2026, "member": "alpha"})
+    assert response.status_code == 200
+    assert response.context["table"]["total"] == 13500 + 1800
+    csv_lines = client.get("/qualite/temps-passe/", {"year": 2026, "format": "csv"}).content.decode().splitlines()
+    assert sum(int(line.split(";")[6]) for line in csv_lines[1:]) == 5400 + 4500 + 3600 + 900 + 1800
