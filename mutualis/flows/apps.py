@@ -19,3 +19,12 @@ class FlowsConfig(AppConfig):
             period=Every(minutes=1),
             description=_("envois, relevés d'état et nouveaux essais des documents des flux"),
         )
+        from mutualis.core.scheduler import Daily
+
+        # The secure mail's reminders, then « non reçu » (flows/mailsec.py), once a day at a civil hour.
+        job_register(
+            "flows_mailsec_remind",
+            command="flows_mailsec_remind",
+            period=Daily(9, 0),
+            description=_("relances des courriers sécurisés non téléchargés, puis « non reçu »"),
+        )

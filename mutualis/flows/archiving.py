@@ -33,6 +33,10 @@ DOCUMENT_TYPES = {
 
 
 def archive_transfer(document: FlowDocument, *, message_id: str) -> tuple[bytes, tuple[FileToSend, ...]]:
+    if document.flow == FlowType.PAYSLIP:  # a month of payslips in one transfer (flows/payslips.py)
+        from mutualis.flows.payslips import batch_archive_transfer
+
+        return batch_archive_transfer(document, message_id=message_id)
     member = document.member
     binding = (
         FlowBinding.objects.select_related("instance")

@@ -436,6 +436,17 @@ def _current_main(document: FlowDocument) -> tuple[ports.FileToSend, tuple[ports
 
 def _call_submit(adapter: Any, document: FlowDocument, step: Step, key: str) -> str:
     main, attachments = _current_main(document)
+    if step.name == StepName.MAILSEC:  # the payslips (flows/payslips.py): a link mailed to the agent
+        fields = document.fields
+        return str(
+            adapter.send(
+                to=str(fields.get("mail_to", "")),
+                subject=str(fields.get("mail_subject") or document.subject),
+                body=str(fields.get("mail_body", "")),
+                file=main,
+                idempotency_key=key,
+            )
+        )
     if step.name == StepName.SIGNATURE:
         return str(
             adapter.submit(

@@ -18,12 +18,14 @@ from django.utils.translation import gettext_lazy as _
 class FlowType(models.TextChoices):
     ACTE = "actes-generique", _("actes (délibérations, arrêtés)")
     DOCUMENT_A_SIGNER = "document-a-signer", _("document à signer")
+    PAYSLIP = "rh-bulletin-salaire", _("bulletins de paie")
 
 
 class Port(models.TextChoices):
     SIGNATURE = "signature", _("signature")
     TRANSMISSION = "transmission", _("transmission à la préfecture")
     ARCHIVE = "archive", _("archivage")
+    MAILSEC = "mailsec", _("courrier sécurisé")
 
 
 class StepName(models.TextChoices):
@@ -31,6 +33,7 @@ class StepName(models.TextChoices):
     TRANSMISSION = "transmission", _("transmission à la préfecture")
     PUBLICATION = "publication", _("publication")
     ARCHIVE = "archive", _("archivage électronique")
+    MAILSEC = "mailsec", _("courrier sécurisé")
 
 
 class State(models.TextChoices):
@@ -43,6 +46,10 @@ class State(models.TextChoices):
     ACQUITER_TDT = "acquiter-tdt", _("acquitté par la préfecture")
     REJET_TDT = "rejet-tdt", _("refusé par la préfecture")
     ERREUR_TDT = "tdt-error", _("erreur de transmission")
+    SEND_MAILSEC = "send-mailsec", _("envoyé par courrier sécurisé")
+    RECEPTION = "reception", _("reçu par le destinataire")
+    NON_RECU = "non-recu", _("non reçu")
+    ERREUR_MAILSEC = "erreur-mailsec", _("erreur d'envoi du courrier")
     SEND_ARCHIVE = "send-archive", _("versé à l'archive")
     ACCEPTER_SAE = "accepter-sae", _("archivé")
     REJET_SAE = "rejet-sae", _("refusé par l'archive")
@@ -63,6 +70,10 @@ class Action(models.TextChoices):
     ACQUITER_TDT = "acquiter-tdt", _("accusé de réception de la préfecture")
     REJET_TDT = "rejet-tdt", _("refus de la préfecture")
     ERREUR_TDT = "tdt-error", _("erreur de transmission")
+    SEND_MAILSEC = "send-mailsec", _("envoi par courrier sécurisé")
+    RECEPTION = "reception", _("téléchargé par le destinataire")
+    NON_RECU = "non-recu", _("non reçu après les relances")
+    ERREUR_MAILSEC = "erreur-mailsec", _("erreur d'envoi du courrier")
     SEND_ARCHIVE = "send-archive", _("versement à l'archive")
     ACCEPTER_SAE = "accepter-sae", _("versement accepté")
     REJET_SAE = "rejet-sae", _("versement refusé")
@@ -113,15 +124,24 @@ ARCHIVE = Step(
     cancellable=False,
 )
 
+# The payslips (Pastell's rh-bulletin-salaire): each payslip chooses the secure mail, the month's batch
+# the archive (one transfer per batch, flows/payslips.py).
+MAILSEC = Step(
+    StepName.MAILSEC, Port.MAILSEC, State.SEND_MAILSEC, State.RECEPTION, State.NON_RECU, State.ERREUR_MAILSEC
+)
+
 FLOW_STEPS: dict[str, tuple[Step, ...]] = {
     FlowType.ACTE: (SIGNATURE, TRANSMISSION, PUBLICATION, ARCHIVE),
     FlowType.DOCUMENT_A_SIGNER: (SIGNATURE, ARCHIVE),
+    FlowType.PAYSLIP: (MAILSEC, ARCHIVE),
 }
 AVAILABLE_STEPS = frozenset(s.name for steps in FLOW_STEPS.values() for s in steps if s.port is not None)
 
-FINAL_STATES = frozenset({State.TERMINE, State.ANNULATION, State.REJET_IPARAPHEUR, State.REJET_TDT, State.REJET_SAE})
-ERROR_STATES = frozenset({State.ERREUR_IPARAPHEUR, State.ERREUR_TDT, State.ERREUR_SAE})
-WAITING_STATES = frozenset({State.SEND_IPARAPHEUR, State.SEND_TDT, State.SEND_ARCHIVE})
+FINAL_STATES = frozenset(
+    {State.TERMINE, State.ANNULATION, State.REJET_IPARAPHEUR, State.REJET_TDT, State.REJET_SAE, State.NON_RECU}
+)
+ERROR_STATES = frozenset({State.ERREUR_IPARAPHEUR, State.ERREUR_TDT, State.ERREUR_SAE, State.ERREUR_MAILSEC})
+WAITING_STATES = frozenset({State.SEND_IPARAPHEUR, State.SEND_TDT, State.SEND_ARCHIVE, State.SEND_MAILSEC})
 
 
 class By(models.TextChoices):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
@@ -74,6 +74,12 @@ class FlowBinding(BaseModel):
 class FlowDocumentQuerySet(TenantQuerySet["FlowDocument"]):
     tenant_field = "member"
 
+    def visible_to(self, user: Any) -> Self:
+        # Payslips are personal data: among a member's accounts, only its payroll managers see them.
+        from mutualis.flows.payslip_models import hide_payslips
+
+        return hide_payslips(super().visible_to(user), user)
+
 
 class FlowDocument(BaseModel):
     """A document going through a flow. Its state is its last action (flows/enums.py's table); the
@@ -94,6 +100,7 @@ class FlowDocument(BaseModel):
     signature_remote_id = models.CharField(_("identifiant de signature"), max_length=200, blank=True)
     transmission_remote_id = models.CharField(_("identifiant de transmission"), max_length=200, blank=True)
     archive_remote_id = models.CharField(_("identifiant d'archivage"), max_length=200, blank=True)
+    mailsec_remote_id = models.CharField(_("identifiant du courrier sécurisé"), max_length=200, blank=True)
     # Engine bookkeeping.
     tries = models.PositiveSmallIntegerField(_("essais"), default=0)
     next_try_at = models.DateTimeField(_("prochain essai"), null=True, blank=True, db_index=True)
@@ -152,6 +159,11 @@ class FileRole(models.TextChoices):
 class FlowFileQuerySet(TenantQuerySet["FlowFile"]):
     tenant_field = "document__member"
 
+    def visible_to(self, user: Any) -> Self:
+        from mutualis.flows.payslip_models import hide_payslips
+
+        return hide_payslips(super().visible_to(user), user, via="document__")
+
 
 class FlowFile(BaseModel):
     document = models.ForeignKey(FlowDocument, on_delete=models.CASCADE, related_name="files")
@@ -177,6 +189,11 @@ class FlowFile(BaseModel):
 
 class ActionLogQuerySet(TenantQuerySet["ActionLog"]):
     tenant_field = "document__member"
+
+    def visible_to(self, user: Any) -> Self:
+        from mutualis.flows.payslip_models import hide_payslips
+
+        return hide_payslips(super().visible_to(user), user, via="document__")
 
 
 class ActionLog(models.Model):
@@ -255,3 +272,8 @@ class FlowToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# The secure mail's and the payslips' models (helper M's), in modules of their own.
+from mutualis.flows.mailsec_models import SecureMail  # noqa: E402, F401
+from mutualis.flows.payslip_models import PayrollManager, Payslip, PayslipBatch  # noqa: E402, F401

@@ -1,12 +1,13 @@
 """Routes under /flux/: the flows' overview, a member's documents per flow, a document, connectors."""
 
-from django.urls import path
+from django.urls import include, path
 
 from mutualis.flows import views
 
 app_name = "flows"
 
 urlpatterns = [
+    path("", include("mutualis.flows.payslip_urls")),  # payslips and the secure mail's receipt page
     path("", views.index, name="index"),
     path("documents/<int:pk>/", views.document_detail, name="document"),
     path("documents/<int:pk>/relancer/", views.document_retry, name="retry"),
