@@ -79,19 +79,26 @@ class ConnectorForm(forms.Form):
         super().__init__(*args, **kwargs)
         for setting in adapter.settings:
             help_text = str(setting.help or "")
-            if setting.secret:
-                field: forms.Field = forms.CharField(
-                    label=setting.label,
-                    required=setting.required and not editing,
-                    widget=forms.PasswordInput(render_value=False)
-                    if "\n" not in help_text and "pem" not in setting.name.lower()
-                    else forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
-                    help_text=(help_text + " " if help_text else "")
-                    + (str(_("Laissez vide pour garder la valeur enregistrée.")) if editing else ""),
-                )
+            # A PEM (certificate, key, authority) spans lines: a text area keeps them.
+            multiline = "PEM" in str(setting.label) or "PEM" in help_text
+            widget: forms.Widget
+            if multiline:
+                widget = forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"})
+            elif setting.secret:
+                widget = forms.PasswordInput(render_value=False)
             else:
-                field = forms.CharField(label=setting.label, required=setting.required, help_text=help_text)
-            self.fields[f"s_{setting.name}"] = field
+                widget = forms.TextInput()
+            if setting.secret and editing:
+                help_text = (help_text + " " if help_text else "") + str(
+                    _("Laissez vide pour garder la valeur enregistrée.")
+                )
+            self.fields[f"s_{setting.name}"] = forms.CharField(
+                label=setting.label,
+                required=setting.required and not (setting.secret and editing),
+                widget=widget,
+                help_text=help_text,
+                strip=not multiline,
+            )
 
     def values(self) -> dict[str, str]:
         return {name[2:]: value for name, value in self.cleaned_data.items() if name.startswith("s_")}

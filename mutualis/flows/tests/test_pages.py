@@ -321,3 +321,21 @@ def test_classification_import_replaces_the_codes(world):
         actor=None, member=world.member_a, version=dt.date(2026, 2, 1), codes={"1.2": "b", "1.3": "c"}
     )
     assert list(ActClassification.objects.values_list("code", flat=True)) == ["1.2", "1.3"]
+
+
+def test_a_pem_pasted_in_the_form_keeps_its_lines(client, world):
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\nAbCd\n-----END CERTIFICATE-----\n"
+    key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+    client.force_login(world.staff)
+    url = reverse("flows:connector_create", args=["alpha", "s2low"])
+    page = client.get(url).content.decode()
+    assert 'name="s_certificate"' in page and "<textarea" in page
+    response = client.post(
+        url, {"label": "S²low", "s_url": "https://s2low.test", "s_certificate": pem, "s_private_key": key}
+    )
+    assert response.status_code == 302
+    instance = ConnectorInstance.objects.get()
+    assert (
+        decrypt(instance.secrets)["certificate"] == pem.strip("\n") or decrypt(instance.secrets)["certificate"] == pem
+    )
+    assert "\nMIIB\n" in decrypt(instance.secrets)["certificate"]
