@@ -504,6 +504,30 @@ def flow_token_create(
     return token, secret
 
 
+def flow_token_revoke(*, actor: User | None, prefix: str, now: dt.datetime | None = None) -> int:
+    """Revoke the active flow tokens whose secret starts with `prefix` (as shown by the command)."""
+    if actor is not None:
+        require_operator_staff(actor)
+        require_writer(actor)
+    if len(prefix) < len(FLOW_TOKEN_PREFIX) + 4:
+        raise ValidationError(_("donnez au moins les 8 premiers caractères du jeton"))
+    now = now or timezone.now()
+    with transaction.atomic():
+        tokens = list(FlowToken.objects.select_for_update().filter(prefix__startswith=prefix[:12], revoked_at=None))
+        for token in tokens:
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at", "updated_at"])
+            audit_record(
+                actor=actor,
+                action=AuditAction.TOKEN_REVOKE,
+                obj=token,
+                changes={"revoked_at": [None, now.isoformat()]},
+                organisation_id=token.member_id,
+                via="cli" if actor is None else "web",
+            )
+    return len(tokens)
+
+
 def flow_token_authenticate(secret: str) -> FlowToken | None:
     if not secret.startswith(FLOW_TOKEN_PREFIX):
         return None

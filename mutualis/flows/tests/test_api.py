@@ -119,3 +119,11 @@ def test_the_command_creates_a_token(world, client):
 def test_the_api_is_described(client):
     schema = client.get("/api/v1/flux/openapi.json").json()
     assert {"/api/v1/flux/actes", "/api/v1/flux/documents/{document_id}"} <= set(schema["paths"])
+
+
+def test_the_command_revokes_a_token(world, client, token):
+    out = StringIO()
+    call_command("flows_token", revoke=token[:12], stdout=out)
+    assert "1 jeton(s) révoqué(s)" in out.getvalue()
+    assert client.post(URL, act(), **bearer(token)).status_code == 401
+    assert AuditEntry.objects.filter(action="token_revoke").count() == 1
