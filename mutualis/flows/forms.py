@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mutualis.core.widgets import DateInput
 from mutualis.flows.enums import FLOW_STEPS, StepName
 from mutualis.flows.services import MAX_ATTACHMENTS, MAX_FILE_BYTES
 from mutualis.helpdesk.forms_tickets import MultipleFileField
@@ -59,9 +60,7 @@ class ActForm(DocumentForm):
         help_text=_("Majuscules, chiffres et « _ », 15 caractères au plus, unique : 2026_DE_042."),
     )
     nature = forms.TypedChoiceField(label=_("Nature de l'acte"), choices=NATURE_CHOICES, coerce=int)
-    decision_date = forms.DateField(
-        label=_("Date de la décision"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("jj/mm/aaaa")
-    )
+    decision_date = forms.DateField(label=_("Date de la décision"), widget=DateInput())
     classification = forms.CharField(
         label=_("Classification (matière)"),
         max_length=20,
