@@ -351,3 +351,36 @@ def test_the_sweep_is_a_scheduled_job():
 
     job = scheduler.job_get("flows_run")
     assert job is not None and job.command == "flows_run"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_in_two_threads_make_one_remote_call(world, remote: Remote, monkeypatch):
+    import threading
+    import time
+
+    from django.db import connection, connections
+
+    if connection.vendor == "sqlite":
+        pytest.skip("the test database is in memory: threads cannot share it (PostgreSQL runs this test)")
+    make_member(world)
+    bind_fakes(world.member_a)
+    monkeypatch.setattr(services, "enqueue", lambda document_id: None)  # no run at the commit: the threads run it
+    document = upload_act(world)
+    remote.during_submit = lambda: time.sleep(0.5)  # the first runner is slow inside the call
+    start = threading.Barrier(2)
+    states = []
+
+    def runner() -> None:
+        start.wait()
+        try:
+            states.append(engine.document_advance(document.pk, now=T0))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len([c for c in remote.calls if c[1] == "submit"]) == 1
+    assert sorted(states) == [State.CREATION, State.SEND_IPARAPHEUR]
