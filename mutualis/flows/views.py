@@ -34,7 +34,10 @@ def _flow(value: str) -> str:
 
 
 def _member(request: HttpRequest, slug: str) -> Organisation:
-    return selectors.member_get(request.user, slug)
+    member = selectors.member_get(request.user, slug)
+    if member.is_operator:  # flows are the members' (and partners'), not the operator's own
+        raise Http404(_("adhérent introuvable"))
+    return member
 
 
 def _groups(counts: dict[str, int]) -> dict[str, int]:
@@ -55,11 +58,14 @@ def index(request: HttpRequest) -> HttpResponse:
     counts = selectors.state_counts(request.user)
     members = {m.pk: m for m in selectors.members_for(request.user).filter(pk__in={k[0] for k in counts})}
     own = None if is_operator(request.user) else signed_in(request).organisation
-    rows = [
-        {"member": members[member_id], "flow": FlowType(flow), "counts": _groups(by_state)}
-        for (member_id, flow), by_state in sorted(counts.items(), key=lambda kv: (members[kv[0][0]].name, kv[0][1]))
-        if member_id in members
-    ]
+    rows = sorted(
+        (
+            {"member": members[member_id], "flow": FlowType(flow), "counts": _groups(by_state), "key": flow}
+            for (member_id, flow), by_state in counts.items()
+            if member_id in members and flow in FlowType.values
+        ),
+        key=lambda row: (str(row["member"]), str(row["key"])),
+    )
     return render(
         request,
         "flows/index.html",

@@ -336,3 +336,10 @@ def test_a_pem_pasted_in_the_form_keeps_its_lines(client, world):
     assert response.status_code == 302
     instance = ConnectorInstance.objects.get()
     assert decrypt(instance.secrets)["certificate"] == pem.strip()  # every line kept
+
+
+def test_the_operator_itself_has_no_flows(client, world):
+    client.force_login(world.staff)
+    operator = world.operator.slug
+    assert client.get(reverse("flows:documents", args=[operator, FlowType.ACTE])).status_code == 404
+    assert client.get(reverse("flows:document_create", args=[operator, FlowType.ACTE])).status_code == 404
