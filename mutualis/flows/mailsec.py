@@ -24,8 +24,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -148,32 +150,39 @@ def secure_mail_send(
     now = now or timezone.now()
     if not to:
         raise UnrecoverableError(_("Le destinataire n'a pas d'adresse de courriel."))
-    mail = SecureMail.objects.filter(idempotency_key=idempotency_key).first()
-    if mail is None:
-        mail = SecureMail(
-            idempotency_key=idempotency_key,
-            token_digest=token_digest(token_for(idempotency_key)),
-            sender=options.sender[:200],
-            recipient=to,
-            subject=subject[:300],
-            body=body,
-            file_name=file.name,
-            size=len(file.content),
-            sha256=hashlib.sha256(file.content).hexdigest(),
-            reminder_days=options.reminder_days,
-            max_reminders=options.max_reminders,
-        )
-        mail.file.save(file.name, ContentFile(file.content), save=False)
-        try:
+    mail = SecureMail(
+        idempotency_key=idempotency_key,
+        token_digest=token_digest(token_for(idempotency_key)),
+        sender=options.sender[:200],
+        recipient=to,
+        subject=subject[:300],
+        body=body,
+        file_name=file.name,
+        size=len(file.content),
+        sha256=hashlib.sha256(file.content).hexdigest(),
+        reminder_days=options.reminder_days,
+        max_reminders=options.max_reminders,
+        # Born claimed: the INSERT that succeeds owns the send (one round trip, not a read then a claim).
+        state=MailState.SENDING,
+        sending_at=now,
+    )
+    mail.file.save(file.name, ContentFile(file.content), save=False)
+    try:
+        if db_connection.in_atomic_block:
             with transaction.atomic():
                 mail.save()
-        except IntegrityError:  # a concurrent run stored it first: use theirs
-            mail = SecureMail.objects.get(idempotency_key=idempotency_key)
-    claimed = SecureMail.objects.filter(pk=mail.pk, state=MailState.NEW).update(
-        state=MailState.SENDING, sending_at=now, updated_at=now
-    )
+        else:
+            mail.save()
+        claimed = True
+    except IntegrityError:  # an earlier (or concurrent) run stored it: its state decides
+        default_storage.delete(mail.file.name or "")
+        mail = SecureMail.objects.get(idempotency_key=idempotency_key)
+        claimed = bool(
+            SecureMail.objects.filter(pk=mail.pk, state=MailState.NEW).update(
+                state=MailState.SENDING, sending_at=now, updated_at=now
+            )
+        )
     if not claimed:
-        mail.refresh_from_db()
         if mail.state == MailState.SENDING:
             assert mail.sending_at is not None
             if timezone.now() - mail.sending_at < SENDING_STALE_AFTER:
@@ -198,7 +207,7 @@ def secure_mail_send(
     SecureMail.objects.filter(pk=mail.pk, state=MailState.SENDING).update(
         state=MailState.SENT, sent_at=sent, last_sent_at=sent, updated_at=sent
     )
-    mail.refresh_from_db()
+    mail.state, mail.sent_at, mail.last_sent_at = MailState.SENT, sent, sent
     return mail
 
 

@@ -279,3 +279,45 @@ def test_the_month_goes_to_the_archive_as_one_transfer(hr, world, mailoutbox, as
     asalae_server.accept(document.archive_remote_id)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
     assert engine.document_advance(document.pk, now=later) == State.TERMINE
+
+
+def test_a_group_killed_before_its_commit_is_settled_later_without_mailing_again(hr, mailoutbox):
+    batch = upload(hr, payroll_pdf(PAGES))
+    run_batch(batch)
+    assert len(mailoutbox) == 3
+    # As if the worker died after the SMTP server took the mails, before the group's commit.
+    now = dt.datetime.now(dt.UTC)
+    documents = FlowDocument.objects.filter(flow=FlowType.PAYSLIP)
+    documents.update(
+        state=State.CREATION,
+        mailsec_remote_id="",
+        next_try_at=None,
+        locked_by="dead",
+        locked_until=now + engine.LOCK_TTL,
+    )
+    mailoutbox.clear()
+    run_batch(batch)  # the chunk requeued: the group is still locked by the dead worker
+    assert set(documents.values_list("state", flat=True)) == {State.CREATION} and mailoutbox == []
+    later = now + engine.LOCK_TTL + dt.timedelta(minutes=1)
+    for document in documents:
+        assert engine.document_advance(document.pk, now=later) == State.SEND_MAILSEC
+    assert mailoutbox == [] and SecureMail.objects.count() == 3
+
+
+def test_a_payslip_the_mail_server_refuses_is_left_to_the_engine_to_retry(hr, mailoutbox, monkeypatch):
+    from mutualis.flows.ports import RecoverableError
+
+    calls = []
+
+    def refuse(**kwargs):
+        calls.append(kwargs["idempotency_key"])
+        raise RecoverableError("le serveur de courriel ne répond pas")
+
+    monkeypatch.setattr("mutualis.flows.adapters.mailsec.mailsec.secure_mail_send", refuse)
+    batch = upload(hr, payroll_pdf([PayslipPage("A001", "Ada")]))
+    run_batch(batch)
+    document = Payslip.objects.get(batch=batch, hr_id="A001").document
+    document.refresh_from_db()
+    assert document.state == State.CREATION and document.tries == 1 and document.next_try_at is not None
+    assert calls == [f"{document.pk}:mailsec", f"{document.pk}:mailsec"]  # the group's try, then the engine's
+    assert document.log.filter(action="nouvel-essai").count() == 1
