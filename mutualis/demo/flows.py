@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from mutualis.flows.adapters.base import POLL_SECONDS
 from mutualis.flows.enums import FlowType, Port
 from mutualis.flows.localservers import asalae, iparapheur
 from mutualis.flows.localservers.demo import demo_url
@@ -16,6 +17,8 @@ from mutualis.flows.secrets import encrypt
 from mutualis.members.models import Organisation
 
 DEMO_MEMBERS = 3
+# The local servers answer in seconds: the demo's connectors poll them every 5 s, not every 5–30 min.
+DEMO_POLL_SECONDS = "5"
 
 
 def _department(insee_code: str) -> str:
@@ -61,6 +64,7 @@ def load_flows_demo(*, members: int = DEMO_MEMBERS, ports: dict[str, int] | None
                     "desk_id": "desk-1",
                     "type": "ACTES",
                     "subtype": "Délibération",
+                    POLL_SECONDS: DEMO_POLL_SECONDS,
                 },
                 {"password": iparapheur.DEMO_PASSWORD},
             ),
@@ -68,14 +72,19 @@ def load_flows_demo(*, members: int = DEMO_MEMBERS, ports: dict[str, int] | None
                 "s2low",
                 Port.TRANSMISSION,
                 "S²low (démo)",
-                {"url": demo_url("s2low", ports)},
+                {"url": demo_url("s2low", ports), POLL_SECONDS: DEMO_POLL_SECONDS},
                 {"certificate": certificates.client_cert_pem, "private_key": certificates.client_key_pem},
             ),
             (
                 "asalae",
                 Port.ARCHIVE,
                 "As@lae (démo)",
-                {"url": demo_url("asalae", ports), "login": asalae.DEMO_LOGIN, "transferring_agency": member.siren},
+                {
+                    "url": demo_url("asalae", ports),
+                    "login": asalae.DEMO_LOGIN,
+                    "transferring_agency": member.siren,
+                    POLL_SECONDS: DEMO_POLL_SECONDS,
+                },
                 {"password": asalae.DEMO_PASSWORD},
             ),
         )

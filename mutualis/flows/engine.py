@@ -13,6 +13,7 @@ is the step's rejected state. Runs come from the task queue (flows/tasks.py) and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import importlib
@@ -32,6 +33,7 @@ from django.utils.translation import gettext as _
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
 from mutualis.flows import ports
+from mutualis.flows.adapters.base import POLL_SECONDS
 from mutualis.flows.enums import (
     FINAL_STATES,
     FLOW_STEPS,
@@ -274,8 +276,17 @@ def _work(document: FlowDocument, *, now: dt.datetime) -> bool:
 
 
 def _policy(document: FlowDocument, port: str) -> RetryPolicy:
-    binding = FlowBinding.objects.filter(member_id=document.member_id, flow=document.flow, port=port).first()
-    return policy_for(binding.instance.kind) if binding is not None else DEFAULT_POLICY
+    binding = (
+        FlowBinding.objects.select_related("instance")
+        .filter(member_id=document.member_id, flow=document.flow, port=port)
+        .first()
+    )
+    if binding is None:
+        return DEFAULT_POLICY
+    policy = policy_for(binding.instance.kind)
+    # A connector may poll at its own pace (a demo's local servers answer in seconds).
+    poll = str(binding.instance.config.get(POLL_SECONDS, ""))
+    return dataclasses.replace(policy, poll_every=dt.timedelta(seconds=int(poll))) if poll.isdigit() else policy
 
 
 def _submit(document: FlowDocument, step: Step, *, now: dt.datetime) -> bool:

@@ -24,6 +24,7 @@ from mutualis.core.models import AuditAction
 from mutualis.core.tenancy import is_operator, require_operator_staff, require_writer
 from mutualis.core.uploads import check_upload
 from mutualis.flows import engine, ports
+from mutualis.flows.adapters.base import COMMON_SETTINGS, POLL_SECONDS
 from mutualis.flows.enums import (
     AVAILABLE_STEPS,
     ERROR_STATES,
@@ -88,8 +89,13 @@ def connector_save(
     require_operator_staff(actor)
     require_writer(actor)
     cls = _adapter_class(kind)
-    settings = tuple(cls.settings)
+    settings = (*cls.settings, *COMMON_SETTINGS)
     plain = {s.name: str(values.get(s.name, "")).strip() for s in settings if not s.secret}
+    poll = plain.get(POLL_SECONDS, "")
+    if poll and (not poll.isdigit() or not 5 <= int(poll) <= 86400):
+        raise ValidationError({POLL_SECONDS: _("le rythme d'interrogation est un nombre de secondes entre 5 et 86400")})
+    if not poll:
+        plain.pop(POLL_SECONDS, None)
     stored = decrypt(instance.secrets) if instance is not None else {}
     hidden = {s.name: str(values.get(s.name) or stored.get(s.name, "")).strip() for s in settings if s.secret}
     missing = [str(s.label) for s in settings if s.required and not (plain.get(s.name) or hidden.get(s.name))]

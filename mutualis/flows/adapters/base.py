@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import requests
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mutualis.flows.ports import RecoverableError, UnrecoverableError
 
@@ -37,6 +38,17 @@ class Setting:
     required: bool = True
     help: StrOrPromise = ""
 
+
+# Settings every connector has beside its adapter's own: how often the engine polls the service.
+POLL_SECONDS = "poll_seconds"
+COMMON_SETTINGS = (
+    Setting(
+        POLL_SECONDS,
+        gettext_lazy("Interroger le service toutes les (secondes)"),
+        required=False,
+        help=gettext_lazy("Vide : le rythme prévu pour ce type de service (de 1 à 30 minutes)."),
+    ),
+)
 
 ADAPTERS: dict[str, type] = {}
 

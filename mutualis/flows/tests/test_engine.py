@@ -384,3 +384,35 @@ def test_two_runners_in_two_threads_make_one_remote_call(world, remote: Remote, 
         thread.join(timeout=10)
     assert len([c for c in remote.calls if c[1] == "submit"]) == 1
     assert sorted(states) == [State.CREATION, State.SEND_IPARAPHEUR]
+
+
+def test_a_connector_polls_at_its_own_pace_when_it_sets_one(act, remote: Remote):
+    from mutualis.flows.adapters.base import POLL_SECONDS
+    from mutualis.flows.models import ConnectorInstance
+
+    ConnectorInstance.objects.filter(member=act.member).update(config={"url": "http://127.0.0.1:9/", POLL_SECONDS: "5"})
+    assert run(act, T0) == State.SEND_IPARAPHEUR
+    act.refresh_from_db()
+    assert act.next_try_at - T0 == dt.timedelta(seconds=5)  # not the signature service's 15 minutes
+    remote.answer(Port.SIGNATURE, Outcome(RemoteState.DONE, proofs={"signe.pdf": PDF, "bordereau.pdf": PDF}))
+    assert run(act, T0 + dt.timedelta(seconds=6)) == State.SEND_TDT
+
+
+def test_a_connector_without_its_own_pace_polls_at_its_kinds(act, remote: Remote):
+    assert run(act, T0) == State.SEND_IPARAPHEUR
+    act.refresh_from_db()
+    assert act.next_try_at - T0 >= dt.timedelta(minutes=1)
+
+
+def test_a_poll_pace_that_is_not_a_number_of_seconds_is_refused(world, remote: Remote):
+    from django.core.exceptions import ValidationError
+
+    for wrong in ("vite", "2", "-5", "100000"):
+        with pytest.raises(ValidationError, match="secondes"):
+            services.connector_save(
+                actor=world.staff,
+                member=world.member_a,
+                kind="fake-signature",
+                label="Parapheur",
+                values={"url": "https://p.example", "password": "x", "poll_seconds": wrong},
+            )
