@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mutualis.core.widgets import DateInput
+from mutualis.flows.adapters.base import COMMON_SETTINGS
 from mutualis.flows.enums import FLOW_STEPS, StepName
 from mutualis.flows.services import MAX_ATTACHMENTS, MAX_FILE_BYTES
 from mutualis.helpdesk.forms_tickets import MultipleFileField
@@ -24,12 +25,33 @@ NATURE_CHOICES = [
 FILE_HELP = _("PDF de %(mb)d Mo au plus.") % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
 
 
+class _StepsWidget(forms.CheckboxSelectMultiple):
+    """The steps as checkboxes, those no connector can run yet shown disabled, not offered."""
+
+    def __init__(self, unavailable: set[str]) -> None:
+        super().__init__()
+        self.unavailable = unavailable
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        if value in self.unavailable:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 def _steps_field(flow: str) -> forms.MultipleChoiceField:
+    unavailable = {str(s.name) for s in FLOW_STEPS[flow] if s.port is None}
+    choices = []
+    for step in FLOW_STEPS[flow]:
+        label = step.name.label if isinstance(step.name, StepName) else step.name
+        if str(step.name) in unavailable:
+            label = _("%(step)s (prochaine version)") % {"step": label}
+        choices.append((step.name, label))
     return forms.MultipleChoiceField(
         label=_("Étapes"),
-        choices=[(s.name, s.name.label if isinstance(s.name, StepName) else s.name) for s in FLOW_STEPS[flow]],
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("La publication des actes arrive dans la prochaine version : laissez-la décochée."),
+        choices=choices,
+        widget=_StepsWidget(unavailable),
+        help_text=_("La publication des actes arrive dans la prochaine version.") if unavailable else "",
     )
 
 
@@ -76,7 +98,7 @@ class ConnectorForm(forms.Form):
 
     def __init__(self, *args: Any, adapter: Any, editing: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for setting in adapter.settings:
+        for setting in (*adapter.settings, *COMMON_SETTINGS):
             help_text = str(setting.help or "")
             # A PEM (certificate, key, authority) spans lines: a text area keeps them.
             multiline = "PEM" in str(setting.label) or "PEM" in help_text

@@ -70,7 +70,10 @@ MATIERES: dict[str, tuple[str, dict[str, str]]] = {
         "Fonction publique",
         {"1": "Personnels titulaires", "2": "Personnels contractuels", "5": "Régime indemnitaire"},
     ),
-    "5": ("Institutions et vie politique", {"1": "Election exécutif", "2": "Fonctionnement des assemblées"}),
+    "5": (
+        "Institutions et vie politique",
+        {"1": "Election exécutif", "2": "Fonctionnement des assemblées", "7": "Intercommunalité"},
+    ),
     "6": ("Libertés publiques et pouvoirs de police", {"1": "Police municipale", "4": "Autres actes réglementaires"}),
     "7": ("Finances locales", {"1": "Décisions budgétaires", "2": "Fiscalité", "10": "Divers"}),
     "8": ("Domaines de compétences par thèmes", {"1": "Enseignement", "3": "Voirie", "8": "Environnement"}),

@@ -173,6 +173,7 @@ def test_staff_see_every_member_and_download_every_proof(client, world, remote):
     client.force_login(world.staff)
     body = client.get(reverse("flows:document", args=[document.pk])).content.decode()
     assert "terminé" in body
+    assert "1 · Délibération" in body  # the nature's name, not its bare @CTES code
     assert "acquiter-tdt" in body and "aracte.xml" in body and "tampon.pdf" in body
     for row in document.files.all():
         response = client.get(reverse("flows:file", args=[document.pk, row.pk]))
