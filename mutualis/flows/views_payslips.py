@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from mutualis.accounts.throttle import client_ip
 from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
 from mutualis.flows import mailsec, payslips, selectors
@@ -104,10 +105,6 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the public receipt page ------------------------------------------------------------------------
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
-
-
 def mailsec_receipt(request: HttpRequest, token: str) -> HttpResponse:
     """Who sent what, and a download button: opening the page records nothing (mail scanners open links)."""
     mail = mailsec.secure_mail_by_token(token)
@@ -131,7 +128,7 @@ def mailsec_download(request: HttpRequest, token: str) -> FileResponse:
     mail = mailsec.secure_mail_by_token(token)
     if mail is None or mail.state not in {MailState.SENT, MailState.RECEIVED, MailState.NOT_RECEIVED}:
         raise Http404(_("lien inconnu"))
-    mailsec.secure_mail_receipt_record(mail=mail, ip=_client_ip(request), now=dt.datetime.now(dt.UTC))
+    mailsec.secure_mail_receipt_record(mail=mail, ip=client_ip(request), now=dt.datetime.now(dt.UTC))
     response = FileResponse(mail.file.open("rb"), as_attachment=True, filename=mail.file_name)
     response["Cache-Control"] = "no-store"
     return response
