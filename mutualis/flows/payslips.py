@@ -542,13 +542,14 @@ def batch_archive_transfer(document: FlowDocument, *, message_id: str) -> tuple[
 # --- rights -----------------------------------------------------------------------------------------
 
 
-def payroll_manager_grant(*, actor: User, member: Organisation, user: User, via: str = "web") -> None:
-    """Let one of the member's accounts see and upload its payslips (operator staff only)."""
+def payroll_manager_grant(*, actor: User | None, member: Organisation, user: User, via: str = "web") -> None:
+    """Let one of the member's accounts see and upload its payslips (operator staff, or the command)."""
     from mutualis.core.tenancy import require_operator_staff
     from mutualis.flows.payslip_models import PayrollManager
 
-    require_operator_staff(actor)
-    require_writer(actor)
+    if actor is not None:  # None: `mutualis flows_payroll_manager`, run by the operator on the server
+        require_operator_staff(actor)
+        require_writer(actor)
     if user.organisation_id != member.pk:
         raise ValidationError(_("le compte doit appartenir à l'adhérent"))
     with transaction.atomic():
@@ -564,12 +565,13 @@ def payroll_manager_grant(*, actor: User, member: Organisation, user: User, via:
             )
 
 
-def payroll_manager_revoke(*, actor: User, member: Organisation, user: User, via: str = "web") -> None:
+def payroll_manager_revoke(*, actor: User | None, member: Organisation, user: User, via: str = "web") -> None:
     from mutualis.core.tenancy import require_operator_staff
     from mutualis.flows.payslip_models import PayrollManager
 
-    require_operator_staff(actor)
-    require_writer(actor)
+    if actor is not None:  # None: `mutualis flows_payroll_manager`, run by the operator on the server
+        require_operator_staff(actor)
+        require_writer(actor)
     with transaction.atomic():
         for row in PayrollManager.objects.filter(member=member, user=user):
             audit_record(

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from pypdf import PdfReader
 
+from mutualis.accounts.models import User
 from mutualis.flows import engine, mailsec, payslips, services
 from mutualis.flows.enums import FlowType, Port, State
 from mutualis.flows.mailsec_models import SecureMail
@@ -321,3 +322,16 @@ def test_a_payslip_the_mail_server_refuses_is_left_to_the_engine_to_retry(hr, ma
     assert document.state == State.CREATION and document.tries == 1 and document.next_try_at is not None
     assert calls == [f"{document.pk}:mailsec", f"{document.pk}:mailsec"]  # the group's try, then the engine's
     assert document.log.filter(action="nouvel-essai").count() == 1
+
+
+def test_the_command_names_and_removes_a_payroll_manager(world):
+    from django.core.management import CommandError, call_command
+
+    from mutualis.flows.payslip_models import PayrollManager, may_see_payslips
+
+    call_command("flows_payroll_manager", "--member", "alpha", "--user", "manager-a")
+    assert PayrollManager.objects.filter(member=world.member_a, user=world.manager_a).exists()
+    call_command("flows_payroll_manager", "--member", "alpha", "--user", "manager-a", "--revoke")
+    assert not may_see_payslips(User.objects.get(pk=world.manager_a.pk))
+    with pytest.raises(CommandError, match="appartenir"):
+        call_command("flows_payroll_manager", "--member", "bravo", "--user", "agent-a")
