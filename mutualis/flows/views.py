@@ -171,6 +171,9 @@ def file_download(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
 def document_create(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
     member = _member(request, slug)
     flow = _flow(flow)
+    if flow == FlowType.PAYSLIP:
+        # Payslips come as the month's payroll file, split and matched to agents, never one by one.
+        return redirect("flows:payslip_batches", slug=member.slug)
     if not may_write(request.user):
         raise PermissionDenied(_("votre rôle est en lecture seule"))
     form_class = ActForm if flow == FlowType.ACTE else DocumentForm

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from mutualis.accounts.throttle import client_ip
 from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
+from mutualis.core.widgets import MONTH_INPUT_FORMATS, MonthInput
 from mutualis.flows import mailsec, payslips, selectors
 from mutualis.flows.mailsec_models import MailState
 from mutualis.flows.payslip_models import Payslip, PayslipBatch, may_see_payslips
@@ -30,8 +31,8 @@ PAGE_SIZE = 100
 class BatchForm(forms.Form):
     period = forms.DateField(
         label=gettext_lazy("Mois de paie"),
-        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
-        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=MonthInput(),
+        input_formats=MONTH_INPUT_FORMATS,
     )
     source = forms.FileField(
         label=gettext_lazy("Fichier de paie"),

@@ -344,3 +344,13 @@ def test_the_operator_itself_has_no_flows(client, world):
     operator = world.operator.slug
     assert client.get(reverse("flows:documents", args=[operator, FlowType.ACTE])).status_code == 404
     assert client.get(reverse("flows:document_create", args=[operator, FlowType.ACTE])).status_code == 404
+
+
+def test_payslips_are_uploaded_as_the_months_payroll_file_not_through_the_generic_form(client, world):
+    client.force_login(world.staff)
+    response = client.get(reverse("flows:document_create", args=["alpha", FlowType.PAYSLIP]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("flows:payslip_batches", args=["alpha"])
+    body = client.get(reverse("flows:documents", args=["alpha", FlowType.PAYSLIP])).content.decode()
+    assert reverse("flows:payslip_batches", args=["alpha"]) in body
+    assert reverse("flows:document_create", args=["alpha", FlowType.PAYSLIP]) not in body
