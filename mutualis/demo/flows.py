@@ -1,6 +1,7 @@
 """The demo's document flows: a few members get connectors pointing to the local servers
 (`mutualis flows_localservers`), bound to the acts and documents-to-sign flows, so an act uploaded
-in the demo goes to signature, to the prefecture and to the archive for real (over loopback)."""
+in the demo goes to signature, to the prefecture and to the archive for real (over loopback). The
+first of them also reads an existing Pastell (the local one's entity 2) on its « Pastell » page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from mutualis.flows.adapters.base import POLL_SECONDS
 from mutualis.flows.enums import FlowType, Port
-from mutualis.flows.localservers import asalae, iparapheur
+from mutualis.flows.localservers import asalae, iparapheur, pastell
 from mutualis.flows.localservers.demo import demo_url
 from mutualis.flows.localservers.s2low import make_certificates
 from mutualis.flows.models import ConnectorInstance, FlowBinding
@@ -17,6 +18,8 @@ from mutualis.flows.secrets import encrypt
 from mutualis.members.models import Organisation
 
 DEMO_MEMBERS = 3
+# The local Pastell's entity whose documents the first demo member's Pastell page shows.
+DEMO_PASTELL_ENTITY = "2"
 # The local servers answer in seconds: the demo's connectors poll them every 5 s, not every 5–30 min.
 DEMO_POLL_SECONDS = "5"
 
@@ -97,4 +100,18 @@ def load_flows_demo(*, members: int = DEMO_MEMBERS, ports: dict[str, int] | None
                 if flow == FlowType.DOCUMENT_A_SIGNER and port == Port.TRANSMISSION:
                     continue
                 FlowBinding.objects.get_or_create(member=member, flow=flow, port=port, defaults={"instance": instance})
-    return count
+    # Supervision only: no flow is bound to it, its page reads the local Pastell's documents.
+    ConnectorInstance.objects.get_or_create(
+        member=chosen[0],
+        label="Pastell (démo)",
+        defaults={
+            "kind": "pastell",
+            "config": {
+                "url": demo_url("pastell", ports),
+                "login": pastell.DEMO_LOGIN,
+                "entity_id": DEMO_PASTELL_ENTITY,
+            },
+            "secrets": encrypt({"password": pastell.DEMO_PASSWORD}),
+        },
+    )
+    return count + 1

@@ -1,4 +1,5 @@
-"""Routes under /flux/: the flows' overview, a member's documents per flow, a document, connectors."""
+"""Routes under /flux/: the flows' overview, a member's documents per flow, a document, connectors,
+a member's documents in an existing Pastell."""
 
 from django.urls import include, path
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("<slug:slug>/connecteurs/nouveau/<str:kind>/", views.connector_create, name="connector_create"),
     path("<slug:slug>/connecteurs/associations/", views.binding_set, name="binding_set"),
     path("<slug:slug>/classification/", views.classification_fetch, name="classification_fetch"),
+    path("<slug:slug>/pastell/", views.pastell_documents, name="pastell"),
     path("<slug:slug>/<str:flow>/", views.document_list, name="documents"),
     path("<slug:slug>/<str:flow>/nouveau/", views.document_create, name="document_create"),
 ]

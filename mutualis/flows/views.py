@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +19,7 @@ from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
 from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
-from mutualis.flows import engine, selectors, services
+from mutualis.flows import engine, ports, selectors, services, supervision
 from mutualis.flows.enums import ERROR_STATES, FINAL_STATES, FLOW_STEPS, WAITING_STATES, FlowType, Port, State
 from mutualis.flows.forms import ActForm, ConnectorForm, DocumentForm
 from mutualis.flows.models import ConnectorInstance
@@ -73,6 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "stuck": selectors.stuck_documents(request.user),
             "own": own,
+            "with_pastell": supervision.members_with_pastell(request.user),
             "flows": FlowType.choices,
             "members": selectors.members_for(request.user).only("pk", "name", "slug")
             if is_operator(request.user)
@@ -108,6 +110,49 @@ def document_list(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
             "stuck": selectors.stuck_documents(request.user, member=member, flow=flow),
             "can_write": may_write(request.user),
         },
+    )
+
+
+@login_required
+def pastell_documents(request: HttpRequest, slug: str) -> HttpResponse:
+    """The documents of the member's entity in an existing Pastell, read live, filtered by type.
+
+    Pastell unreachable or refusing: the page says why, with status 502 (the upstream failed)."""
+    member = _member(request, slug)
+    instances = supervision.connectors(request.user, member)
+    if not instances:
+        raise Http404(_("aucun connecteur Pastell pour cet adhérent"))
+    chosen = request.GET.get("connecteur", "")
+    instance = next((i for i in instances if str(i.pk) == chosen), instances[0])
+    type_ = request.GET.get("type", "")
+    rows: list[supervision.PastellDocument] = []
+    error, status = "", 200
+    try:
+        rows = supervision.documents(instance)
+    except engine.NotConfigured as exc:
+        error = exc.message
+    except ports.FlowError as exc:
+        error, status = exc.message, 502
+    shown = [row for row in rows if row.type == type_] if type_ else rows
+    base: dict[str, str] = {"connecteur": str(instance.pk)} if len(instances) > 1 else {}
+    return render(
+        request,
+        "flows/pastell.html",
+        {
+            "member": member,
+            "instance": instance,
+            "instances": instances,
+            "error": error,
+            "total": len(rows),
+            "types": supervision.type_counts(rows),
+            "type": type_,
+            "actions": supervision.action_counts(shown),
+            "page": page_or_404(Paginator(shown, PAGE_SIZE), None if error else request.GET.get("page")),
+            "base_query": urlencode(base),
+            "query": urlencode({**base, "type": type_} if type_ else base),
+            "is_staff": is_operator(request.user),
+        },
+        status=status,
     )
 
 

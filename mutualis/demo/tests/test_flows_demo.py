@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from mutualis.demo.flows import load_flows_demo
-from mutualis.flows import engine, services
+from mutualis.flows import engine, services, supervision
 from mutualis.flows.enums import FlowType, State
 from mutualis.flows.localservers.demo import Running, start_all, stop_all
 from mutualis.flows.models import ConnectorInstance
@@ -28,9 +28,10 @@ def servers() -> Iterator[list[Running]]:
 
 def test_the_demo_connectors_reach_the_local_servers_and_an_act_goes_through(world, servers):
     ports = {key: int(r.url.rsplit(":", 1)[1]) for key, r in zip(("s2low", "iparapheur", "asalae", "pastell"), servers)}
-    assert load_flows_demo(members=1, ports=ports) == 3
-    assert load_flows_demo(members=1, ports=ports) == 3  # idempotent
+    assert load_flows_demo(members=1, ports=ports) == 4
+    assert load_flows_demo(members=1, ports=ports) == 4  # idempotent
     member = ConnectorInstance.objects.first().member
+    assert len(supervision.documents(ConnectorInstance.objects.get(kind="pastell"))) == 5  # its Pastell page
     for instance in ConnectorInstance.objects.all():
         ok, message = services.connector_check(actor=world.staff, instance=instance)
         assert ok, message

@@ -45,11 +45,18 @@ class PastellSupervision:
         Setting("url", gettext_lazy("Adresse de Pastell"), help=gettext_lazy("Par exemple https://pastell.exemple.fr")),
         Setting("login", gettext_lazy("Identifiant")),
         Setting("password", gettext_lazy("Mot de passe"), secret=True),
+        Setting(
+            "entity_id",
+            gettext_lazy("Entité de l'adhérent dans Pastell (id_e)"),
+            required=False,
+            help=gettext_lazy("Le numéro de l'entité, visible dans son adresse sur Pastell (id_e=…)."),
+        ),
     )
 
     def __init__(self, values: Mapping[str, str], *, timeout: float) -> None:
         self.url = values["url"].rstrip("/")
         self.auth = (values["login"], values["password"])
+        self.entity_id = values.get("entity_id", "")
         self.timeout = timeout
         self.session = requests.Session()
 
@@ -82,11 +89,20 @@ class PastellSupervision:
             raise UnrecoverableError(
                 _("Pastell a répondu, mais sans numéro de version : l'adresse est-elle la bonne ?")
             )
-        count = len(self.entities())
-        return _("Connexion réussie à Pastell %(version)s : %(count)s entité(s) visible(s).") % {
+        entities = self.entities()
+        message = _("Connexion réussie à Pastell %(version)s : %(count)s entité(s) visible(s).") % {
             "version": version["version"],
-            "count": count,
+            "count": len(entities),
         }
+        if not self.entity_id:
+            return message
+        entity = next((e for e in entities if e["id_e"] == self.entity_id), None)
+        if entity is None:
+            raise UnrecoverableError(
+                _("Ce compte Pastell ne voit pas l'entité %(id_e)s : vérifiez l'identifiant de l'entité.")
+                % {"id_e": self.entity_id}
+            )
+        return message + " " + _("Entité de l'adhérent : %(name)s.") % {"name": entity["denomination"]}
 
     def entities(self) -> list[Mapping[str, str]]:
         """The entities the account sees."""
