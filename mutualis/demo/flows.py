@@ -11,7 +11,7 @@ from pathlib import Path
 from mutualis.flows.adapters.base import POLL_SECONDS
 from mutualis.flows.enums import FlowType, Port
 from mutualis.flows.localservers import asalae, iparapheur, pastell
-from mutualis.flows.localservers.demo import demo_url
+from mutualis.flows.localservers.launcher import demo_url
 from mutualis.flows.localservers.s2low import make_certificates
 from mutualis.flows.models import ConnectorInstance, FlowBinding
 from mutualis.flows.secrets import encrypt

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from mutualis.demo.flows import load_flows_demo
 from mutualis.flows import engine, services, supervision
 from mutualis.flows.enums import FlowType, State
-from mutualis.flows.localservers.demo import Running, start_all, stop_all
+from mutualis.flows.localservers.launcher import Running, start_all, stop_all
 from mutualis.flows.models import ConnectorInstance
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from mutualis.flows.localservers.demo import DEMO_PORTS, start_all, stop_all
+from mutualis.flows.localservers.launcher import DEMO_PORTS, start_all, stop_all
 
 
 class Command(BaseCommand):
