@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from mutualis.accounts.models import User
 from mutualis.catalog.models import Subscription
 from mutualis.demo.generator import generate
 from mutualis.demo.loader import DEFAULT_FILE, demo_accounts, load_demo
+from mutualis.flows.localservers.launcher import start_all, stop_all
+from mutualis.flows.models import ConnectorInstance
 from mutualis.procurement.models import Contract
 from mutualis.testing.crawl import crawl
 
@@ -121,8 +124,27 @@ def test_it_removes_the_source_notes_an_earlier_load_wrote():
     assert set(Subscription.objects.values_list("note", flat=True)) == {"", "Note du DSI"}
 
 
-def test_it_shows_every_page_of_every_demo_account_in_french(client):
+@pytest.fixture
+def flow_servers() -> Iterator[dict[str, str]]:
+    """The flows' local servers on free ports: the demo's Pastell page reads one live, and the test
+    must not depend on `mutualis flows_localservers` running on the demo's fixed ports."""
+    kinds = ("s2low", "iparapheur", "asalae", "pastell")
+    running = start_all(dict.fromkeys(kinds, 0), auto_after=1)
+    try:
+        yield {kind: item.url for kind, item in zip(kinds, running, strict=True)}
+    finally:
+        stop_all(running)
+
+
+def _point_demo_connectors_to(urls: dict[str, str]) -> None:
+    for instance in ConnectorInstance.objects.all():
+        instance.config = {**instance.config, "url": urls[instance.kind]}
+        instance.save(update_fields=["config"])
+
+
+def test_it_shows_every_page_of_every_demo_account_in_french(client, flow_servers):
     load_demo()
+    _point_demo_connectors_to(flow_servers)
     generate(months=1, seed=42)
     fragments = {_fragment(text) for text in never_shown()}
     problems: list[str] = []
