@@ -22,6 +22,7 @@ ARCHIVED_ROLES = (
     FileRole.BORDEREAU,
     FileRole.ARACTE,
     FileRole.STAMPED,
+    FileRole.PES_ACQUIT,
 )
 DOCUMENT_TYPES = {
     1: "Délibération",
@@ -58,6 +59,8 @@ def archive_transfer(document: FlowDocument, *, message_id: str) -> tuple[bytes,
         files.append(FileToSend(name=name, content=content, mime=mime, typology=row.typology))
     identifier = member.siren or member.slug
     kind = DOCUMENT_TYPES.get(document.nature or 0, "Acte") if document.flow == FlowType.ACTE else "Document signé"
+    if document.flow == FlowType.HELIOS:
+        kind = "Flux comptable PES"
     transfer = ArchiveTransfer(
         message_id=message_id,
         date=timezone.now(),

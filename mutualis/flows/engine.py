@@ -324,7 +324,10 @@ def _poll(document: FlowDocument, step: Step, *, now: dt.datetime) -> bool:
     remote_id = document.remote_id(step.port)
     try:
         adapter, _kind = connector_for(document, step.port)
-        poll = adapter.poll_act if step.port == Port.TRANSMISSION else adapter.poll
+        if step.name == StepName.HELIOS:
+            poll = adapter.poll_pes
+        else:
+            poll = adapter.poll_act if step.port == Port.TRANSMISSION else adapter.poll
         outcome: ports.Outcome = poll(remote_id)
     except ports.RecoverableError as exc:
         _failed_recoverably(document, step, exc, now=now)
@@ -369,6 +372,8 @@ def _proof_role(step: Step, name: str) -> str:
         return FileRole.STAMPED if lowered.endswith(".pdf") else FileRole.PROOF
     if step.name == StepName.ARCHIVE:
         return FileRole.ARCHIVE_REPLY
+    if step.name == StepName.HELIOS:
+        return FileRole.PES_ACQUIT
     return FileRole.PROOF
 
 
@@ -434,7 +439,10 @@ def _files(document: FlowDocument, *roles: str) -> list[FlowFile]:
 def _to_send(file: FlowFile) -> ports.FileToSend:
     with file.file.open("rb") as handle:
         content = handle.read()
-    mime = "application/pdf" if file.name.lower().endswith(".pdf") else "application/octet-stream"
+    lowered = file.name.lower()
+    mime = "application/pdf" if lowered.endswith(".pdf") else "application/octet-stream"
+    if lowered.endswith(".xml"):
+        mime = "application/xml"
     return ports.FileToSend(name=file.name, content=content, mime=mime, typology=file.typology)
 
 
@@ -469,6 +477,8 @@ def _call_submit(adapter: Any, document: FlowDocument, step: Step, key: str) -> 
                 idempotency_key=key,
             )
         )
+    if step.name == StepName.HELIOS:  # the PES Aller as the finance software produced it
+        return str(adapter.submit_pes(main.name, main.content, idempotency_key=key))
     if step.name == StepName.TRANSMISSION:
         return str(adapter.submit_act(act_to_transmit(document, main, attachments), idempotency_key=key))
     if step.name == StepName.ARCHIVE:

@@ -2,7 +2,8 @@
 
 A document's state is its last action, as in Pastell (`document_entite.last_action`), and the action
 names are Pastell's (actes-generique, document-a-signer), so an operator who ran Pastell reads the
-same words. Each flow is an ordered list of steps; a document chooses which optional steps it goes
+same words (Hélios's four states are Mutualis's: the prefecture's words would mislead an
+accountant). Each flow is an ordered list of steps; a document chooses which optional steps it goes
 through, and the table is generated from the steps: a step starts from the creation or from the end
 of any earlier step (the steps between were not chosen).
 """
@@ -19,6 +20,7 @@ class FlowType(models.TextChoices):
     ACTE = "actes-generique", _("actes (délibérations, arrêtés)")
     DOCUMENT_A_SIGNER = "document-a-signer", _("document à signer")
     PAYSLIP = "rh-bulletin-salaire", _("bulletins de paie")
+    HELIOS = "helios-generique", _("Hélios (PES au comptable)")
 
 
 class Port(models.TextChoices):
@@ -34,6 +36,7 @@ class StepName(models.TextChoices):
     PUBLICATION = "publication", _("publication")
     ARCHIVE = "archive", _("archivage électronique")
     MAILSEC = "mailsec", _("courrier sécurisé")
+    HELIOS = "helios", _("transmission au comptable (Hélios)")
 
 
 class State(models.TextChoices):
@@ -46,6 +49,10 @@ class State(models.TextChoices):
     ACQUITER_TDT = "acquiter-tdt", _("acquitté par la préfecture")
     REJET_TDT = "rejet-tdt", _("refusé par la préfecture")
     ERREUR_TDT = "tdt-error", _("erreur de transmission")
+    SEND_HELIOS = "send-helios", _("transmis au comptable")
+    ACQUITER_HELIOS = "acquiter-helios", _("acquitté par le comptable")
+    REJET_HELIOS = "rejet-helios", _("refusé par le comptable")
+    ERREUR_HELIOS = "erreur-helios", _("erreur de transmission Hélios")
     SEND_MAILSEC = "send-mailsec", _("envoyé par courrier sécurisé")
     RECEPTION = "reception", _("reçu par le destinataire")
     NON_RECU = "non-recu", _("non reçu")
@@ -70,6 +77,10 @@ class Action(models.TextChoices):
     ACQUITER_TDT = "acquiter-tdt", _("accusé de réception de la préfecture")
     REJET_TDT = "rejet-tdt", _("refus de la préfecture")
     ERREUR_TDT = "tdt-error", _("erreur de transmission")
+    SEND_HELIOS = "send-helios", _("transmission au comptable (Hélios)")
+    ACQUITER_HELIOS = "acquiter-helios", _("acquittement du comptable (PES_ACQUIT)")
+    REJET_HELIOS = "rejet-helios", _("refus du comptable (PES_ACQUIT)")
+    ERREUR_HELIOS = "erreur-helios", _("erreur de transmission Hélios")
     SEND_MAILSEC = "send-mailsec", _("envoi par courrier sécurisé")
     RECEPTION = "reception", _("téléchargé par le destinataire")
     NON_RECU = "non-recu", _("non reçu après les relances")
@@ -111,6 +122,17 @@ SIGNATURE = Step(
 TRANSMISSION = Step(
     StepName.TRANSMISSION, Port.TRANSMISSION, State.SEND_TDT, State.ACQUITER_TDT, State.REJET_TDT, State.ERREUR_TDT
 )
+# Hélios: the PES Aller goes to the Treasury through the member's S²low account (its Hélios module);
+# S²low offers no withdrawal of a PES once posted.
+HELIOS = Step(
+    StepName.HELIOS,
+    Port.TRANSMISSION,
+    State.SEND_HELIOS,
+    State.ACQUITER_HELIOS,
+    State.REJET_HELIOS,
+    State.ERREUR_HELIOS,
+    cancellable=False,
+)
 # Publication of acts (décret 2021-1311) is the next issue: the step is named so a document and the
 # pages know of it, but it has no port and no states yet; a document cannot choose it.
 PUBLICATION = Step(StepName.PUBLICATION, None, "", "", "", "")
@@ -134,14 +156,27 @@ FLOW_STEPS: dict[str, tuple[Step, ...]] = {
     FlowType.ACTE: (SIGNATURE, TRANSMISSION, PUBLICATION, ARCHIVE),
     FlowType.DOCUMENT_A_SIGNER: (SIGNATURE, ARCHIVE),
     FlowType.PAYSLIP: (MAILSEC, ARCHIVE),
+    FlowType.HELIOS: (HELIOS, ARCHIVE),
 }
 AVAILABLE_STEPS = frozenset(s.name for steps in FLOW_STEPS.values() for s in steps if s.port is not None)
 
 FINAL_STATES = frozenset(
-    {State.TERMINE, State.ANNULATION, State.REJET_IPARAPHEUR, State.REJET_TDT, State.REJET_SAE, State.NON_RECU}
+    {
+        State.TERMINE,
+        State.ANNULATION,
+        State.REJET_IPARAPHEUR,
+        State.REJET_TDT,
+        State.REJET_SAE,
+        State.NON_RECU,
+        State.REJET_HELIOS,
+    }
 )
-ERROR_STATES = frozenset({State.ERREUR_IPARAPHEUR, State.ERREUR_TDT, State.ERREUR_SAE, State.ERREUR_MAILSEC})
-WAITING_STATES = frozenset({State.SEND_IPARAPHEUR, State.SEND_TDT, State.SEND_ARCHIVE, State.SEND_MAILSEC})
+ERROR_STATES = frozenset(
+    {State.ERREUR_IPARAPHEUR, State.ERREUR_TDT, State.ERREUR_SAE, State.ERREUR_MAILSEC, State.ERREUR_HELIOS}
+)
+WAITING_STATES = frozenset(
+    {State.SEND_IPARAPHEUR, State.SEND_TDT, State.SEND_ARCHIVE, State.SEND_MAILSEC, State.SEND_HELIOS}
+)
 
 
 class By(models.TextChoices):

@@ -151,6 +151,7 @@ class FileRole(models.TextChoices):
     BORDEREAU = "bordereau", _("bordereau de signature")
     ARACTE = "aracte", _("accusé de réception de la préfecture")
     STAMPED = "stamped", _("acte tamponné")
+    PES_ACQUIT = "pes-acquit", _("acquittement du comptable (PES_ACQUIT)")
     PROOF = "proof", _("preuve")
     ARCHIVE_TRANSFER = "archive-transfer", _("bordereau de versement (SEDA)")
     ARCHIVE_REPLY = "archive-reply", _("réponse de l'archive")

@@ -15,7 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from mutualis.accounts.models import User
@@ -38,6 +38,8 @@ from mutualis.flows.enums import (
     StepName,
     step_of_state,
 )
+from mutualis.flows.formats.pes import check_pes_aller
+from mutualis.flows.formats.xml import FormatError
 from mutualis.flows.models import (
     ActClassification,
     ConnectorInstance,
@@ -346,6 +348,105 @@ def document_create(
         action=AuditAction.CREATE,
         obj=document,
         changes={"flow": [None, flow], "number": [None, document.number], "steps": [None, chosen]},
+        organisation_id=member.pk,
+        via=via,
+    )
+    enqueue(document.pk)
+    return document
+
+
+@transaction.atomic
+def pes_create(
+    *,
+    actor: User,
+    member: Organisation,
+    main: UploadedFile,
+    steps: Sequence[str] = (StepName.HELIOS, StepName.ARCHIVE),
+    via: str = "web",
+    now: dt.datetime | None = None,
+) -> FlowDocument:
+    """A PES Aller from the member's finance software, to the Treasury through its S²low account.
+
+    Checked before anything is stored (formats/pes.py: root, envelope, header), refused when its
+    IdColl is another authority's SIRET or when the same file was already deposited (S²low would
+    refuse the duplicate, after the fact); its subject and fields are read from the file."""
+    _require_member_writer(actor, member)
+    now = now or timezone.now()
+    chosen = _check_steps(FlowType.HELIOS, steps)
+    if StepName.HELIOS not in chosen:
+        raise ValidationError({"steps": _("un fichier PES part toujours au comptable : gardez l'étape Hélios")})
+    check_upload(main, field="main", max_bytes=MAX_TOTAL_BYTES)
+    main.seek(0)
+    content = main.read()
+    try:
+        pes = check_pes_aller(content)
+    except FormatError as exc:
+        raise ValidationError({"main": exc.message}) from None
+    if member.siren and not pes.id_coll.startswith(member.siren):
+        raise ValidationError(
+            {
+                "main": _("Le fichier PES est celui du SIRET %(siret)s (IdColl), pas de %(member)s (SIREN %(siren)s).")
+                % {"siret": pes.id_coll, "member": member.name, "siren": member.siren}
+            }
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    earlier = (
+        FlowDocument.objects.filter(
+            member=member, flow=FlowType.HELIOS, files__role=FileRole.MAIN, files__sha256=digest
+        )
+        .exclude(state=State.ANNULATION)
+        .first()
+    )
+    if earlier is not None:
+        raise ValidationError(
+            {
+                "main": _(
+                    "Ce fichier PES a déjà été déposé le %(date)s (« %(subject)s ») : S²low refuserait le doublon."
+                )
+                % {
+                    "date": formats.date_format(timezone.localtime(earlier.created_at), "DATE_FORMAT"),
+                    "subject": earlier.subject,
+                }
+            }
+        )
+    blocks = {
+        "PES_DepenseAller": _("dépenses"),
+        "PES_RecetteAller": _("recettes"),
+        "PES_BudgetAller": _("budget"),
+        "PES_PJ": _("pièces justificatives"),
+    }
+    subject = _("PES %(blocks)s — %(label)s — %(name)s") % {
+        "blocks": ", ".join(str(blocks[b]) for b in pes.blocks),
+        "label": pes.label or _("budget %(code)s") % {"code": pes.cod_bud},
+        "name": pes.file_name,
+    }
+    document = FlowDocument.objects.create(
+        member=member,
+        flow=FlowType.HELIOS,
+        steps=chosen,
+        subject=subject[:500],
+        fields={
+            "file_type": pes.file_type,
+            "file_name": pes.file_name,
+            "id_post": pes.id_post,
+            "id_coll": pes.id_coll,
+            "cod_col": pes.cod_col,
+            "cod_bud": pes.cod_bud,
+            "bordereaux": pes.bordereaux,
+            "signed": pes.signed,
+        },
+        created_by=actor,
+    )
+    name = main.name or f"{pes.file_name}.xml"
+    if not name.lower().endswith(".xml"):
+        name += ".xml"
+    engine.store_file(document, role=FileRole.MAIN, name=name, content=content)
+    engine.log(document, action=Action.CREATION, actor=actor, to_state=State.CREATION, now=now)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=document,
+        changes={"flow": [None, FlowType.HELIOS], "file_name": [None, pes.file_name], "steps": [None, chosen]},
         organisation_id=member.pk,
         via=via,
     )
