@@ -1,5 +1,5 @@
 """The demo's document flows: a few members get connectors pointing to the local servers
-(`mutualis flows_localservers`), bound to the acts and documents-to-sign flows, so an act uploaded
+(`mutualis flows_localservers`), bound to the acts, documents-to-sign and Hélios flows, so an act uploaded
 in the demo goes to signature, to the prefecture and to the archive for real (over loopback). The
 first of them also reads an existing Pastell (the local one's entity 2) on its « Pastell » page."""
 
@@ -22,6 +22,14 @@ DEMO_MEMBERS = 3
 DEMO_PASTELL_ENTITY = "2"
 # The local servers answer in seconds: the demo's connectors poll them every 5 s, not every 5–30 min.
 DEMO_POLL_SECONDS = "5"
+
+
+# Which flows each demo connector serves: the S²low account sends acts and PES files (Hélios).
+DEMO_FLOWS = {
+    Port.SIGNATURE: (FlowType.ACTE, FlowType.DOCUMENT_A_SIGNER),
+    Port.TRANSMISSION: (FlowType.ACTE, FlowType.HELIOS),
+    Port.ARCHIVE: (FlowType.ACTE, FlowType.DOCUMENT_A_SIGNER, FlowType.HELIOS),
+}
 
 
 def _department(insee_code: str) -> str:
@@ -96,9 +104,7 @@ def load_flows_demo(*, members: int = DEMO_MEMBERS, ports: dict[str, int] | None
                 member=member, label=label, defaults={"kind": kind, "config": config, "secrets": encrypt(secret)}
             )
             count += 1
-            for flow in (FlowType.ACTE, FlowType.DOCUMENT_A_SIGNER):
-                if flow == FlowType.DOCUMENT_A_SIGNER and port == Port.TRANSMISSION:
-                    continue
+            for flow in DEMO_FLOWS[port]:
                 FlowBinding.objects.get_or_create(member=member, flow=flow, port=port, defaults={"instance": instance})
     # Supervision only: no flow is bound to it, its page reads the local Pastell's documents.
     ConnectorInstance.objects.get_or_create(

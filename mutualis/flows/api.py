@@ -1,4 +1,4 @@
-"""The flows' API, for business applications: submit an act, read a document's state.
+"""The flows' API, for business applications: submit an act or a PES file, read a document's state.
 
 Its own NinjaAPI under /api/v1/flux/ because its authentication is its own: a flow token
 (services.flow_token_create) belongs to a member's service account and is valid for ONE member
@@ -37,7 +37,9 @@ class FlowTokenAuth(HttpBearer):
 api = NinjaAPI(
     title="Mutualis API — flux documentaires",
     version="1",
-    description="Dépôt d'actes par les applications métier des adhérents. Authentification : jeton de flux.",
+    description=(
+        "Dépôt d'actes et de fichiers PES par les applications métier des adhérents. Authentification : jeton de flux."
+    ),
     auth=FlowTokenAuth(),
     urls_namespace="flows-api",
     docs=Swagger(settings={"validatorUrl": None}),
@@ -113,6 +115,21 @@ def act_submit(
         attachments=attachments,
         via="api",
     )
+    return 201, _out(document)
+
+
+@api.post("/pes", response={201: DocumentOut}, summary="Déposer un fichier PES (Hélios)")
+def pes_submit(
+    request: HttpRequest,
+    main: File[UploadedFile],
+    steps: Form[list[str]] = ["helios", "archive"],  # noqa: B006 (ninja reads it, never mutates)
+) -> tuple[int, dict[str, Any]]:
+    """A PES Aller as the finance software produced it; checked as on the upload page, then sent to
+    the Treasury through the member's S²low. 201 with the document; 400 naming what is wrong."""
+    token = _token(request)
+    if token.flow != FlowType.HELIOS:
+        raise PermissionDenied("ce jeton ne vaut pas pour le flux Hélios")
+    document = services.pes_create(actor=token.user, member=token.member, main=main, steps=steps, via="api")
     return 201, _out(document)
 
 

@@ -91,6 +91,23 @@ class ActForm(DocumentForm):
     field_order = ["number", "nature", "subject", "decision_date", "classification", "main", "attachments", "steps"]
 
 
+class PesForm(forms.Form):
+    """A PES Aller as the finance software produced it; the service reads its subject from it."""
+
+    main = forms.FileField(
+        label=_("Fichier PES (XML)"),
+        help_text=_(
+            "Le PES Aller produit par le logiciel de finances (dépenses, recettes, budget ou pièces "
+            "justificatives), signé par lui s'il doit l'être : il est vérifié puis transmis tel quel."
+        ),
+    )
+
+    def __init__(self, *args: Any, flow: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["steps"] = _steps_field(flow)
+        self.initial.setdefault("steps", [s.name for s in FLOW_STEPS[flow] if s.port is not None])
+
+
 class ConnectorForm(forms.Form):
     """A connector's label and the adapter's settings; secret ones are never shown back."""
 

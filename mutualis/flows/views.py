@@ -21,7 +21,7 @@ from mutualis.core.pagination import page_or_404
 from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
 from mutualis.flows import engine, ports, selectors, services, supervision
 from mutualis.flows.enums import ERROR_STATES, FINAL_STATES, FLOW_STEPS, WAITING_STATES, FlowType, Port, State
-from mutualis.flows.forms import ActForm, ConnectorForm, DocumentForm
+from mutualis.flows.forms import ActForm, ConnectorForm, DocumentForm, PesForm
 from mutualis.flows.models import ConnectorInstance
 from mutualis.members.models import Organisation
 
@@ -176,7 +176,11 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_cancel": may_write(request.user)
             and document.state not in FINAL_STATES
             and (step is None or step.cancellable),
-            "remote_ids": [(Port(p).label, document.remote_id(p)) for p in Port.values if document.remote_id(p)],
+            "remote_ids": [
+                (s.name.label, document.remote_id(s.port))
+                for s in FLOW_STEPS[document.flow]
+                if s.port and s.name in document.steps and document.remote_id(s.port)
+            ],
         },
     )
 
@@ -221,6 +225,8 @@ def document_create(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
         return redirect("flows:payslip_batches", slug=member.slug)
     if not may_write(request.user):
         raise PermissionDenied(_("votre rôle est en lecture seule"))
+    if flow == FlowType.HELIOS:
+        return _pes_create(request, member)
     form_class = ActForm if flow == FlowType.ACTE else DocumentForm
     form = form_class(request.POST or None, request.FILES or None, flow=flow)
     if request.method == "POST" and form.is_valid():
@@ -247,6 +253,29 @@ def document_create(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
         "flows/document_form.html",
         {"form": form, "member": member, "flow": FlowType(flow), "title": title},
         status=status,
+    )
+
+
+def _pes_create(request: HttpRequest, member: Organisation) -> HttpResponse:
+    form = PesForm(request.POST or None, request.FILES or None, flow=FlowType.HELIOS)
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = services.pes_create(
+                actor=signed_in(request),
+                member=member,
+                main=form.cleaned_data["main"],
+                steps=form.cleaned_data["steps"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Fichier PES vérifié et déposé : il part au comptable."))
+            return redirect("flows:document", pk=document.pk)
+    return render(
+        request,
+        "flows/document_form.html",
+        {"form": form, "member": member, "flow": FlowType(FlowType.HELIOS), "title": _("Déposer un fichier PES")},
+        status=400 if form.errors else 200,
     )
 
 

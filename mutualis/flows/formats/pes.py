@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from django.utils.translation import gettext as _
 from lxml import etree
@@ -195,6 +196,48 @@ class PesAcknowledgement:
             reason = " ".join(part for part in (element.error_code, element.error_label) if part)
             parts.append(f"{element.domain_label} {element.bordereau or element.unique_id} : {reason}".strip())
         return _("%(count)s élément(s) refusé(s) : %(list)s") % {"count": len(refused), "list": " ; ".join(parts)}
+
+
+def sample_pes_aller(*, siret: str, label: str, day: date, number: int = 1, amount: str = "1250.00") -> bytes:
+    """A small, well-formed PES Aller (one expense bordereau of one piece) for a test platform or the
+    local S²low: the check above accepts it. Never for a real Treasury: it pays nobody real."""
+    root = etree.Element(etree.QName(ALLER_NS, "PES_Aller"), nsmap={"n": ALLER_NS})
+
+    def add(parent: etree._Element, name: str, value: str | None = None, **attrs: str) -> etree._Element:
+        element = etree.SubElement(parent, name, attrs)
+        if value is not None:
+            element.set("V", value)
+        return element
+
+    file_name = f"PESALR2_{siret[:9]}_{day.isoformat().replace('-', '')}_{number:04d}"
+    parameters = add(add(root, "Enveloppe"), "Parametres")
+    add(parameters, "Version", "2")
+    add(parameters, "TypFic", "PESALR2")
+    add(parameters, "NomFic", file_name)
+    header = add(root, "EnTetePES")
+    add(header, "DteStr", day.isoformat())
+    add(header, "IdPost", "069001")
+    add(header, "IdColl", siret)
+    add(header, "CodCol", "001")
+    add(header, "CodBud", "01")
+    add(header, "LibelleColBud", f"{label} - BUDGET PRINCIPAL"[:100])
+    expenses = add(root, "PES_DepenseAller")
+    head = add(expenses, "EnTeteDepense")
+    add(head, "IdVer", "2")
+    add(head, "InfoDematerialisee", "0")
+    bordereau = add(expenses, "Bordereau", Id=f"BORD_{day.year}_{number:04d}")
+    block = add(bordereau, "BlocBordereau")
+    add(block, "Exer", str(day.year))
+    add(block, "IdBord", str(number))
+    add(block, "DteBordEm", day.isoformat())
+    add(block, "TypBord", "01")
+    add(block, "NbrPce", "1")
+    add(block, "MtBordHT", amount)
+    piece = add(add(bordereau, "Piece"), "BlocPiece")
+    add(piece, "IdPce", "1")
+    add(piece, "TypPce", "01")
+    add(piece, "ObjPce", "Maintenance des logiciels mutualisés")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="ISO-8859-1", pretty_print=True))
 
 
 def _attr_value(parent: etree._Element, name: str) -> str:
