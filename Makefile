@@ -29,6 +29,12 @@ run: demo
 	@echo "Mutualis: http://$(HOST):$(PORT)/  (demo mode: second factor off for operator staff, mail printed here)"
 	@$(BIN)/mutualis load_demo --accounts
 	@echo ""
+	@# The document flows' local servers (S²low, i-Parapheur, As@lae, Pastell) and their sweep run
+	@# beside the site and stop with it: an act or a PES file deposited in the demo goes through them.
+	@$(BIN)/mutualis flows_localservers > var/flows-localservers.log 2>&1 & LS=$$!; \
+	$(BIN)/mutualis flows_run --loop 5 > var/flows-run.log 2>&1 & FR=$$!; \
+	trap 'kill $$LS $$FR 2>/dev/null' EXIT INT TERM; \
+	echo "Flux documentaires : serveurs locaux et balayage en arrière-plan (journaux : var/flows-*.log)"; \
 	MUTUALIS_REQUIRE_2FA=$${MUTUALIS_REQUIRE_2FA:-false} MUTUALIS_TASKS_BACKEND=$${MUTUALIS_TASKS_BACKEND:-immediate} \
 		MUTUALIS_BASE_URL=$${MUTUALIS_BASE_URL:-http://$(HOST):$(PORT)} \
 		$(BIN)/mutualis runserver $(HOST):$(PORT)
