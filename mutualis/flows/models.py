@@ -253,6 +253,10 @@ class ActClassification(BaseModel):
         return f"{self.code} {self.label}"
 
 
+class FlowTokenQuerySet(TenantQuerySet["FlowToken"]):
+    tenant_field = "member"
+
+
 class FlowToken(BaseModel):
     """An API token scoped to one member and one flow, for a business application's service account.
     Only a SHA-256 digest of the secret is kept, as for personal tokens (accounts.ApiToken)."""
@@ -266,10 +270,25 @@ class FlowToken(BaseModel):
     prefix = models.CharField(_("préfixe"), max_length=12, db_index=True)
     digest = models.CharField(_("empreinte SHA-256"), max_length=64, unique=True)
     revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+    # Empty when the command made it (run on the server, by nobody the application knows).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("créé par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Whether the application still uses it, not when each request came: written at most once a
+    # minute (services.flow_token_authenticate), so a busy application costs no write per request.
+    last_used_at = models.DateTimeField(_("dernière utilisation"), null=True, blank=True)
+
+    objects = FlowTokenQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("jeton de flux")
         verbose_name_plural = _("jetons de flux")
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

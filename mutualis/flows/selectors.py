@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
+from mutualis.accounts.models import Role, User
 from mutualis.core.actors import Visitor
 from mutualis.flows.enums import ERROR_STATES, FINAL_STATES, State
-from mutualis.flows.models import ConnectorInstance, FlowBinding, FlowDocument, FlowFile
+from mutualis.flows.models import ConnectorInstance, FlowBinding, FlowDocument, FlowFile, FlowToken
 from mutualis.members.models import Organisation
 
 
@@ -82,3 +83,27 @@ def connector_get(user: Visitor, pk: int) -> ConnectorInstance:
 def file_get(user: Visitor, document: FlowDocument, pk: int) -> FlowFile:
     row: FlowFile = FlowFile.objects.filter(document=document).get_visible(user, pk=pk)
     return row
+
+
+def flow_tokens(user: Visitor, member: Organisation) -> QuerySet[FlowToken]:
+    """The member's flow tokens, active first, newest first, with their accounts (one query)."""
+    return (
+        FlowToken.objects.visible_to(user)
+        .filter(member=member)
+        .select_related("user", "created_by")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at", "-pk")
+    )
+
+
+def flow_token_get(user: Visitor, member: Organisation, pk: int) -> FlowToken:
+    """One of the member's tokens; another member's (or an unknown id) is 404."""
+    token: FlowToken = (
+        FlowToken.objects.filter(member=member).select_related("user", "created_by").get_visible(user, pk=pk)
+    )
+    return token
+
+
+def service_accounts(member: Organisation) -> QuerySet[User]:
+    """The accounts a flow token may act as: the member's active accounts that may write (an
+    elected official's account reads only, so the API would refuse everything it sends)."""
+    return User.objects.filter(organisation=member, is_active=True).exclude(role=Role.ELECTED).order_by("username")

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -588,54 +589,104 @@ def _digest(secret: str) -> str:
 def flow_token_create(
     *, actor: User | None, user: User, member: Organisation, flow: str, name: str
 ) -> tuple[FlowToken, str]:
-    """A token for a business application's service account (`user`, one of the member's
-    accounts), valid only to submit into `flow` for `member`. The secret is shown once. `actor`
-    None: the command `mutualis flows_token`, run by the operator on the server."""
+    """A token for a business application's service account (`user`, one of the member's active
+    accounts that may write), valid only to submit into `flow` for `member`. The secret is
+    returned once and only its digest is stored. `actor` None: the command `mutualis
+    flows_token`, run by the operator on the server. Each problem is a ValidationError on its
+    field (`name`, `flow`, `user`), so the page shows it next to the field."""
     if actor is not None:
         require_operator_staff(actor)
         require_writer(actor)
+    name = name.strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = _("donnez un nom au jeton : l'application qui l'utilisera (par exemple « Logiciel d'actes »)")
+    elif len(name) > 100:
+        errors["name"] = _("le nom fait %(n)s caractères : 100 au plus") % {"n": len(name)}
+    if flow not in FlowType.values:
+        errors["flow"] = _("flux inconnu : « %(flow)s » (flux possibles : %(flows)s)") % {
+            "flow": flow,
+            "flows": ", ".join(FlowType.values),
+        }
     if user.organisation_id != member.pk:
-        raise ValidationError(_("le compte de service doit appartenir à l'adhérent"))
+        errors["user"] = _("le compte de service doit appartenir à l'adhérent %(member)s") % {"member": member.name}
+    elif not user.is_active:
+        errors["user"] = _("le compte « %(user)s » est désactivé : choisissez un compte actif de l'adhérent") % {
+            "user": user.get_username()
+        }
+    elif user.is_read_only:
+        errors["user"] = _("le compte « %(user)s » est en lecture seule : il ne pourrait rien déposer") % {
+            "user": user.get_username()
+        }
+    elif flow in FlowType.values and not rights.may_act(user, member, flow):
+        # A token acts as its account: it must be able to act in the flow (flows/rights.py).
+        errors["user"] = _(
+            "le compte « %(user)s » ne peut pas agir dans le flux « %(flow)s » de %(member)s, dont seuls les "
+            "gestionnaires déposent : nommez-le gestionnaire (page « Droits par flux ») avant de lui créer un jeton"
+        ) % {"user": user.get_username(), "flow": FlowType(flow).label, "member": member.name}
+    if errors:
+        raise ValidationError(errors)
     secret = FLOW_TOKEN_PREFIX + token_secrets.token_urlsafe(32)
     with transaction.atomic():
         token = FlowToken.objects.create(
-            member=member, flow=flow, user=user, name=name, prefix=secret[:12], digest=_digest(secret)
+            member=member,
+            flow=flow,
+            user=user,
+            name=name,
+            prefix=secret[:12],
+            digest=_digest(secret),
+            created_by=actor,
         )
         audit_record(
             actor=actor,
             action=AuditAction.TOKEN_CREATE,
             obj=token,
-            changes={"flow": [None, flow], "user": [None, user.pk]},
+            changes={"name": [None, name], "flow": [None, flow], "user": [None, user.pk]},
             organisation_id=member.pk,
+            via="cli" if actor is None else "web",
         )
     return token, secret
 
 
-def flow_token_revoke(*, actor: User | None, prefix: str, now: dt.datetime | None = None) -> int:
-    """Revoke the active flow tokens whose secret starts with `prefix` (as shown by the command)."""
+def flow_token_revoke(
+    *, actor: User | None, prefix: str = "", token: FlowToken | None = None, now: dt.datetime | None = None
+) -> int:
+    """Revoke `token` (the page), or the active flow tokens whose secret starts with `prefix` (the
+    command, which shows the first characters). Returns how many were revoked: 0 when already so."""
     if actor is not None:
         require_operator_staff(actor)
         require_writer(actor)
-    if len(prefix) < len(FLOW_TOKEN_PREFIX) + 4:
+    if token is None and len(prefix) < len(FLOW_TOKEN_PREFIX) + 4:
         raise ValidationError(_("donnez au moins les 8 premiers caractères du jeton"))
     now = now or timezone.now()
     with transaction.atomic():
-        tokens = list(FlowToken.objects.select_for_update().filter(prefix__startswith=prefix[:12], revoked_at=None))
-        for token in tokens:
-            token.revoked_at = now
-            token.save(update_fields=["revoked_at", "updated_at"])
+        rows = FlowToken.objects.select_for_update().filter(revoked_at=None)
+        chosen = rows.filter(pk=token.pk) if token is not None else rows.filter(prefix__startswith=prefix[:12])
+        tokens = list(chosen)
+        for row in tokens:
+            row.revoked_at = now
+            row.save(update_fields=["revoked_at", "updated_at"])
             audit_record(
                 actor=actor,
                 action=AuditAction.TOKEN_REVOKE,
-                obj=token,
+                obj=row,
                 changes={"revoked_at": [None, now.isoformat()]},
-                organisation_id=token.member_id,
+                organisation_id=row.member_id,
                 via="cli" if actor is None else "web",
             )
+    if token is not None and tokens:
+        token.revoked_at = now
     return len(tokens)
 
 
-def flow_token_authenticate(secret: str) -> FlowToken | None:
+# `last_used_at` tells the operator whether an application still uses its token, not when each
+# request came: written at most once per minute, so a busy application costs no write (on SQLite,
+# no lock of the whole database) per request.
+FLOW_TOKEN_LAST_USED_PRECISION = dt.timedelta(seconds=60)
+
+
+def flow_token_authenticate(secret: str, *, now: dt.datetime | None = None) -> FlowToken | None:
+    """The active token behind `secret`, or None; records its use (once a minute at most)."""
     if not secret.startswith(FLOW_TOKEN_PREFIX):
         return None
     token = FlowToken.objects.select_related("user", "member").filter(digest=_digest(secret)).first()
@@ -643,4 +694,12 @@ def flow_token_authenticate(secret: str) -> FlowToken | None:
         return None
     if token.user.organisation_id != token.member_id:  # the account moved since: the scope no longer holds
         return None
+    now = now or timezone.now()
+    stale = now - FLOW_TOKEN_LAST_USED_PRECISION
+    if token.last_used_at is None or token.last_used_at < stale:
+        # Conditional, so concurrent requests with the same token write once.
+        FlowToken.objects.filter(pk=token.pk).filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale)).update(
+            last_used_at=now
+        )
+        token.last_used_at = now
     return token

@@ -1,9 +1,9 @@
 """Routes under /flux/: the flows' overview, a member's documents per flow, a document, connectors,
-a member's documents in an existing Pastell."""
+a member's documents in an existing Pastell, its API tokens."""
 
 from django.urls import include, path
 
-from mutualis.flows import views
+from mutualis.flows import views, views_tokens
 
 app_name = "flows"
 
@@ -21,6 +21,9 @@ urlpatterns = [
     path("<slug:slug>/connecteurs/associations/", views.binding_set, name="binding_set"),
     path("<slug:slug>/classification/", views.classification_fetch, name="classification_fetch"),
     path("<slug:slug>/pastell/", views.pastell_documents, name="pastell"),
+    path("<slug:slug>/jetons/", views_tokens.token_list, name="tokens"),
+    path("<slug:slug>/jetons/<int:pk>/secret/", views_tokens.token_secret, name="token_secret"),
+    path("<slug:slug>/jetons/<int:pk>/revoquer/", views_tokens.token_revoke, name="token_revoke"),
     path("<slug:slug>/<str:flow>/", views.document_list, name="documents"),
     path("<slug:slug>/<str:flow>/nouveau/", views.document_create, name="document_create"),
 ]
