@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from mutualis.core.models import AuditEntry
-from mutualis.flows import engine, services
+from mutualis.flows import engine, rights, services
 from mutualis.flows.enums import FlowType, Port, State
 from mutualis.flows.formats.pes import check_pes_aller, parse_pes_acquit, sample_pes_aller
 from mutualis.flows.models import FileRole, FlowDocument
@@ -183,6 +183,8 @@ def test_the_sample_command_writes_a_file_the_member_can_send(world, member, tmp
 
 
 def test_the_finance_software_submits_a_pes_through_the_api(client, world, member):
+    # PES files are restricted: the token's account must be one of the flow's managers.
+    rights.flow_manager_grant(actor=world.staff, member=member, flow=FlowType.HELIOS, user=world.agent_a)
     _token, secret = services.flow_token_create(
         actor=world.staff, user=world.agent_a, member=member, flow=FlowType.HELIOS, name="Logiciel de finances"
     )
@@ -192,7 +194,7 @@ def test_the_finance_software_submits_a_pes_through_the_api(client, world, membe
     body = response.json()
     assert (body["flow"], body["state"], body["steps"]) == ("helios-generique", "creation", ["helios", "archive"])
     again = client.post("/api/v1/flux/pes", {"main": upload(pes())}, **headers)
-    assert again.status_code == 400 and "déjà été déposé" in again.content.decode()
+    assert again.status_code == 422 and "déjà été déposé" in again.content.decode()
     assert client.get(f"/api/v1/flux/documents/{body['id']}", **headers).json()["id"] == body["id"]
     _acts, acts_secret = services.flow_token_create(
         actor=world.staff, user=world.agent_a, member=member, flow=FlowType.ACTE, name="Logiciel d'actes"
