@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from mutualis.core.audit import audit_record
 from mutualis.core.models import AuditAction
 from mutualis.flows import ports
-from mutualis.flows.adapters.base import POLL_SECONDS
+from mutualis.flows.adapters.base import POLL_SECONDS, timeout_of
 from mutualis.flows.enums import (
     FINAL_STATES,
     FLOW_STEPS,
@@ -106,8 +106,8 @@ class NotConfigured(ports.UnrecoverableError):
 
 
 def connector_for(document: FlowDocument, port: str) -> tuple[Any, str]:
-    """The adapter the document's member binds to this flow's port, built from its settings and
-    decrypted secrets, and its kind."""
+    """The adapter the document's member binds to this flow's port, built from its settings (its
+    answer timeout included) and decrypted secrets, and its kind."""
     binding = (
         FlowBinding.objects.select_related("instance")
         .filter(member_id=document.member_id, flow=document.flow, port=port)
@@ -122,7 +122,7 @@ def connector_for(document: FlowDocument, port: str) -> tuple[Any, str]:
     if cls is None:
         raise NotConfigured(_("Le type de connecteur « %(kind)s » n'est pas installé.") % {"kind": instance.kind})
     config: dict[str, str] = {**{k: str(v) for k, v in instance.config.items()}, **decrypt(instance.secrets)}
-    return cls.from_config(config), instance.kind  # type: ignore[attr-defined]
+    return cls.from_config(config, timeout=timeout_of(config)), instance.kind  # type: ignore[attr-defined]
 
 
 # --- the one way a state changes ------------------------------------------------------------------

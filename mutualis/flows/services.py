@@ -25,7 +25,7 @@ from mutualis.core.models import AuditAction
 from mutualis.core.tenancy import is_operator, require_operator_staff, require_writer
 from mutualis.core.uploads import check_upload
 from mutualis.flows import engine, ports
-from mutualis.flows.adapters.base import COMMON_SETTINGS, POLL_SECONDS
+from mutualis.flows.adapters.base import COMMON_SETTINGS, POLL_SECONDS, TIMEOUT_RANGE, TIMEOUT_SECONDS, timeout_of
 from mutualis.flows.enums import (
     AVAILABLE_STEPS,
     ERROR_STATES,
@@ -99,6 +99,12 @@ def connector_save(
         raise ValidationError({POLL_SECONDS: _("le rythme d'interrogation est un nombre de secondes entre 5 et 86400")})
     if not poll:
         plain.pop(POLL_SECONDS, None)
+    wait = plain.get(TIMEOUT_SECONDS, "")
+    if wait and (not wait.isdigit() or not TIMEOUT_RANGE[0] <= int(wait) <= TIMEOUT_RANGE[1]):
+        message = _("le délai de réponse est un nombre de secondes entre %(low)s et %(high)s")
+        raise ValidationError({TIMEOUT_SECONDS: message % {"low": TIMEOUT_RANGE[0], "high": TIMEOUT_RANGE[1]}})
+    if not wait:
+        plain.pop(TIMEOUT_SECONDS, None)
     stored = decrypt(instance.secrets) if instance is not None else {}
     hidden = {s.name: str(values.get(s.name) or stored.get(s.name, "")).strip() for s in settings if s.secret}
     missing = [str(s.label) for s in settings if s.required and not (plain.get(s.name) or hidden.get(s.name))]
@@ -138,7 +144,7 @@ def connector_check(*, actor: User, instance: ConnectorInstance, now: dt.datetim
     cls = _adapter_class(instance.kind)
     config = {**{k: str(v) for k, v in instance.config.items()}, **decrypt(instance.secrets)}
     try:
-        message = str(cls.from_config(config).check())
+        message = str(cls.from_config(config, timeout=timeout_of(config)).check())
         ok = True
     except ports.FlowError as exc:
         message, ok = exc.message, False

@@ -39,8 +39,12 @@ class Setting:
     help: StrOrPromise = ""
 
 
-# Settings every connector has beside its adapter's own: how often the engine polls the service.
+# Settings every connector has beside its adapter's own: how often the engine polls the service, and
+# how long a call waits for its answer before it counts as a failed try (retried with the backoff).
 POLL_SECONDS = "poll_seconds"
+TIMEOUT_SECONDS = "timeout_seconds"
+DEFAULT_TIMEOUT = 30.0
+TIMEOUT_RANGE = (1, 600)
 COMMON_SETTINGS = (
     Setting(
         POLL_SECONDS,
@@ -48,7 +52,19 @@ COMMON_SETTINGS = (
         required=False,
         help=gettext_lazy("Vide : le rythme prévu pour ce type de service (de 1 à 30 minutes)."),
     ),
+    Setting(
+        TIMEOUT_SECONDS,
+        gettext_lazy("Attendre la réponse du service au plus (secondes)"),
+        required=False,
+        help=gettext_lazy("Vide : 30 secondes. Au-delà, l'appel compte comme un essai manqué, refait plus tard."),
+    ),
 )
+
+
+def timeout_of(config: Mapping[str, Any]) -> float:
+    """The connector's answer timeout: its `timeout_seconds` when set (checked on save), else 30 s."""
+    value = str(config.get(TIMEOUT_SECONDS, "")).strip()
+    return float(value) if value.isdigit() and int(value) > 0 else DEFAULT_TIMEOUT
 
 ADAPTERS: dict[str, type] = {}
 

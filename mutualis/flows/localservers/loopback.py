@@ -1,8 +1,9 @@
 """What the local i-Parapheur, As@lae and Pastell servers share: a threaded loopback HTTP server with fault knobs.
 
 Each server keeps its state in memory behind one lock, answers the protocol's shapes, and can be told
-to fail (`fail_next(n, status)`) or to be slow (`delay_next(n, seconds)`) for the next requests, so
-the adapters' error mapping is tested against real sockets. Nothing here is used in production.
+to fail (`fail_next(n, status)`) or to be slow (`delay_next(n, seconds)`) for the next requests, or
+to be down until told otherwise (`outage(…)`, then `restore()`), so the adapters' error mapping and
+the engine's retries are tested against real sockets. Nothing here is used in production.
 """
 
 from __future__ import annotations
@@ -34,6 +35,21 @@ class Part:
     content: bytes
 
 
+@dataclass(frozen=True)
+class Outage:
+    """A service down until `restore()`: each call (or each whose path starts with one of `paths`) waits
+    `delay` seconds, then is answered `status` without being handled; with `status` None it is handled
+    after the wait — a server so slow that a client with a shorter timeout gives up while its call
+    still takes effect (the lost answer an idempotency key is for)."""
+
+    status: int | None = 500
+    delay: float = 0.0
+    paths: tuple[str, ...] = ()
+
+    def covers(self, path: str) -> bool:
+        return not self.paths or path.startswith(self.paths)
+
+
 class LoopbackServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer on 127.0.0.1 with the knobs every local server offers."""
 
@@ -45,8 +61,10 @@ class LoopbackServer(ThreadingHTTPServer):
         self.lock = threading.RLock()
         self._failures: list[int] = []
         self._delays: list[float] = []
+        self._outage: Outage | None = None
         # Every request seen, as "METHOD /path", for tests that count calls.
         self.seen: list[str] = []
+        self.outage_calls = 0  # requests an outage failed or slowed, for benchmarks
 
     @property
     def url(self) -> str:
@@ -63,11 +81,25 @@ class LoopbackServer(ThreadingHTTPServer):
         with self.lock:
             self._delays.extend([seconds] * n)
 
+    def outage(self, *, status: int | None = 500, delay: float = 0.0, paths: tuple[str, ...] = ()) -> None:
+        """Down from now until `restore()` (see `Outage`); `fail_next` and `delay_next` still come first."""
+        with self.lock:
+            self._outage = Outage(status=status, delay=delay, paths=paths)
+
+    def restore(self) -> None:
+        """The service is back: calls are handled again as they arrive."""
+        with self.lock:
+            self._outage = None
+
     def take_fault(self, request: str) -> tuple[int | None, float]:
         with self.lock:
             self.seen.append(request)
             status = self._failures.pop(0) if self._failures else None
             delay = self._delays.pop(0) if self._delays else 0.0
+            down = self._outage
+            if status is None and not delay and down is not None and down.covers(request.partition(" ")[2]):
+                status, delay = down.status, down.delay
+                self.outage_calls += 1
         return status, delay
 
 

@@ -8,7 +8,8 @@ as S²low does (RGS certificates there, a local authority here: `make_certificat
 login/password (HTTP basic) like an S²low account whose certificate is shared.
 
 State is in memory and deterministic (transaction ids count from 1). Knobs for tests: `fail_next`,
-`delay_next`, `acknowledge`, `refuse`, `error`, `helios_accept`, `helios_refuse`; for the demo,
+`delay_next`, `outage` and `restore` (failing or too slow until told otherwise), `acknowledge`,
+`refuse`, `error`, `helios_accept`, `helios_refuse`; for the demo,
 `auto_after=k` makes the prefecture (or the Treasury) answer after k status polls, and a few
 `/_local/…` URLs let a person act as the prefecture from a browser or curl.
 
@@ -43,6 +44,7 @@ from lxml import etree
 from mutualis.flows.formats.actes import ActData, build_act_xml, build_anomalie_acte, build_aracte
 from mutualis.flows.formats.pes import check_pes_aller
 from mutualis.flows.formats.xml import FormatError
+from mutualis.flows.localservers.loopback import Outage
 from mutualis.flows.ports import ActToTransmit, FileToSend
 
 ACTES_NS = "http://www.interieur.gouv.fr/ACTES#v1.1-20040216"
@@ -298,6 +300,8 @@ class S2lowServer(ThreadingHTTPServer):
         self._next_file = 1
         self._failures: list[int] = []
         self._delays: list[float] = []
+        self._outage: Outage | None = None
+        self.outage_calls = 0  # API calls an outage failed or slowed, for benchmarks
 
     # --- what tests and the demo turn -------------------------------------------------------
 
@@ -316,6 +320,18 @@ class S2lowServer(ThreadingHTTPServer):
         """The next `n` API calls wait `seconds` before being handled (then are handled normally)."""
         with self.lock:
             self._delays.extend([seconds] * n)
+
+    def outage(self, *, status: int | None = 500, delay: float = 0.0, paths: tuple[str, ...] = ()) -> None:
+        """Down from now until `restore()`: every API call (or those under `paths`) waits `delay` seconds,
+        then answers `status` doing nothing, or, with `status` None, is handled (slow, not down: a
+        client that gave up still created what it asked for). `fail_next` and `delay_next` come first."""
+        with self.lock:
+            self._outage = Outage(status=status, delay=delay, paths=paths)
+
+    def restore(self) -> None:
+        """S²low is back: calls are handled again as they arrive."""
+        with self.lock:
+            self._outage = None
 
     def acknowledge(self, transaction_id: int) -> None:
         """The prefecture acknowledges the act: status 4 and its ARActe."""
@@ -437,10 +453,14 @@ class S2lowServer(ThreadingHTTPServer):
         self._next_file += 1
         return stored
 
-    def take_fault(self) -> tuple[int | None, float]:
+    def take_fault(self, path: str = "") -> tuple[int | None, float]:
         with self.lock:
             status = self._failures.pop(0) if self._failures else None
             delay = self._delays.pop(0) if self._delays else 0.0
+            down = self._outage
+            if status is None and not delay and down is not None and down.covers(path):
+                status, delay = down.status, down.delay
+                self.outage_calls += 1
         return status, delay
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -640,7 +660,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(b"<html><body><h1>Not Found</h1></body></html>", status=404, content_type="text/html")
             return
         if not parts.path.startswith("/_local/"):
-            status, delay = self.server.take_fault()
+            status, delay = self.server.take_fault(parts.path)
             if delay:
                 time.sleep(delay)
             if status is not None:
@@ -1019,6 +1039,20 @@ def local_fail(server: S2lowServer, query: dict[str, str], form: Form) -> Answer
     return f"OK\n{n}\n"
 
 
+def local_outage(server: S2lowServer, query: dict[str, str], form: Form) -> Answer:
+    """/_local/outage?status=500 (or status=slow&delay=60): down until /_local/restore (the lock is held)."""
+    slow = query.get("status") == "slow"
+    status = None if slow else int(query.get("status", "500"))
+    server._outage = Outage(status=status, delay=float(query.get("delay", "60" if slow else "0")))
+    return f"OK\n{query.get('status', '500')}\n"
+
+
+def local_restore(server: S2lowServer, query: dict[str, str], form: Form) -> Answer:
+    """/_local/restore: S²low is back."""
+    server._outage = None
+    return "OK\n"
+
+
 Route = Callable[[S2lowServer, dict[str, str], Form], Answer]
 ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/test-connexion.php"): test_connexion,
@@ -1036,6 +1070,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/modules/helios/helios_download_acquit.php"): helios_acquit,
     ("GET", "/_local/prefecture"): local_act,
     ("GET", "/_local/fail"): local_fail,
+    ("GET", "/_local/outage"): local_outage,
+    ("GET", "/_local/restore"): local_restore,
 }
 
 
