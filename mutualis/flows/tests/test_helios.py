@@ -194,7 +194,7 @@ def test_the_finance_software_submits_a_pes_through_the_api(client, world, membe
     body = response.json()
     assert (body["flow"], body["state"], body["steps"]) == ("helios-generique", "creation", ["helios", "archive"])
     again = client.post("/api/v1/flux/pes", {"main": upload(pes())}, **headers)
-    assert again.status_code == 422 and "déjà été déposé" in again.content.decode()
+    assert again.status_code == 422 and "déjà été déposé" in again.json()["detail"]
     assert client.get(f"/api/v1/flux/documents/{body['id']}", **headers).json()["id"] == body["id"]
     _acts, acts_secret = services.flow_token_create(
         actor=world.staff, user=world.agent_a, member=member, flow=FlowType.ACTE, name="Logiciel d'actes"
