@@ -96,6 +96,7 @@ class PesForm(forms.Form):
 
     main = forms.FileField(
         label=_("Fichier PES (XML)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xml,application/xml,text/xml"}),
         help_text=_(
             "Le PES Aller produit par le logiciel de finances (dépenses, recettes, budget ou pièces "
             "justificatives), signé par lui s'il doit l'être : il est vérifié puis transmis tel quel."
