@@ -60,7 +60,11 @@ class DocumentForm(forms.Form):
 
     # The length is the service's to check (499, S²low's limit), with its message.
     subject = forms.CharField(label=_("Objet"), max_length=5000, help_text=_("499 caractères au plus."))
-    main = forms.FileField(label=_("Document (PDF)"), help_text=FILE_HELP)
+    main = forms.FileField(
+        label=_("Document (PDF)"),
+        help_text=FILE_HELP,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
+    )
     attachments = MultipleFileField(
         label=_("Annexes (PDF)"),
         help_text=_("%(n)d annexes au plus, en PDF.") % {"n": MAX_ATTACHMENTS},
