@@ -624,12 +624,6 @@ def flow_token_create(
         errors["user"] = _("le compte « %(user)s » est en lecture seule : il ne pourrait rien déposer") % {
             "user": user.get_username()
         }
-    elif flow in FlowType.values and not rights.may_act(user, member, flow):
-        # A token acts as its account: it must be able to act in the flow (flows/rights.py).
-        errors["user"] = _(
-            "le compte « %(user)s » ne peut pas agir dans le flux « %(flow)s » de %(member)s, dont seuls les "
-            "gestionnaires déposent : nommez-le gestionnaire (page « Droits par flux ») avant de lui créer un jeton"
-        ) % {"user": user.get_username(), "flow": FlowType(flow).label, "member": member.name}
     if errors:
         raise ValidationError(errors)
     secret = FLOW_TOKEN_PREFIX + token_secrets.token_urlsafe(32)
