@@ -408,7 +408,7 @@ ACCOUNT_FLOW_ROUTES = {
     "token_create",
     "token_revoke",
 }
-TABLED_APPS = {"core", "accounts", "members", "catalog", "governance", "procurement"}
+TABLED_APPS = {"core", "accounts", "members", "catalog", "procurement"}
 # Apps whose pages have no line yet: listed here so that the next new app cannot slip by unnoticed.
 NOT_YET_TABLED_APPS = {
     "finance",
@@ -420,6 +420,7 @@ NOT_YET_TABLED_APPS = {
     "knowledge",
     "notices",
     "ola",  # staff-only pages, their access tested in ola/tests/test_commitments.py
+    "governance",  # its lines above still run; every route × role in governance/tests/test_pages.py
     "flows",  # member × own/foreign access tested in flows/tests/test_pages.py
     "flows-api",  # /api/v1/flux/, flow tokens only: their scope tested in flows/tests/test_api.py
 }
