@@ -11,9 +11,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from mutualis.flows.localservers import asalae, iparapheur, pastell, s2low
+from mutualis.flows.localservers import asalae, iparapheur, iparapheur4, pastell, s2low
 
-DEMO_PORTS = {"s2low": 8311, "iparapheur": 8312, "asalae": 8313, "pastell": 8314}
+# i-Parapheur 4 (SOAP) came fifth: the four first keep their ports, which the demo's connectors hold.
+DEMO_PORTS = {"s2low": 8311, "iparapheur": 8312, "asalae": 8313, "pastell": 8314, "iparapheur4": 8315}
 HOST = "127.0.0.1"
 
 
@@ -30,7 +31,11 @@ class Running:
 
 
 def start_all(ports: dict[str, int] | None = None, *, auto_after: int = 2) -> list[Running]:
-    """Start the four servers (port 0: any free port, for tests); stop them with `stop_all`."""
+    """Start the servers (port 0: any free port, for tests); stop them with `stop_all`.
+
+    i-Parapheur 4 starts only when `ports` names it, so a caller listing the first four gets those four.
+    Its URL is its web service's (`…/ws-iparapheur`), the address a connector holds.
+    """
     ports = ports or DEMO_PORTS
     running = []
     server, thread, url = s2low.serve(ports["s2low"], host=HOST, auto_after=auto_after)
@@ -42,6 +47,9 @@ def start_all(ports: dict[str, int] | None = None, *, auto_after: int = 2) -> li
     ):
         server, thread, url = module.serve(ports[key], auto_after=auto_after)
         running.append(Running(name, server, thread, url))
+    if "iparapheur4" in ports:
+        soap, thread, _url = iparapheur4.serve(ports["iparapheur4"], auto_after=auto_after)
+        running.append(Running("i-Parapheur 4 (SOAP)", soap, thread, soap.endpoint))
     return running
 
 

@@ -1,4 +1,4 @@
-"""Start every local flow server (S²low, i-Parapheur, As@lae, Pastell) on its demo port, until Ctrl-C."""
+"""Start every local flow server (S²low, i-Parapheur 5 and 4, As@lae, Pastell) on its demo port, until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from mutualis.flows.localservers.launcher import DEMO_PORTS, start_all, stop_all
 
 
 class Command(BaseCommand):
-    help = "Démarre les serveurs locaux des flux (S²low, i-Parapheur, As@lae, Pastell) pour la démonstration."
+    help = "Démarre les serveurs locaux des flux (S²low, i-Parapheur 5 et 4, As@lae, Pastell) pour la démonstration."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
