@@ -113,7 +113,7 @@ def generate(count: int, asalae_url: str) -> tuple[Any, Any, bytes]:
     """A member with `count` agents (each with an address), its secure mail and As@lae connectors bound
     to the payslips flow, a payroll manager, and the payroll PDF of `count` pages."""
     from mutualis.accounts.models import Role, User
-    from mutualis.flows import payslips, services
+    from mutualis.flows import rights, services
     from mutualis.flows.enums import FlowType, Port
     from mutualis.flows.localservers.asalae import DEMO_LOGIN, DEMO_PASSWORD
     from mutualis.flows.tests.payroll import PayslipPage, payroll_pdf
@@ -140,7 +140,7 @@ def generate(count: int, asalae_url: str) -> tuple[Any, Any, bytes]:
     )
     services.binding_set(actor=staff, member=member, flow=FlowType.PAYSLIP, port=Port.MAILSEC, instance=mail)
     services.binding_set(actor=staff, member=member, flow=FlowType.PAYSLIP, port=Port.ARCHIVE, instance=archive)
-    payslips.payroll_manager_grant(actor=staff, member=member, user=hr)
+    rights.flow_manager_grant(actor=staff, member=member, flow=FlowType.PAYSLIP, user=hr)
     pdf = payroll_pdf([PayslipPage(f"M{n:06d}", f"Agent{n} A", ("Net à payer : 1 234,56",)) for n in range(count)])
     return member, hr, pdf
 

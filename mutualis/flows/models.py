@@ -75,10 +75,11 @@ class FlowDocumentQuerySet(TenantQuerySet["FlowDocument"]):
     tenant_field = "member"
 
     def visible_to(self, user: Any) -> Self:
-        # Payslips are personal data: among a member's accounts, only its payroll managers see them.
-        from mutualis.flows.payslip_models import hide_payslips
+        # Payslips and PES files are personal data: among a member's accounts, only the managers of
+        # their flow see them (flows/rights.py).
+        from mutualis.flows.rights import hide_restricted
 
-        return hide_payslips(super().visible_to(user), user)
+        return hide_restricted(super().visible_to(user), user)
 
 
 class FlowDocument(BaseModel):
@@ -161,9 +162,9 @@ class FlowFileQuerySet(TenantQuerySet["FlowFile"]):
     tenant_field = "document__member"
 
     def visible_to(self, user: Any) -> Self:
-        from mutualis.flows.payslip_models import hide_payslips
+        from mutualis.flows.rights import hide_restricted
 
-        return hide_payslips(super().visible_to(user), user, via="document__")
+        return hide_restricted(super().visible_to(user), user, via="document__")
 
 
 class FlowFile(BaseModel):
@@ -192,9 +193,9 @@ class ActionLogQuerySet(TenantQuerySet["ActionLog"]):
     tenant_field = "document__member"
 
     def visible_to(self, user: Any) -> Self:
-        from mutualis.flows.payslip_models import hide_payslips
+        from mutualis.flows.rights import hide_restricted
 
-        return hide_payslips(super().visible_to(user), user, via="document__")
+        return hide_restricted(super().visible_to(user), user, via="document__")
 
 
 class ActionLog(models.Model):
@@ -294,6 +295,7 @@ class FlowToken(BaseModel):
         return f"{self.name} ({self.prefix}…)"
 
 
-# The secure mail's and the payslips' models (helper M's), in modules of their own.
+# The secure mail's, the payslips' and the flow managers' models, in modules of their own.
 from mutualis.flows.mailsec_models import SecureMail  # noqa: E402, F401
-from mutualis.flows.payslip_models import PayrollManager, Payslip, PayslipBatch  # noqa: E402, F401
+from mutualis.flows.payslip_models import Payslip, PayslipBatch  # noqa: E402, F401
+from mutualis.flows.rights import FlowManager  # noqa: E402, F401

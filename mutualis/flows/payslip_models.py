@@ -1,4 +1,4 @@
-"""The payslips' models: who may see a member's payslips, a month's batch, and each payslip found in it.
+"""The payslips' models: a month's batch, and each payslip found in it (who sees them: flows/rights.py).
 
 Each matched payslip is a FlowDocument of the flow « rh-bulletin-salaire » (its state, log and files
 are the engine's); `Payslip` ties it to its batch and to the directory's agent, and lists those that
@@ -7,71 +7,18 @@ matched no agent (never sent).
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mutualis.core.actors import signed_in_actor
 from mutualis.core.models import BaseModel
 from mutualis.core.tenancy import TenantQuerySet
+from mutualis.flows.rights import may_see_flow
 from mutualis.members.models import Organisation
 
-Q = TypeVar("Q", bound=models.QuerySet[Any])
 PAYSLIP_FLOW = "rh-bulletin-salaire"
-
-
-class PayrollManagerQuerySet(TenantQuerySet["PayrollManager"]):
-    tenant_field = "member"
-
-
-class PayrollManager(BaseModel):
-    """An account of a member that manages its payroll, and so sees its payslips. Accounts have no HR
-    role (accounts.Role knows operator, member manager — the IT director or the DGS —, agent and
-    elected): the right is given to named accounts by the operator's staff, and no one else of the
-    member sees a payslip, its manager included."""
-
-    member = models.ForeignKey(
-        Organisation, verbose_name=_("adhérent"), on_delete=models.CASCADE, related_name="payroll_managers"
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("compte"), on_delete=models.CASCADE, related_name="payroll_rights"
-    )
-
-    objects = PayrollManagerQuerySet.as_manager()
-
-    class Meta:
-        verbose_name = _("gestionnaire de paie")
-        verbose_name_plural = _("gestionnaires de paie")
-        constraints = [models.UniqueConstraint(fields=["member", "user"], name="flows_payroll_manager_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.user} ({self.member})"
-
-
-def is_payroll_manager(user: Any) -> bool:
-    """Whether a member's account manages its member's payroll (cached on the account for the request)."""
-    actor = signed_in_actor(user)
-    if actor is None or actor.organisation_id is None:
-        return False
-    cached = getattr(actor, "_payroll_manager", None)
-    if cached is None:
-        cached = PayrollManager.objects.filter(user_id=actor.pk, member_id=actor.organisation_id).exists()
-        setattr(actor, "_payroll_manager", cached)  # noqa: B010 - a per-request cache on the account
-    return bool(cached)
-
-
-def may_see_payslips(user: Any) -> bool:
-    actor = signed_in_actor(user)
-    return actor is not None and (actor.is_operator or is_payroll_manager(actor))
-
-
-def hide_payslips(rows: Q, user: Any, *, via: str = "") -> Q:
-    """`rows` without the payslips when `user` may not see them (operator staff and payroll managers may)."""
-    if may_see_payslips(user):
-        return rows
-    return rows.exclude(**{f"{via}flow": PAYSLIP_FLOW})
 
 
 class BatchState(models.TextChoices):
@@ -90,7 +37,7 @@ class PayslipBatchQuerySet(TenantQuerySet["PayslipBatch"]):
 
     def visible_to(self, user: Any) -> PayslipBatchQuerySet:
         rows = super().visible_to(user)
-        return rows if may_see_payslips(user) else rows.none()
+        return rows if may_see_flow(user, PAYSLIP_FLOW) else rows.none()
 
 
 class PayslipBatch(BaseModel):
@@ -142,7 +89,7 @@ class PayslipQuerySet(TenantQuerySet["Payslip"]):
 
     def visible_to(self, user: Any) -> PayslipQuerySet:
         rows = super().visible_to(user)
-        return rows if may_see_payslips(user) else rows.none()
+        return rows if may_see_flow(user, PAYSLIP_FLOW) else rows.none()
 
 
 class Payslip(BaseModel):

@@ -25,7 +25,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -40,13 +40,13 @@ from pypdf.errors import PdfReadError
 from mutualis.accounts.models import User
 from mutualis.core.audit import AuditDraft, audit_many, audit_record
 from mutualis.core.models import AuditAction
-from mutualis.core.tenancy import is_operator, require_writer
 from mutualis.flows import engine
 from mutualis.flows.enums import Action, FlowType, Port, State, StepName
 from mutualis.flows.formats.seda import ArchiveDocument, ArchiveTransfer, build_archive_transfer
 from mutualis.flows.models import ActionLog, FileRole, FlowBinding, FlowDocument, FlowFile, flow_file_path
-from mutualis.flows.payslip_models import BatchState, Payslip, PayslipBatch, is_payroll_manager
+from mutualis.flows.payslip_models import BatchState, Payslip, PayslipBatch
 from mutualis.flows.ports import FileToSend, FlowError
+from mutualis.flows.rights import require_flow_writer
 from mutualis.identity.models import Agent
 from mutualis.members.models import Organisation
 
@@ -55,16 +55,6 @@ CHUNK = 800  # pages (or ZIP entries) per task: re-opening a 6,600-page PDF cost
 MAX_SOURCE_BYTES = 500 * 1024 * 1024
 MATRICULE = re.compile(r"matricule\s*:?\s*([A-Za-z0-9][A-Za-z0-9_.-]{0,59})", re.IGNORECASE)
 LOOK_BACK = 20  # pages looked at before a chunk to know whether its first page continues a payslip
-
-
-def require_payroll(actor: User, member: Organisation) -> None:
-    """Operator staff, or one of the member's payroll managers; anyone else (its IT director
-    included) is told nothing exists."""
-    require_writer(actor)
-    if is_operator(actor):
-        return
-    if actor.organisation_id != member.pk or not is_payroll_manager(actor):
-        raise PermissionDenied(_("seuls les gestionnaires de paie de l'adhérent déposent ses bulletins"))
 
 
 def month_label(period: dt.date) -> str:
@@ -78,7 +68,8 @@ def payslip_batch_create(
     *, actor: User, member: Organisation, period: dt.date, upload: UploadedFile, via: str = "web"
 ) -> PayslipBatch:
     """Store the month's file, count its pages (or PDFs), and queue one task per chunk after the commit."""
-    require_payroll(actor, member)
+    # Operator staff, or one of the member's payslip managers; its IT director is not one.
+    require_flow_writer(actor, member, FlowType.PAYSLIP)
     if (upload.size or 0) > MAX_SOURCE_BYTES:
         raise ValidationError({"source": _("le fichier dépasse 500 Mo")})
     content = upload.read()
@@ -537,49 +528,3 @@ def batch_archive_transfer(document: FlowDocument, *, message_id: str) -> tuple[
         end_date=end,
     )
     return build_archive_transfer(transfer).xml, tuple(files)
-
-
-# --- rights -----------------------------------------------------------------------------------------
-
-
-def payroll_manager_grant(*, actor: User | None, member: Organisation, user: User, via: str = "web") -> None:
-    """Let one of the member's accounts see and upload its payslips (operator staff, or the command)."""
-    from mutualis.core.tenancy import require_operator_staff
-    from mutualis.flows.payslip_models import PayrollManager
-
-    if actor is not None:  # None: `mutualis flows_payroll_manager`, run by the operator on the server
-        require_operator_staff(actor)
-        require_writer(actor)
-    if user.organisation_id != member.pk:
-        raise ValidationError(_("le compte doit appartenir à l'adhérent"))
-    with transaction.atomic():
-        row, created = PayrollManager.objects.get_or_create(member=member, user=user)
-        if created:
-            audit_record(
-                actor=actor,
-                action=AuditAction.CREATE,
-                obj=row,
-                changes={"user": [None, user.pk]},
-                organisation_id=member.pk,
-                via=via,
-            )
-
-
-def payroll_manager_revoke(*, actor: User | None, member: Organisation, user: User, via: str = "web") -> None:
-    from mutualis.core.tenancy import require_operator_staff
-    from mutualis.flows.payslip_models import PayrollManager
-
-    if actor is not None:  # None: `mutualis flows_payroll_manager`, run by the operator on the server
-        require_operator_staff(actor)
-        require_writer(actor)
-    with transaction.atomic():
-        for row in PayrollManager.objects.filter(member=member, user=user):
-            audit_record(
-                actor=actor,
-                action=AuditAction.DELETE,
-                obj=row,
-                changes={"user": [user.pk, None]},
-                organisation_id=member.pk,
-                via=via,
-            )
-            row.delete()

@@ -12,7 +12,7 @@ import secrets as token_secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from mutualis.accounts.models import User
 from mutualis.core.audit import audit_record, diff
 from mutualis.core.models import AuditAction
-from mutualis.core.tenancy import is_operator, require_operator_staff, require_writer
+from mutualis.core.tenancy import require_operator_staff, require_writer
 from mutualis.core.uploads import check_upload
-from mutualis.flows import engine, ports
+from mutualis.flows import engine, ports, rights
 from mutualis.flows.adapters.base import COMMON_SETTINGS, POLL_SECONDS, TIMEOUT_RANGE, TIMEOUT_SECONDS, timeout_of
 from mutualis.flows.enums import (
     AVAILABLE_STEPS,
@@ -59,12 +59,6 @@ MAX_ATTACHMENTS = 20
 ACT_NUMBER = re.compile(r"^[A-Z0-9](?:[A-Z0-9_]{0,13}[A-Z0-9])?$")
 CLASSIFICATION = re.compile(r"^[1-9][0-9]?(?:\.[1-9][0-9]?){0,4}$")
 NATURES = {1: "DE", 2: "AR", 3: "AI", 4: "CC", 5: "BF", 6: "AU"}
-
-
-def _require_member_writer(actor: User, member: Organisation) -> None:
-    require_writer(actor)
-    if not is_operator(actor) and actor.organisation_id != member.pk:
-        raise PermissionDenied(_("ce document appartient à un autre adhérent"))
 
 
 # --- connectors ---------------------------------------------------------------------------------
@@ -310,7 +304,7 @@ def document_create(
     now: dt.datetime | None = None,
 ) -> FlowDocument:
     """Upload a document into a flow (an act, or a document to sign), then queue its first run."""
-    _require_member_writer(actor, member)
+    rights.require_flow_writer(actor, member, flow)
     now = now or timezone.now()
     chosen = _check_steps(flow, steps)
     errors: dict[str, list[str]] = {}
@@ -377,7 +371,7 @@ def pes_create(
     Checked before anything is stored (formats/pes.py: root, envelope, header), refused when its
     IdColl is another authority's SIRET or when the same file was already deposited (S²low would
     refuse the duplicate, after the fact); its subject and fields are read from the file."""
-    _require_member_writer(actor, member)
+    rights.require_flow_writer(actor, member, FlowType.HELIOS)
     now = now or timezone.now()
     chosen = _check_steps(FlowType.HELIOS, steps)
     if StepName.HELIOS not in chosen:
@@ -465,7 +459,7 @@ def document_retry(
     *, actor: User, document: FlowDocument, now: dt.datetime | None = None, via: str = "web"
 ) -> FlowDocument:
     """Resume a document stopped in an error state from where it stopped, with fresh tries."""
-    _require_member_writer(actor, document.member)
+    rights.require_flow_writer(actor, document.member, document.flow, action=rights.RETRY)
     now = now or timezone.now()
     with transaction.atomic():
         locked = FlowDocument.objects.select_for_update().get(pk=document.pk)
@@ -503,7 +497,7 @@ def document_cancel(
     *, actor: User, document: FlowDocument, now: dt.datetime | None = None, via: str = "web"
 ) -> FlowDocument:
     """Cancel a document: a pending remote object is withdrawn first where the protocol allows it."""
-    _require_member_writer(actor, document.member)
+    rights.require_flow_writer(actor, document.member, document.flow, action=rights.CANCEL)
     now = now or timezone.now()
     locked_doc = FlowDocument.objects.get(pk=document.pk)
     engine.check_transition(locked_doc, Action.ANNULATION)
@@ -624,6 +618,12 @@ def flow_token_create(
         errors["user"] = _("le compte « %(user)s » est en lecture seule : il ne pourrait rien déposer") % {
             "user": user.get_username()
         }
+    elif flow in FlowType.values and not rights.may_act(user, member, flow):
+        # A token acts as its account: it must be able to act in the flow (flows/rights.py).
+        errors["user"] = _(
+            "le compte « %(user)s » ne peut pas agir dans le flux « %(flow)s » de %(member)s, dont seuls les "
+            "gestionnaires déposent : nommez-le gestionnaire (page « Droits par flux ») avant de lui créer un jeton"
+        ) % {"user": user.get_username(), "flow": FlowType(flow).label, "member": member.name}
     if errors:
         raise ValidationError(errors)
     secret = FLOW_TOKEN_PREFIX + token_secrets.token_urlsafe(32)

@@ -3,7 +3,7 @@ a member's documents in an existing Pastell, its API tokens."""
 
 from django.urls import include, path
 
-from mutualis.flows import views, views_tokens
+from mutualis.flows import views, views_rights, views_tokens
 
 app_name = "flows"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("<slug:slug>/connecteurs/associations/", views.binding_set, name="binding_set"),
     path("<slug:slug>/classification/", views.classification_fetch, name="classification_fetch"),
     path("<slug:slug>/pastell/", views.pastell_documents, name="pastell"),
+    path("<slug:slug>/droits/", views_rights.flow_rights, name="rights"),
     path("<slug:slug>/jetons/", views_tokens.token_list, name="tokens"),
     path("<slug:slug>/jetons/<int:pk>/secret/", views_tokens.token_secret, name="token_secret"),
     path("<slug:slug>/jetons/<int:pk>/revoquer/", views_tokens.token_revoke, name="token_revoke"),

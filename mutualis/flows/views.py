@@ -19,7 +19,7 @@ from mutualis.accounts.requests import signed_in
 from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
 from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
-from mutualis.flows import engine, ports, selectors, services, supervision
+from mutualis.flows import engine, ports, rights, selectors, services, supervision
 from mutualis.flows.enums import ERROR_STATES, FINAL_STATES, FLOW_STEPS, WAITING_STATES, FlowType, Port, State
 from mutualis.flows.forms import ActForm, ConnectorForm, DocumentForm, PesForm
 from mutualis.flows.models import ConnectorInstance
@@ -74,6 +74,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "stuck": selectors.stuck_documents(request.user),
             "own": own,
+            # The deposit buttons of the account's own member: the flows it may act in (flows/rights.py).
+            "deposit_flows": rights.acting_flows(request.user, own) if own else frozenset(),
             "with_pastell": supervision.members_with_pastell(request.user),
             "flows": FlowType.choices,
             "members": selectors.members_for(request.user).only("pk", "name", "slug")
@@ -87,6 +89,8 @@ def index(request: HttpRequest) -> HttpResponse:
 def document_list(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
     member = _member(request, slug)
     flow = _flow(flow)
+    if not rights.may_see_flow(request.user, flow):  # a restricted flow the account does not manage
+        raise Http404(_("flux inconnu"))
     state = request.GET.get("etat", "")
     if state and state not in State.values:
         state = ""
@@ -108,7 +112,7 @@ def document_list(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
             "page": page,
             "query": f"etat={state}" if state else "",
             "stuck": selectors.stuck_documents(request.user, member=member, flow=flow),
-            "can_write": may_write(request.user),
+            "can_write": rights.may_act(request.user, member, flow),
         },
     )
 
@@ -133,6 +137,8 @@ def pastell_documents(request: HttpRequest, slug: str) -> HttpResponse:
         error = exc.message
     except ports.FlowError as exc:
         error, status = exc.message, 502
+    hidden = rights.hidden_flows(request.user)  # Pastell's types are the flows' names
+    rows = [row for row in rows if row.type not in hidden]
     shown = [row for row in rows if row.type == type_] if type_ else rows
     base: dict[str, str] = {"connecteur": str(instance.pk)} if len(instances) > 1 else {}
     return render(
@@ -160,6 +166,7 @@ def pastell_documents(request: HttpRequest, slug: str) -> HttpResponse:
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = selectors.document_get(request.user, pk)
     step = next((s for s in FLOW_STEPS[document.flow] if s.port and document.state == s.sent), None)
+    may_act = rights.may_act(request.user, document.member, document.flow)
     return render(
         request,
         "flows/document_detail.html",
@@ -172,10 +179,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "steps": [s for s in FLOW_STEPS[document.flow] if s.name in document.steps],
             "in_error": document.state in ERROR_STATES,
             "waiting": document.state in WAITING_STATES,
-            "can_retry": may_write(request.user) and document.state in ERROR_STATES,
-            "can_cancel": may_write(request.user)
-            and document.state not in FINAL_STATES
-            and (step is None or step.cancellable),
+            "can_retry": may_act and document.state in ERROR_STATES,
+            "can_cancel": may_act and document.state not in FINAL_STATES and (step is None or step.cancellable),
             "remote_ids": [
                 (s.name.label, document.remote_id(s.port))
                 for s in FLOW_STEPS[document.flow]
@@ -194,6 +199,8 @@ def document_retry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Le document reprend là où il s'était arrêté."))
     except engine.InvalidTransition as exc:
         messages.error(request, exc.message)
+    except PermissionDenied as exc:  # the flow names managers and the account is not one
+        messages.error(request, str(exc))
     return redirect("flows:document", pk=pk)
 
 
@@ -206,6 +213,8 @@ def document_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Le document est annulé."))
     except engine.InvalidTransition as exc:
         messages.error(request, exc.message)
+    except PermissionDenied as exc:  # the flow names managers and the account is not one
+        messages.error(request, str(exc))
     return redirect("flows:document", pk=pk)
 
 
@@ -220,11 +229,15 @@ def file_download(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
 def document_create(request: HttpRequest, slug: str, flow: str) -> HttpResponse:
     member = _member(request, slug)
     flow = _flow(flow)
+    if not rights.may_see_flow(request.user, flow):
+        raise Http404(_("flux inconnu"))
     if flow == FlowType.PAYSLIP:
         # Payslips come as the month's payroll file, split and matched to agents, never one by one.
         return redirect("flows:payslip_batches", slug=member.slug)
-    if not may_write(request.user):
-        raise PermissionDenied(_("votre rôle est en lecture seule"))
+    refusal = rights.write_refusal(request.user, member, flow)
+    if refusal is not None:  # read only, or the flow names managers and the account is not one
+        context = {"member": member, "flow": FlowType(flow), "refusal": refusal}
+        return render(request, "flows/write_refused.html", context, status=403)
     if flow == FlowType.HELIOS:
         return _pes_create(request, member)
     form_class = ActForm if flow == FlowType.ACTE else DocumentForm

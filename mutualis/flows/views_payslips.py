@@ -22,8 +22,10 @@ from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
 from mutualis.core.widgets import MONTH_INPUT_FORMATS, MonthInput
 from mutualis.flows import mailsec, payslips, selectors
+from mutualis.flows.enums import FlowType
 from mutualis.flows.mailsec_models import MailState
-from mutualis.flows.payslip_models import Payslip, PayslipBatch, may_see_payslips
+from mutualis.flows.payslip_models import Payslip, PayslipBatch
+from mutualis.flows.rights import may_see_flow
 
 PAGE_SIZE = 100
 
@@ -46,7 +48,7 @@ class BatchForm(forms.Form):
 @login_required
 def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
     member = selectors.member_get(request.user, slug)
-    if not may_see_payslips(request.user):
+    if not may_see_flow(request.user, FlowType.PAYSLIP):
         raise Http404(_("page introuvable"))
     form = BatchForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -71,7 +73,7 @@ def batch_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = PayslipBatch.objects.visible_to(request.user).select_related("member").filter(pk=pk).first()
-    if batch is None:  # another member's, or not a payroll manager: as if it did not exist
+    if batch is None:  # another member's, or not a manager of the payslips: as if it did not exist
         raise Http404(_("lot introuvable"))
     rows = Payslip.objects.visible_to(request.user).filter(batch=batch)
     states = dict(

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from mutualis.core.models import AuditEntry
-from mutualis.flows import services, supervision
+from mutualis.flows import rights, services, supervision
+from mutualis.flows.enums import FlowType
 from mutualis.flows.localservers.pastell import PastellServer
 from mutualis.flows.models import ConnectorInstance
 
@@ -75,6 +76,8 @@ def test_the_page_lists_the_entitys_documents_with_their_last_action_and_counts(
 def test_the_type_filter(client, world, pastell_server):
     connect(world, pastell_server)
     pastell_server.act("D000001", "send-archive")
+    # Hélios is a restricted flow (flows/rights.py): its documents are listed to the flow's managers.
+    rights.flow_manager_grant(actor=world.staff, member=world.member_a, flow=FlowType.HELIOS, user=world.manager_a)
     client.force_login(world.manager_a)
     body = page(client, query="?type=helios-generique").content.decode()
     assert rows(body) == ["D000005"]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from mutualis.accounts.models import User
-from mutualis.flows import engine, mailsec, payslips, services
+from mutualis.flows import engine, mailsec, payslips, rights, services
 from mutualis.flows.enums import FlowType, Port, State
 from mutualis.flows.mailsec_models import SecureMail
 from mutualis.flows.models import FileRole, FlowDocument
@@ -55,7 +55,7 @@ def hr(world):
         values={"sender": "Mairie d'Alpha, service RH", "reminder_days": "7", "max_reminders": "1"},
     )
     services.binding_set(actor=world.staff, member=member, flow=FlowType.PAYSLIP, port=Port.MAILSEC, instance=instance)
-    payslips.payroll_manager_grant(actor=world.staff, member=member, user=world.agent_a)
+    rights.flow_manager_grant(actor=world.staff, member=member, flow=FlowType.PAYSLIP, user=world.agent_a)
     return world
 
 
@@ -217,7 +217,7 @@ def test_another_members_payslip_is_404(hr, client, mailoutbox):
     batch = upload(hr, payroll_pdf(PAGES))
     run_batch(batch)
     document = Payslip.objects.filter(batch=batch, document__isnull=False).first().document
-    payslips.payroll_manager_grant(actor=hr.staff, member=hr.member_b, user=hr.manager_b)
+    rights.flow_manager_grant(actor=hr.staff, member=hr.member_b, flow=FlowType.PAYSLIP, user=hr.manager_b)
     client.force_login(hr.manager_b)  # Bravo's payroll manager
     assert client.get(reverse("flows:payslip_batch", args=[batch.pk])).status_code == 404
     assert client.get(reverse("flows:document", args=[document.pk])).status_code == 404
@@ -229,7 +229,9 @@ def test_only_payroll_managers_and_operator_staff_upload(hr, world):
         upload(hr, payroll_pdf(PAGES), actor=world.manager_a)
     assert upload(hr, payroll_pdf(PAGES), actor=world.staff).created_by == world.staff
     with pytest.raises(Exception):  # noqa: B017, PT011 - 404: only operator staff grant the right
-        payslips.payroll_manager_grant(actor=world.manager_a, member=world.member_a, user=world.manager_a)
+        rights.flow_manager_grant(
+            actor=world.manager_a, member=world.member_a, flow=FlowType.PAYSLIP, user=world.manager_a
+        )
 
 
 def test_the_upload_page_queues_the_batch(hr, client, mailoutbox, django_capture_on_commit_callbacks):
@@ -327,11 +329,11 @@ def test_a_payslip_the_mail_server_refuses_is_left_to_the_engine_to_retry(hr, ma
 def test_the_command_names_and_removes_a_payroll_manager(world):
     from django.core.management import CommandError, call_command
 
-    from mutualis.flows.payslip_models import PayrollManager, may_see_payslips
+    from mutualis.flows.rights import FlowManager, may_see_flow
 
     call_command("flows_payroll_manager", "--member", "alpha", "--user", "manager-a")
-    assert PayrollManager.objects.filter(member=world.member_a, user=world.manager_a).exists()
+    assert FlowManager.objects.filter(member=world.member_a, flow=FlowType.PAYSLIP, user=world.manager_a).exists()
     call_command("flows_payroll_manager", "--member", "alpha", "--user", "manager-a", "--revoke")
-    assert not may_see_payslips(User.objects.get(pk=world.manager_a.pk))
+    assert not may_see_flow(User.objects.get(pk=world.manager_a.pk), FlowType.PAYSLIP)
     with pytest.raises(CommandError, match="appartenir"):
         call_command("flows_payroll_manager", "--member", "bravo", "--user", "agent-a")
