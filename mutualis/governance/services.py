@@ -419,9 +419,20 @@ def sitting_hold(*, actor: User, sitting: Sitting, attendance: dict[int, tuple[s
             action=AuditAction.CREATE,
             obj=sitting,
             object_repr=gettext("présences : %(sitting)s") % {"sitting": sitting},
-            changes={"attendance": [None, {str(pk): [s, h] for pk, (s, h) in sorted(attendance.items())}]},
+            changes={"présences": [None, _attendance_lines(members, attendance)]},
         )
     return sitting
+
+
+def _attendance_lines(members: dict[int, Mandate], attendance: dict[int, tuple[str, int | None]]) -> list[str]:
+    """The attendance as people read it in the audit log: « Anne Martin : représenté (pouvoir) → Bruno Roux »."""
+    lines = []
+    for pk, (status, holder) in sorted(attendance.items(), key=lambda e: members[e[0]].person.full_name):
+        line = f"{members[pk].person.full_name} : {Attendance(status).label}"
+        if holder is not None:
+            line += f" → {members[holder].person.full_name}"
+        lines.append(line)
+    return lines
 
 
 def item_vote(
@@ -520,7 +531,7 @@ def sitting_close(*, actor: User, sitting: Sitting, minutes: str) -> Sitting:
                     actor=actor,
                     action=AuditAction.UPDATE,
                     obj=item,
-                    changes={"number": [None, item.number]},
+                    changes={"numéro": [None, item.number]},
                 )
         counter.save(update_fields=["last"])
         return sitting_transition(actor=actor, sitting=locked, target=SittingState.CLOSED, changes={"minutes": minutes})

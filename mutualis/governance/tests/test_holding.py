@@ -176,3 +176,21 @@ def test_it_refuses_a_vote_before_the_sitting_is_held(committee):
             abstentions=0,
             not_voting=0,
         )
+
+
+def test_it_audits_the_attendance_in_words(committee):
+    from mutualis.core.models import AuditEntry
+
+    sitting = committee.convened(at(2026, 3, 10))
+    services.sitting_hold(
+        actor=committee.world.staff, sitting=sitting, attendance=attendance(committee, P, P, P, R, E, proxies={3: 0})
+    )
+
+    entry = AuditEntry.objects.filter(changes__has_key="présences").get()
+    assert entry.changes["présences"][1] == [
+        "Anne Présidente : présent",
+        "Bruno Vice : présent",
+        "Chloé Titulaire : présent",
+        "David Titulaire : représenté (pouvoir) → Anne Présidente",
+        "Emma Titulaire : excusé",
+    ]

@@ -9,6 +9,7 @@ from django.core import mail
 from django.urls import URLResolver, get_resolver, reverse
 
 from mutualis.core.models import AuditEntry
+from mutualis.governance import selectors, services
 from mutualis.governance.enums import SittingState
 from mutualis.governance.models import AgendaItem, Sitting
 from mutualis.governance.tests.conftest import at
@@ -154,6 +155,35 @@ def test_a_secretary_runs_a_sitting_through_the_pages(client, committee, django_
     assert sorted(i.number for i in AgendaItem.objects.all()) == [f"{year}-001", f"{year}-002"]
     register = client.get(reverse("governance:register"), {"annee": year}).content.decode()
     assert f"{year}-001" in register and "Budget primitif 2031" in register
+    closed = client.get(reverse("governance:sitting", args=[sitting.pk])).content.decode()
+    assert f"{year}-002" in closed and "Le comité a adopté…" in closed and "Procès-verbal" in closed
+
+
+def test_it_replaces_a_titular_from_the_body_page_and_shows_who_sat_when(client, committee):
+    chloe = committee.members[2]
+    client.force_login(committee.world.staff)
+
+    response = client.post(
+        reverse("governance:mandate_replace", args=[chloe.pk]),
+        {"person_name": "Zoé Nouvelle", "email": "", "start_on": "2026-03-01", "reason": "démission"},
+    )
+
+    assert response.status_code == 302
+    page = client.get(reverse("governance:body", args=[committee.body.slug])).content.decode()
+    history = page.split('id="historique"')[1]
+    assert "Zoé Nouvelle" in history and "01/03/2026" in history
+    assert "Chloé Titulaire" in history and "28/02/2026" in history and "démission" in history
+
+
+def test_it_offers_no_write_form_to_a_member_account(client, committee):
+    sitting = committee.convened(at(2030, 3, 10))
+    client.force_login(committee.world.elected_a)
+
+    page = client.get(reverse("governance:sitting", args=[sitting.pk])).content.decode()
+    body = client.get(reverse("governance:body", args=[committee.body.slug])).content.decode()
+
+    assert "Point 1" in page and 'action="/gouvernance/' not in page
+    assert "Anne Présidente" in body and 'action="/gouvernance/' not in body and "Remplacer" not in body
 
 
 def test_it_shows_a_late_convocation_refusal_on_the_page(client, committee):
@@ -168,3 +198,27 @@ def test_it_shows_a_late_convocation_refusal_on_the_page(client, committee):
     assert "convocation trop tardive" in response.content.decode()
     sitting.refresh_from_db()
     assert sitting.state == SittingState.PLANNED
+
+
+def test_it_keeps_the_sitting_page_query_count_flat(client, committee):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mutualis.testing import factories as f
+
+    client.force_login(committee.world.staff)
+    small = committee.held(at(2030, 3, 10), items=2)
+    client.get(reverse("governance:sitting", args=[small.pk]))  # warms the per-process caches
+    with CaptureQueriesContext(connection) as context:
+        client.get(reverse("governance:sitting", args=[small.pk]))
+    for n in range(5):
+        f.MandateFactory(
+            body=committee.body, role="titulaire", organisation=committee.world.member_b, person=f.PersonFactory()
+        )
+    big = committee.convened(at(2030, 4, 10), items=8)
+    attendance = {m.pk: ("present", None) for m in selectors.sitting_members(sitting=big)}
+    big = services.sitting_hold(actor=committee.world.staff, sitting=big, attendance=attendance)
+    with CaptureQueriesContext(connection) as bigger:
+        client.get(reverse("governance:sitting", args=[big.pk]))
+
+    assert len(bigger.captured_queries) == len(context.captured_queries)
