@@ -19,11 +19,12 @@ when signed, or RejetSignataire (RejetVisa…) with the annotation. The signator
 `read(dossier_id)`, `sign(dossier_id)` / `reject(dossier_id, annotation)`, or by itself (the demo,
 `auto_after`): it opens the folder at the first GetHistoDossier and signs at the `auto_after`-th,
 refusing folders whose title contains « REFUS ». Without `auto_after`, asking for the history changes
-nothing (the emitter reading its folder's history does not read the folder for the signatory). `fault_next(n, message)`
-makes the next requests answer a SOAP Fault. GetDossier returns the document signed (the original with
-a line appended, as a PAdES signature appends) and the bordereau, a one-page PDF, as the last
-DocAnnexe; with `detached=True` the document comes back as sent beside a detached
-SignatureDocPrincipal, as for a CMS signature.
+nothing (the emitter reading its folder's history does not read the folder for the signatory).
+`fault_next(n, message)` makes the next requests answer a SOAP Fault. GetDossier returns the
+document signed (the original with a line appended, as a PAdES signature appends) and the bordereau,
+a one-page PDF, as the last DocAnnexe; with `detached=True` the document comes back as sent beside a
+detached SignatureDocPrincipal, as for a CMS signature. With `tls` (S²low's local TLS material) it serves
+HTTPS and asks for a client certificate; with `login=""` the certificate alone authenticates.
 """
 
 from __future__ import annotations
@@ -32,13 +33,17 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import ssl
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from mutualis.flows.localservers.iparapheur import signed, tiny_pdf
 from mutualis.flows.localservers.loopback import LoopbackHandler, LoopbackServer, main, route, start
+
+if TYPE_CHECKING:
+    from mutualis.flows.localservers.s2low import Certificates
 
 NS = "http://www.adullact.org/spring-ws/iparapheur/1.0"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -131,6 +136,7 @@ class Iparapheur4Server(LoopbackServer):
         password: str = DEMO_PASSWORD,
         types: dict[str, tuple[str, ...]] | None = None,
         detached: bool = False,
+        tls: Certificates | None = None,
     ) -> None:
         super().__init__(Iparapheur4Handler, port)
         self.auto_after = auto_after
@@ -144,6 +150,32 @@ class Iparapheur4Server(LoopbackServer):
         # Every SOAP operation received, in order (beside `seen`, which has the HTTP requests).
         self.operations: list[str] = []
         self._faults: list[str] = []
+        # With `tls` (s2low.make_certificates' material) it serves HTTPS and asks for a client certificate.
+        self.tls_context: ssl.SSLContext | None = None
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            context.load_cert_chain(str(tls.server_cert), str(tls.server_key))
+            context.load_verify_locations(str(tls.ca_file))
+            context.verify_mode = ssl.CERT_REQUIRED
+            self.tls_context = context
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{'https' if self.tls_context else 'http'}://{host!s}:{port}"
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # The handshake runs in the request's own thread, so a slow client blocks no other.
+        if self.tls_context is not None:
+            try:
+                request = self.tls_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # no or untrusted client certificate: the client sees the handshake fail
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up (timeouts in tests) is not the server's error
 
     @property
     def endpoint(self) -> str:
@@ -310,6 +342,8 @@ class Iparapheur4Handler(LoopbackHandler):
     routes = (route("POST", PATH, "soap"),)
 
     def authorized(self) -> bool:
+        if not self.server.login:  # the client certificate alone authenticates
+            return True
         expected = f"{self.server.login}:{self.server.password}".encode()
         if self.headers.get("Authorization", "") == "Basic " + base64.b64encode(expected).decode("ascii"):
             return True

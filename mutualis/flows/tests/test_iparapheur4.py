@@ -25,6 +25,7 @@ from mutualis.flows.enums import FlowType, Port, State
 from mutualis.flows.localservers.iparapheur4 import Iparapheur4Server, serve
 from mutualis.flows.localservers.launcher import DEMO_PORTS, start_all, stop_all
 from mutualis.flows.localservers.loopback import stop
+from mutualis.flows.localservers.s2low import make_certificates
 from mutualis.flows.models import FileRole
 from mutualis.flows.ports import FileToSend, RecoverableError, RemoteState, UnrecoverableError
 from mutualis.flows.tests.test_engine import make_member, pdf
@@ -328,6 +329,26 @@ def test_cancel_erases_a_refused_folder_and_refuses_a_signed_one(iparapheur4_ser
 
     assert iparapheur4_server.erased == {refused: "EffacerDossierRejete"}
     assert list(iparapheur4_server.dossiers) == [signed]
+
+
+def test_a_client_certificate_alone_authenticates_over_https(s2low_certificates, tmp_path) -> None:
+    server, thread, _url = serve(tls=s2low_certificates, login="")
+    try:
+        tls = {"certificate": s2low_certificates.client_cert_pem, "private_key": s2low_certificates.client_key_pem}
+        signature = adapter(server, login="", password="", server_ca=s2low_certificates.ca_pem, **tls)
+        assert server.endpoint.startswith("https://")
+        assert "Délibération" in signature.check()
+        folder_id = submit(signature)
+        assert signature.poll(folder_id).state is RemoteState.PENDING
+
+        stranger = make_certificates(tmp_path / "other", client_name="Inconnu")
+        untrusted = {"certificate": stranger.client_cert_pem, "private_key": stranger.client_key_pem}
+        with pytest.raises(UnrecoverableError, match="connexion sécurisée a échoué"):
+            adapter(server, login="", password="", server_ca=s2low_certificates.ca_pem, **untrusted).check()
+        with pytest.raises(UnrecoverableError, match="connexion sécurisée a échoué"):
+            adapter(server, login="", password="", **tls).check()  # the server's authority not trusted
+    finally:
+        stop(server, thread)
 
 
 def test_the_settings_are_checked_before_any_call() -> None:
