@@ -207,6 +207,7 @@ INSTALLED_APPS = [
     "mutualis.quality",
     "mutualis.identity",
     "mutualis.privacy",
+    "mutualis.publication",
     "mutualis.api",
     "axes",
     # Django's form templates, after mutualis.core, whose templates/django/forms/ override them.

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("mutualis.identity.urls")),
     path("donnees-personnelles/", include("mutualis.privacy.urls")),
     path("flux/", include("mutualis.flows.urls")),
+    path("actes/", include("mutualis.publication.urls")),  # public: the members' published acts, no login
     path("api/v1/flux/", api_urls(flows_api)),  # its own tokens, scoped to one member and one flow
     path("api/v1/", api_urls(api)),  # a wrong method answers JSON too
     path("i18n/", include("django.conf.urls.i18n")),

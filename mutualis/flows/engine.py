@@ -20,7 +20,7 @@ import importlib
 import logging
 import pkgutil
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,9 +105,30 @@ class NotConfigured(ports.UnrecoverableError):
     pass
 
 
+INTERNAL = "internal"  # the kind an internal adapter reports
+# Ports served inside Mutualis (the publication of acts): port → a factory of the adapter. A higher
+# app fills it in its AppConfig.ready(), so flows never imports it (the layers contract).
+_INTERNAL: dict[str, Callable[[], Any]] = {}
+
+
+def register_internal(port: str, factory: Callable[[], Any]) -> None:
+    """Serve `port` inside Mutualis, with no connector nor binding. The adapter has `submit(document,
+    main, *, idempotency_key) -> str` and `poll(remote_id) -> Outcome`; an optional
+    `skip_reason(document) -> str` passes the step when it does not apply (a nature not published)."""
+    _INTERNAL[port] = factory
+
+
+def internal_adapter(port: str) -> Any | None:
+    factory = _INTERNAL.get(port)
+    return factory() if factory is not None else None
+
+
 def connector_for(document: FlowDocument, port: str) -> tuple[Any, str]:
     """The adapter the document's member binds to this flow's port, built from its settings (its
-    answer timeout included) and decrypted secrets, and its kind."""
+    answer timeout included) and decrypted secrets, and its kind; an internal port's own adapter."""
+    internal = internal_adapter(port)
+    if internal is not None:
+        return internal, INTERNAL
     binding = (
         FlowBinding.objects.select_related("instance")
         .filter(member_id=document.member_id, flow=document.flow, port=port)
@@ -272,10 +293,31 @@ def _work(document: FlowDocument, *, now: dt.datetime) -> bool:
             locked = FlowDocument.objects.select_for_update().get(pk=document.pk)
             apply_transition(locked, action=Action.TERMINE, now=now)
         return False
+    if _skipped(document, step, now=now):
+        return True
     return _submit(document, step, now=now)
 
 
+def _skipped(document: FlowDocument, step: Step, *, now: dt.datetime) -> bool:
+    """An internal step that does not apply to this document (an act of a nature its member does not
+    publish) is taken out of the chosen steps, with the reason in the log; the flow goes on."""
+    adapter = internal_adapter(step.port) if step.port else None
+    check = getattr(adapter, "skip_reason", None)
+    reason = str(check(document)) if check is not None else ""
+    if not reason:
+        return False
+    with transaction.atomic():
+        locked = FlowDocument.objects.select_for_update().get(pk=document.pk)
+        locked.steps = [s for s in locked.steps if s != step.name]
+        locked.save(update_fields=["steps", "updated_at"])
+        message = _("%(step)s : %(reason)s") % {"step": StepName(step.name).label, "reason": reason}
+        log(locked, action=Action.SKIPPED, from_state=locked.state, message=message, now=now)
+    return True
+
+
 def _policy(document: FlowDocument, port: str) -> RetryPolicy:
+    if port in _INTERNAL:  # answered inside Mutualis at once: poll right after the submission
+        return dataclasses.replace(DEFAULT_POLICY, poll_every=dt.timedelta(0))
     binding = (
         FlowBinding.objects.select_related("instance")
         .filter(member_id=document.member_id, flow=document.flow, port=port)
@@ -316,7 +358,7 @@ def _submit(document: FlowDocument, step: Step, *, now: dt.datetime) -> bool:
                 "last_message": "",
             },
         )
-    return False
+    return step.port in _INTERNAL
 
 
 def _poll(document: FlowDocument, step: Step, *, now: dt.datetime) -> bool:
@@ -374,7 +416,7 @@ def _proof_role(step: Step, name: str) -> str:
         return FileRole.ARCHIVE_REPLY
     if step.name == StepName.HELIOS:
         return FileRole.PES_ACQUIT
-    return FileRole.PROOF
+    return FileRole.PROOF  # the publication's receipt among them
 
 
 def _failed_recoverably(document: FlowDocument, step: Step, exc: ports.FlowError, *, now: dt.datetime) -> None:
@@ -477,6 +519,8 @@ def _call_submit(adapter: Any, document: FlowDocument, step: Step, key: str) -> 
                 idempotency_key=key,
             )
         )
+    if step.name == StepName.PUBLICATION:  # the PDF as transmitted: the signed one, never the stamped copy
+        return str(adapter.submit(document, main, idempotency_key=key))
     if step.name == StepName.HELIOS:  # the PES Aller as the finance software produced it
         return str(adapter.submit_pes(main.name, main.content, idempotency_key=key))
     if step.name == StepName.TRANSMISSION:

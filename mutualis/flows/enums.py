@@ -28,6 +28,8 @@ class Port(models.TextChoices):
     TRANSMISSION = "transmission", _("transmission à la préfecture")
     ARCHIVE = "archive", _("archivage")
     MAILSEC = "mailsec", _("courrier sécurisé")
+    # Served inside Mutualis (the publication app registers its adapter, engine.register_internal).
+    PUBLICATION = "publication", _("publication des actes")
 
 
 class StepName(models.TextChoices):
@@ -57,6 +59,10 @@ class State(models.TextChoices):
     RECEPTION = "reception", _("reçu par le destinataire")
     NON_RECU = "non-recu", _("non reçu")
     ERREUR_MAILSEC = "erreur-mailsec", _("erreur d'envoi du courrier")
+    SEND_PUBLICATION = "send-publication", _("en cours de publication")
+    PUBLICATION_OK = "publication-ok", _("publié")
+    REJET_PUBLICATION = "rejet-publication", _("publication refusée")
+    ERREUR_PUBLICATION = "erreur-publication", _("erreur de publication")
     SEND_ARCHIVE = "send-archive", _("versé à l'archive")
     ACCEPTER_SAE = "accepter-sae", _("archivé")
     REJET_SAE = "rejet-sae", _("refusé par l'archive")
@@ -85,6 +91,10 @@ class Action(models.TextChoices):
     RECEPTION = "reception", _("téléchargé par le destinataire")
     NON_RECU = "non-recu", _("non reçu après les relances")
     ERREUR_MAILSEC = "erreur-mailsec", _("erreur d'envoi du courrier")
+    SEND_PUBLICATION = "send-publication", _("mise en ligne de l'acte")
+    PUBLICATION_OK = "publication-ok", _("acte publié")
+    REJET_PUBLICATION = "rejet-publication", _("publication refusée")
+    ERREUR_PUBLICATION = "erreur-publication", _("erreur de publication")
     SEND_ARCHIVE = "send-archive", _("versement à l'archive")
     ACCEPTER_SAE = "accepter-sae", _("versement accepté")
     REJET_SAE = "rejet-sae", _("versement refusé")
@@ -102,7 +112,7 @@ class Step:
     """One step of a flow: the port it calls and the states it leads to."""
 
     name: str
-    port: str | None  # None: the step exists in the flow but has no engine yet (publication)
+    port: str | None  # None: the step exists in the flow but has no engine yet
     sent: str
     done: str
     rejected: str
@@ -133,9 +143,17 @@ HELIOS = Step(
     State.ERREUR_HELIOS,
     cancellable=False,
 )
-# Publication of acts (décret 2021-1311) is the next issue: the step is named so a document and the
-# pages know of it, but it has no port and no states yet; a document cannot choose it.
-PUBLICATION = Step(StepName.PUBLICATION, None, "", "", "", "")
+# Publication of acts (décret 2021-1311) on the member's public pages, inside Mutualis (publication app):
+# put online once, never withdrawn by the flow (a correction is a new version).
+PUBLICATION = Step(
+    StepName.PUBLICATION,
+    Port.PUBLICATION,
+    State.SEND_PUBLICATION,
+    State.PUBLICATION_OK,
+    State.REJET_PUBLICATION,
+    State.ERREUR_PUBLICATION,
+    cancellable=False,
+)
 ARCHIVE = Step(
     StepName.ARCHIVE,
     Port.ARCHIVE,
@@ -169,13 +187,28 @@ FINAL_STATES = frozenset(
         State.REJET_SAE,
         State.NON_RECU,
         State.REJET_HELIOS,
+        State.REJET_PUBLICATION,
     }
 )
 ERROR_STATES = frozenset(
-    {State.ERREUR_IPARAPHEUR, State.ERREUR_TDT, State.ERREUR_SAE, State.ERREUR_MAILSEC, State.ERREUR_HELIOS}
+    {
+        State.ERREUR_IPARAPHEUR,
+        State.ERREUR_TDT,
+        State.ERREUR_SAE,
+        State.ERREUR_MAILSEC,
+        State.ERREUR_HELIOS,
+        State.ERREUR_PUBLICATION,
+    }
 )
 WAITING_STATES = frozenset(
-    {State.SEND_IPARAPHEUR, State.SEND_TDT, State.SEND_ARCHIVE, State.SEND_MAILSEC, State.SEND_HELIOS}
+    {
+        State.SEND_IPARAPHEUR,
+        State.SEND_TDT,
+        State.SEND_ARCHIVE,
+        State.SEND_MAILSEC,
+        State.SEND_HELIOS,
+        State.SEND_PUBLICATION,
+    }
 )
 
 

@@ -47,11 +47,18 @@ def _steps_field(flow: str) -> forms.MultipleChoiceField:
         if str(step.name) in unavailable:
             label = _("%(step)s (prochaine version)") % {"step": label}
         choices.append((step.name, label))
+    publishes = any(s.name == StepName.PUBLICATION for s in FLOW_STEPS[flow])
     return forms.MultipleChoiceField(
         label=_("Étapes"),
         choices=choices,
         widget=_StepsWidget(unavailable),
-        help_text=_("La publication des actes arrive dans la prochaine version.") if unavailable else "",
+        help_text=_(
+            "La publication met l'acte en ligne sur la page publique de l'adhérent, pour les natures qu'il "
+            "publie (par défaut : délibérations, actes réglementaires, documents budgétaires) ; pour les "
+            "autres natures, l'étape est passée."
+        )
+        if publishes
+        else "",
     )
 
 

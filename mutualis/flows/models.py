@@ -102,6 +102,7 @@ class FlowDocument(BaseModel):
     transmission_remote_id = models.CharField(_("identifiant de transmission"), max_length=200, blank=True)
     archive_remote_id = models.CharField(_("identifiant d'archivage"), max_length=200, blank=True)
     mailsec_remote_id = models.CharField(_("identifiant du courrier sécurisé"), max_length=200, blank=True)
+    publication_remote_id = models.CharField(_("identifiant de publication"), max_length=200, blank=True)
     # Engine bookkeeping.
     tries = models.PositiveSmallIntegerField(_("essais"), default=0)
     next_try_at = models.DateTimeField(_("prochain essai"), null=True, blank=True, db_index=True)

@@ -212,10 +212,6 @@ def _check_pdf(upload: UploadedFile, field: str) -> None:
 def _check_steps(flow: str, steps: Sequence[str]) -> list[str]:
     names = [s.name for s in FLOW_STEPS[flow]]
     chosen = [s for s in names if s in steps]
-    if StepName.PUBLICATION in steps:
-        raise ValidationError(
-            {"steps": _("la publication des actes n'est pas encore disponible : décochez-la (prochaine version)")}
-        )
     unknown = set(steps) - set(names)
     if unknown or not set(chosen) <= AVAILABLE_STEPS:
         raise ValidationError({"steps": _("étape inconnue pour ce flux : %(s)s") % {"s": ", ".join(sorted(unknown))}})

@@ -423,6 +423,7 @@ NOT_YET_TABLED_APPS = {
     "governance",  # its lines above still run; every route × role in governance/tests/test_pages.py
     "flows",  # member × own/foreign access tested in flows/tests/test_pages.py
     "flows-api",  # /api/v1/flux/, flow tokens only: their scope tested in flows/tests/test_api.py
+    "publication",  # public pages, no login, one member's acts each: publication/tests/test_public.py
 }
 
 

@@ -128,10 +128,73 @@ def test_it_skips_the_steps_a_document_did_not_choose(world, remote: Remote):
     assert {c[0] for c in remote.calls} == {Port.TRANSMISSION}
 
 
-def test_it_refuses_publication_which_is_the_next_issue(world, remote: Remote):
+class _Internal:
+    """An internal port's adapter (what the publication app registers), here a test double."""
+
+    skip = ""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def skip_reason(self, document: FlowDocument) -> str:
+        return self.skip
+
+    def submit(self, document: FlowDocument, main, *, idempotency_key: str) -> str:
+        self.calls.append(f"submit {idempotency_key} {main.name}")
+        return "42"
+
+    def poll(self, remote_id: str) -> Outcome:
+        self.calls.append(f"poll {remote_id}")
+        return Outcome(RemoteState.DONE, message="en ligne", proofs={"accuse.json": b"{}"})
+
+
+@pytest.fixture
+def internal() -> Iterator[_Internal]:
+    saved = dict(engine._INTERNAL)
+    adapter = _Internal([])
+    engine.register_internal(Port.PUBLICATION, lambda: adapter)
+    try:
+        yield adapter
+    finally:
+        engine._INTERNAL.clear()
+        engine._INTERNAL.update(saved)
+
+
+def test_it_runs_an_internal_port_without_any_binding_and_polls_it_at_once(world, internal: _Internal):
+    make_member(world)  # no connector, no binding at all
+    document = upload_act(world, steps=["publication"])
+
+    assert run(document, T0) == State.TERMINE
+
+    assert internal.calls == [f"submit {document.pk}:publication acte.pdf", "poll 42"]
+    document.refresh_from_db()
+    assert document.publication_remote_id == "42"
+    assert list(document.log.values_list("action", flat=True)) == [
+        Action.CREATION,
+        State.SEND_PUBLICATION,
+        State.PUBLICATION_OK,
+        Action.TERMINE,
+    ]
+    assert document.files.filter(role=FileRole.PROOF, step="publication").count() == 1
+
+
+def test_it_passes_an_internal_step_that_does_not_apply_and_says_why(world, internal: _Internal, remote: Remote):
     make_member(world)
-    with pytest.raises(Exception, match="publication"):
-        upload_act(world, steps=["transmission", "publication"])
+    bind_fakes(world.member_a)
+    internal.skip = "nature non publiée"
+    document = upload_act(world, steps=["transmission", "publication", "archive"])
+    remote.answer(Port.TRANSMISSION, DONE)
+    remote.answer(Port.ARCHIVE, DONE)
+
+    run(document, T0)
+    run(document, later(10))
+    assert run(document, later(60)) == State.TERMINE
+
+    assert internal.calls == []
+    document.refresh_from_db()
+    assert document.steps == ["transmission", "archive"]
+    skipped = document.log.get(action=Action.SKIPPED)
+    assert skipped.message == "publication : nature non publiée"
 
 
 def test_a_business_rejection_is_a_final_state_not_an_error(act, remote: Remote):

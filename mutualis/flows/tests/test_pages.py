@@ -76,7 +76,6 @@ def test_a_members_agent_uploads_an_act(client, world, remote):
         ({"decision_date": "20/02"}, "date"),
         ({"classification": "7"}, "au moins deux niveaux"),
         ({"classification": "7.x"}, "chiffres séparés par des points"),
-        ({"steps": ["transmission", "publication"]}, "publication des actes n&#x27;est pas encore disponible"),
         ({"steps": []}, "obligatoire"),
         ({"main": SimpleUploadedFile("acte.pdf", b"MZ\x90\x00", content_type="application/pdf")}, "exécutable"),
         (
