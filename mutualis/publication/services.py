@@ -51,10 +51,17 @@ def _may_manage(actor: Any, member: Organisation) -> bool:
 
 
 def publication_settings_update(
-    *, actor: Any, member: Organisation, natures: Iterable[int], author_name: str, author_title: str
+    *,
+    actor: Any,
+    member: Organisation,
+    natures: Iterable[int],
+    author_name: str,
+    author_title: str,
+    via: str = "web",
 ) -> PublicationSettings:
-    """Operator staff or the member's manager choose which natures are published and the default author."""
-    if not _may_manage(actor, member):
+    """Operator staff or the member's manager choose which natures are published and the default author;
+    `mutualis publication_settings` on the server (no account: `via="command"`)."""
+    if not (via == "command" and actor is None) and not _may_manage(actor, member):
         raise PermissionDenied(_("réservé à l'opérateur et au gestionnaire de l'adhérent"))
     chosen = sorted({int(n) for n in natures})
     if not set(chosen) <= set(Nature.values):
@@ -66,7 +73,9 @@ def publication_settings_update(
         row.save()
         after = {"natures": row.natures, "author_name": row.author_name, "author_title": row.author_title}
         changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-        audit_record(actor=actor, action=AuditAction.UPDATE, obj=row, changes=changes, organisation_id=member.pk)
+        audit_record(
+            actor=actor, action=AuditAction.UPDATE, obj=row, changes=changes, organisation_id=member.pk, via=via
+        )
     return row
 
 
