@@ -37,6 +37,7 @@ from mutualis.demo import notices as notices_demo
 from mutualis.demo import ola as ola_demo
 from mutualis.demo import procurement as procurement_demo
 from mutualis.demo import questionnaires as questionnaires_demo
+from mutualis.demo import sittings as sittings_demo
 from mutualis.demo.errors import DemoFileError
 from mutualis.demo.flows import load_flows_demo
 from mutualis.governance.models import Body, BodyKind, Mandate, MandateRole, Person
@@ -184,6 +185,7 @@ class _Loader:
         self.load_notices()
         self.load_ola()
         self.load_knowledge()
+        self.load_sittings()
 
     # -- members -------------------------------------------------------------------------
     def load_organisations(self) -> None:
@@ -446,6 +448,9 @@ class _Loader:
 
     def load_knowledge(self) -> None:
         knowledge_demo.load_knowledge()  # after the catalogue, the categories and the accounts
+
+    def load_sittings(self) -> None:
+        sittings_demo.load_sittings()  # after the accounts: the services need an operator staff actor
 
     # -- demo accounts --------------------------------------------------------------------
     def load_accounts(self) -> None:
