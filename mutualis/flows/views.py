@@ -20,7 +20,7 @@ from mutualis.core.forms import add_service_errors
 from mutualis.core.pagination import page_or_404
 from mutualis.core.tenancy import is_operator, may_write, require_operator_staff
 from mutualis.flows import engine, ports, rights, selectors, services, supervision
-from mutualis.flows.enums import ERROR_STATES, FINAL_STATES, FLOW_STEPS, WAITING_STATES, FlowType, Port, State
+from mutualis.flows.enums import ERROR_STATES, FINAL_STATES, FLOW_STEPS, WAITING_STATES, FlowType, Port, State, StepName
 from mutualis.flows.forms import ActForm, ConnectorForm, DocumentForm, PesForm
 from mutualis.flows.models import ConnectorInstance
 from mutualis.members.models import Organisation
@@ -182,7 +182,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_retry": may_act and document.state in ERROR_STATES,
             "can_cancel": may_act and document.state not in FINAL_STATES and (step is None or step.cancellable),
             "remote_ids": [
-                (s.name.label, document.remote_id(s.port))
+                (StepName(s.name).label, document.remote_id(s.port))
                 for s in FLOW_STEPS[document.flow]
                 if s.port and s.name in document.steps and document.remote_id(s.port)
             ],
