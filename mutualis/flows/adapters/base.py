@@ -66,6 +66,7 @@ def timeout_of(config: Mapping[str, Any]) -> float:
     value = str(config.get(TIMEOUT_SECONDS, "")).strip()
     return float(value) if value.isdigit() and int(value) > 0 else DEFAULT_TIMEOUT
 
+
 ADAPTERS: dict[str, type] = {}
 
 AdapterClass = TypeVar("AdapterClass", bound=type)
